@@ -1,0 +1,114 @@
+# kipc - Linux kernel IPC toolkit.  `make help` lists the targets.
+
+SHELL := /bin/bash
+KERNELS ?= 6.1 6.12
+DEMO_KERNEL ?= 6.1
+BENCH_KERNEL ?= 6.1
+B := build/user
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+ALL_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude $(CFLAGS)
+
+# Shipped modules: one per kernel/*.c (the test list is built from this).
+MODULES := $(patsubst kernel/%.c,%,$(wildcard kernel/*.c))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
+LIB_A := $(if $(LIB_SRCS),$(B)/lib/libkipc.a)
+LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.0)
+TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
+
+.PHONY: all help deps modules user check demo shell lint bench clean install
+.DEFAULT_GOAL := all
+
+all: modules user
+
+help:
+	@echo "make            build modules (for KERNELS='$(KERNELS)') and user space"
+	@echo "make check      install deps, build, run the test suite on every kernel"
+	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
+	@echo "make shell      interactive guest shell with kipc loaded"
+	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
+	@echo "make bench      benchmarks against Linux IPC (build/bench/)"
+	@echo "make modules KERNELS=running   build for the running kernel"
+	@echo "make install    install modules (running kernel), lib, headers, tools"
+
+deps:
+	@scripts/deps.sh
+
+modules: deps
+	@for k in $(KERNELS); do \
+		rel=$$(scripts/kver.sh $$k) || exit 1; \
+		echo "  MODULES $$rel"; \
+		scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF' ; \
+		[ $${PIPESTATUS[0]:-0} = 0 ] || exit 1; \
+	done
+
+user: $(LIB_A) $(LIB_SO) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
+
+$(B)/lib/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/lib/libkipc.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/lib/libkipc.so.0: $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libkipc.so.0 -o $@ $^
+	ln -sf libkipc.so.0 $(B)/lib/libkipc.so
+
+# Programs link libkipc statically, so they run anywhere without -L games.
+$(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
+$(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+
+$(B)/examples/%: examples/%.c $(HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+
+$(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+
+TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
+$(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
+		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm
+
+check: modules user
+	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))
+
+demo: modules user
+	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo
+
+shell: modules user
+	@vm/run --kernel $(DEMO_KERNEL) --load --timeout 86400 --shell
+
+lint: user
+	@scripts/deps.sh lint
+	@scripts/lint.sh $(KERNELS)
+
+clean:
+	rm -rf build
+
+PREFIX ?= /usr/local
+install: user
+	@rel=$$(uname -r); \
+	scripts/build-modules.sh $$rel && \
+	install -d /lib/modules/$$rel/extra && \
+	install -m 0644 build/modules/$$rel/kipc/*.ko /lib/modules/$$rel/extra/ && \
+	depmod -a $$rel
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/kipc
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 include/uapi/kipc/*.h $(wildcard include/kipc/*.h) \
+		$(DESTDIR)$(PREFIX)/include/kipc/

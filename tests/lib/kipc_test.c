@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kipc_test.c - helpers shared by kipc's guest tests; see kipc_test.h. */
+#include "kipc_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int kt_load(const char *mod, const char *params)
+{
+	char path[512];
+	int fd, rc;
+
+	if (strchr(mod, '/'))
+		snprintf(path, sizeof(path), "%s", mod);
+	else
+		snprintf(path, sizeof(path), KT_MODULE_DIR "/%s.ko", mod);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	rc = rc ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+int kt_unload(const char *mod)
+{
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
+}
+
+bool kt_loaded(const char *mod)
+{
+	char line[512];
+	size_t n = strlen(mod);
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, mod, n) && line[n] == ' ';
+	fclose(f);
+	return found;
+}
+
+void kt_unload_if_loaded(const char *mod)
+{
+	if (kt_loaded(mod))
+		assert_int_equal(kt_unload(mod), 0);
+}
+
+const char *const *kt_modules(void)
+{
+	/* KIPC_TREE_MODULES comes from the Makefile: one name per kernel source file */
+	static const char *const list[] = { KIPC_TREE_MODULES NULL };
+
+	return list;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(st))
+		return KT_SIGNALED(WTERMSIG(st));
+	return WEXITSTATUS(st);
+}
+
+int kt_in_child(void (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	return wait_child(pid);
+}
+
+int kt_as_user(unsigned int uid, unsigned int gid, void (*fn)(void *arg),
+	       void *arg)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+			_exit(99);
+		fn(arg);
+		_exit(0);
+	}
+	return wait_child(pid);
+}
+
+int kt_kmsg_mark(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+bool kt_kmsg_find(int mark, const char *needle)
+{
+	char rec[8192];
+	bool found = false;
+	ssize_t n;
+
+	if (mark < 0)
+		return false;
+	for (;;) {
+		n = read(mark, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten; go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (strstr(rec, needle))
+			found = true;
+	}
+	close(mark);
+	return found;
+}

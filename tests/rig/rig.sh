@@ -1,0 +1,38 @@
+#!/bin/bash
+# rig.sh KERNEL - TAP self-tests of vm/run itself, run on the host.
+# Each test boots a guest: the exit status and output of CMD come back, files
+# added with --add arrive, a kernel WARN() fails the run (exit 125) even
+# though CMD succeeded, and a hung guest is killed at the time limit (124).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+k=${1:-6.1}
+run=$top/vm/run
+rel=$("$top/scripts/kver.sh" "$k")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..6"
+n=0
+check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
+
+printf 'payload with spaces\n' >"$tmp/in.txt"
+out=$("$run" --kernel "$k" --add "$tmp/in.txt:/data/in.txt" -- \
+	sh -c 'cat /proc/version; cat /data/in.txt; echo "arg:$1"; exit 7' sh "a 'b' c" 2>"$tmp/err")
+rc=$?
+check "CMD's exit status comes back (7)" '[ $rc = 7 ]'
+check "guest runs kernel $rel" 'grep -q "^Linux version $rel " <<<"$out"'
+check "--add copies a file; argv quoting survives" \
+	'grep -qx "payload with spaces" <<<"$out" && grep -qx "arg:a '"'"'b'"'"' c" <<<"$out"'
+
+"$run" --kernel "$k" -- insmod /kipc/test-modules/kipc_warn.ko >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a WARN() in the guest fails the run with 125" \
+	'[ $rc = 125 ] && grep -q "WARNING:" "$tmp/err"'
+
+start=$SECONDS
+"$run" --kernel "$k" --timeout 20 -- sleep 600 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a hung guest is killed at the time limit with 124" \
+	'[ $rc = 124 ] && [ $((SECONDS - start)) -lt 40 ]'
+
+"$run" --kernel "$k" -- sh -c 'echo c > /proc/sysrq-trigger' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a guest kernel crash fails the run with 125" '[ $rc = 125 ]'
