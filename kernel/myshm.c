@@ -3,7 +3,7 @@
  * myshm - kernel memory buffers shared through character devices.
  *
  * Every buffer is one misc device (/dev/<name>, dynamic minor, mode 0600)
- * backed by zeroed vmalloc_user() memory that lives from module load to
+ * backed by zeroed vmalloc memory that lives from module load to
  * module unload.  Processes share it with mmap(MAP_SHARED); read(), write()
  * and lseek() show the same bytes; ioctl(MYSHM_GET_SIZE) and the sysfs
  * attribute "size" tell its size.  The ABI is in <kipc/myshm.h>.
@@ -55,7 +55,7 @@ MODULE_PARM_DESC(buffers,
  * struct myshm_buf - one shared buffer and its device
  * @misc: the misc device (/dev/@name); drvdata of its struct device
  * @name: device name, NUL-terminated
- * @vaddr: the buffer, from vmalloc_user() (zeroed, page-aligned)
+ * @vaddr: the buffer, zeroed vmalloc memory (page-aligned)
  * @size: bytes in @vaddr, a multiple of PAGE_SIZE
  *
  * All fields are immutable while the device is registered.
@@ -164,13 +164,21 @@ static ssize_t myshm_write(struct file *file, const char __user *ubuf,
 	if (pos >= buf->size)
 		return -ENOSPC;
 	count = min_t(size_t, count, buf->size - pos);
+	if (!access_ok(ubuf, count))
+		return -EFAULT;
 	while (done < count) {
 		size_t n = min_t(size_t, count - done, MYSHM_COPY_CHUNK);
 		size_t left;
 
 		if (done && fatal_signal_pending(current))
 			break;
-		left = copy_from_user(buf->vaddr + pos + done, ubuf + done, n);
+		/*
+		 * Not copy_from_user(): on a fault it zeroes the bytes it
+		 * could not copy, destroying shared data that this write
+		 * does not change.  access_ok() was checked above.
+		 */
+		left = __copy_from_user(buf->vaddr + pos + done, ubuf + done,
+					n);
 		done += n - left;
 		if (left)
 			break;
@@ -184,7 +192,7 @@ static ssize_t myshm_write(struct file *file, const char __user *ubuf,
 
 static loff_t myshm_llseek(struct file *file, loff_t offset, int whence)
 {
-	/* positions 0..size; SEEK_SET/CUR/END (and DATA/HOLE); else EINVAL */
+	/* positions 0..size with SEEK_SET/CUR/END; anything else -> EINVAL */
 	return fixed_size_llseek(file, offset, whence,
 				 myshm_file_buf(file)->size);
 }
@@ -394,7 +402,13 @@ static int __init myshm_init(void)
 	for (i = 0; i < myshm_nbufs; i++) {
 		struct myshm_buf *buf = &myshm_bufs[i];
 
-		buf->vaddr = vmalloc_user(buf->size);
+		/*
+		 * Zeroed like vmalloc_user(); VM_USERMAP is not needed as
+		 * pages are mapped by myshm_fault().  A size that does not
+		 * fit fails with one log line: no OOM kill, no stack dump.
+		 */
+		buf->vaddr = __vmalloc(buf->size, GFP_KERNEL | __GFP_ZERO |
+				       __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 		if (!buf->vaddr) {
 			pr_err("cannot allocate %zu bytes for %s\n",
 			       buf->size, buf->name);
