@@ -38,6 +38,9 @@
 
 #include "kipc_compat.h"
 
+/* Pages one fault maps (the faulting one and its aligned neighbours). */
+#define MYSHM_FAULT_AROUND 16
+
 /* read()/write() copy at most this much before checking for signals. */
 #define MYSHM_COPY_CHUNK (256 * 1024)
 
@@ -79,9 +82,30 @@ static struct myshm_buf *myshm_file_buf(struct file *file)
 
 /* ---- mmap ---- */
 
+/*
+ * Map the pages of [FIRST, LAST) (user addresses) that are not mapped yet,
+ * in one vm_insert_pages() call per run; best effort.
+ */
+static void myshm_map_range(struct vm_area_struct *vma,
+			    struct myshm_buf *buf, unsigned long first,
+			    unsigned long last)
+{
+	struct page *pages[MYSHM_FAULT_AROUND];
+	unsigned long addr, num = 0;
+	pgoff_t pgoff = vma->vm_pgoff + ((first - vma->vm_start) >> PAGE_SHIFT);
+
+	for (addr = first; addr < last; addr += PAGE_SIZE, pgoff++)
+		pages[num++] = vmalloc_to_page(buf->vaddr +
+					       (pgoff << PAGE_SHIFT));
+	if (num)
+		vm_insert_pages(vma, first, pages, &num);
+}
+
 static vm_fault_t myshm_fault(struct vm_fault *vmf)
 {
-	struct myshm_buf *buf = vmf->vma->vm_private_data;
+	struct vm_area_struct *vma = vmf->vma;
+	struct myshm_buf *buf = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK, start, end;
 	struct page *page;
 
 	if (vmf->pgoff >= buf->size >> PAGE_SHIFT)
@@ -89,6 +113,18 @@ static vm_fault_t myshm_fault(struct vm_fault *vmf)
 	page = vmalloc_to_page(buf->vaddr + (vmf->pgoff << PAGE_SHIFT));
 	get_page(page);
 	vmf->page = page;
+
+	/*
+	 * Fault around: map the rest of the aligned window of
+	 * MYSHM_FAULT_AROUND pages too, so touching a buffer page by page
+	 * traps once per window, not once per page.
+	 */
+	start = max(ALIGN_DOWN(addr, MYSHM_FAULT_AROUND * PAGE_SIZE),
+		    vma->vm_start);
+	end = min(ALIGN_DOWN(addr, MYSHM_FAULT_AROUND * PAGE_SIZE) +
+		  MYSHM_FAULT_AROUND * PAGE_SIZE, vma->vm_end);
+	myshm_map_range(vma, buf, start, addr);
+	myshm_map_range(vma, buf, addr + PAGE_SIZE, end);
 	return 0;
 }
 
@@ -112,7 +148,8 @@ static int myshm_mmap(struct file *file, struct vm_area_struct *vma)
 	/* mmap() already refused PROT_WRITE; refuse mprotect() too */
 	if (!(file->f_mode & FMODE_WRITE))
 		kipc_vm_flags_clear(vma, VM_MAYWRITE);
-	kipc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	/* VM_MIXEDMAP: myshm_fault() may vm_insert_pages() */
+	kipc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 	vma->vm_ops = &myshm_vm_ops;
 	vma->vm_private_data = buf;
 	return 0;

@@ -226,7 +226,7 @@ static void test_offset_mappings(void **state)
 {
 	int fd = open_dev(O_RDWR);
 	unsigned char *whole = map_dev(fd, SIZE, PROT_READ | PROT_WRITE, 0);
-	unsigned char *a, *b, *last;
+	unsigned char *a, *b, *c, *last;
 	size_t i;
 
 	(void)state;
@@ -248,6 +248,15 @@ static void test_offset_mappings(void **state)
 	assert_int_equal(last[0], (unsigned char)((SIZE / PG - 1) * 3 + 1));
 	whole[SIZE - 1] = 0x42;
 	assert_int_equal(last[PG - 1], 0x42);
+	/* dropped page table entries come back with the same bytes */
+	assert_int_equal(madvise(whole, SIZE, MADV_DONTNEED), 0);
+	assert_int_equal(whole[6 * PG + 50], 0x77);
+	assert_int_equal(a[2 * PG], (unsigned char)(7 * 3 + 1));
+	/* a mapping not aligned to the fault-around window, touched late */
+	c = map_dev(fd, 40 * PG, PROT_READ | PROT_WRITE, 3 * PG);
+	for (i = 39; i < 40; i--)
+		assert_int_equal(c[i * PG], (unsigned char)((3 + i) * 3 + 1));
+	munmap(c, 40 * PG);
 	/* a hole punched into a mapping leaves the rest working */
 	assert_int_equal(munmap(whole + PG, PG), 0);
 	whole[2 * PG] = 0x11;
@@ -331,6 +340,18 @@ static void test_read_only(void **state)
 	/* a store through the read-only mapping kills the writer */
 	assert_int_equal(kt_in_child(write_to, r + 10), KT_SIGNALED(SIGSEGV));
 	assert_int_equal(w[10], 0x5a);
+	munmap(r, PG);
+	/* also on pages a read fault mapped around the faulting one */
+	r = map_dev(ro, 32 * PG, PROT_READ, 0);
+	assert_int_equal(r[PG + 10], 0);
+	assert_int_equal(kt_in_child(write_to, r + 5 * PG),
+			 KT_SIGNALED(SIGSEGV));
+	assert_int_equal(kt_in_child(write_to, r + 31 * PG),
+			 KT_SIGNALED(SIGSEGV));
+	assert_int_equal(r[5 * PG], 0);
+	assert_int_equal(r[31 * PG], 0);
+	munmap(r, 32 * PG);
+	r = map_dev(ro, PG, PROT_READ, 0);
 	/* and write() on the O_RDONLY file is refused */
 	errno = 0;
 	assert_int_equal(write(ro, "x", 1), -1);
@@ -517,6 +538,7 @@ static void test_unload_in_use(void **state)
 	(void)state;
 	assert_int_equal(kt_unload("myshm"), -EAGAIN);
 	map = map_dev(fd, SIZE, PROT_READ, 0);
+	assert_int_equal(map[0] + map[SIZE / 2] + map[SIZE - 1], 0);
 	assert_int_equal(close(fd), 0);
 	/* the mapping alone keeps the module */
 	assert_int_equal(kt_unload("myshm"), -EAGAIN);
