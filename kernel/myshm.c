@@ -15,6 +15,10 @@
  *                         the buffers to create; default: one "myshm"
  * Sizes are rounded up to whole pages and limited to MYSHM_MAX_SIZE.
  *
+ * Mappings are filled on demand: a fault maps the faulting page and the
+ * rest of its 16-page window (like the page cache's fault-around), with
+ * the mapping's protection, so read-only mappings stay read-only.
+ *
  * Locking: there is none, and none is needed.  A buffer's fields are set
  * before misc_register() and never change until module exit, which cannot
  * run while a file is open (fops.owner pins the module) or mapped (a
@@ -94,7 +98,8 @@ static void myshm_map_range(struct vm_area_struct *vma,
 	unsigned long addr, num = 0;
 	pgoff_t pgoff = vma->vm_pgoff + ((first - vma->vm_start) >> PAGE_SHIFT);
 
-	for (addr = first; addr < last; addr += PAGE_SIZE, pgoff++)
+	for (addr = first; addr < last && pgoff < buf->size >> PAGE_SHIFT;
+	     addr += PAGE_SIZE, pgoff++)
 		pages[num++] = vmalloc_to_page(buf->vaddr +
 					       (pgoff << PAGE_SHIFT));
 	if (num)
