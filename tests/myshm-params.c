@@ -143,6 +143,13 @@ static void test_bad_params(void **state)
 		assert_int_equal(count_dir("/dev"), ndev);
 		assert_int_equal(count_dir("/sys/class/misc"), nmisc);
 	}
+	/* the same through the shared kt_kmsg_find() */
+	{
+		int mark = kt_kmsg_mark();
+
+		assert_int_equal(kt_load("myshm", "size=0"), -EINVAL);
+		assert_true(kt_kmsg_find(mark, "myshm: invalid size=\"0\": size 0"));
+	}
 	/* nothing allocated stays (tolerance: 1 MiB for others' noise) */
 	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
 	assert_true(kt_meminfo_kb("MemFree") > free0 - 8 * 1024);
