@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -645,6 +646,67 @@ static void test_concurrent(void **state)
 	close(fd);
 }
 
+struct toucher {
+	const unsigned long *map;
+	size_t words;		/* unsigned longs in the mapping */
+	int order;		/* 0 forward, 1 backward, 2 strided */
+	size_t bad;		/* mismatches seen */
+};
+
+static void *touch_all(void *argp)
+{
+	struct toucher *t = argp;
+	size_t i, n = t->words / (PG / sizeof(long)), k, pg;
+
+	for (k = 0; k < n; k++) {
+		if (t->order == 0)
+			pg = k;
+		else if (t->order == 1)
+			pg = n - 1 - k;
+		else
+			pg = (k * 7) % n;	/* n is a power of two */
+		i = pg * (PG / sizeof(long)) + pg % (PG / sizeof(long));
+		if (t->map[i] != i)
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_faults(void **state)
+{
+	const size_t len = 16UL << 20 > SIZE ? SIZE : 16UL << 20;
+	int fd = open_dev(O_RDWR);
+	unsigned long *map, *buf = malloc(len);
+	struct toucher t[4];
+	pthread_t th[4];
+	size_t i;
+	int round, k;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < len / sizeof(long); i++)
+		buf[i] = i;
+	assert_int_equal(pwrite(fd, buf, len, 0), len);
+	/* threads race to fault (and fault around) the same windows */
+	map = (unsigned long *)map_dev(fd, len, PROT_READ, 0);
+	for (round = 0; round < 4; round++) {
+		for (k = 0; k < 4; k++) {
+			t[k] = (struct toucher){ map, len / sizeof(long),
+						 (k + round) % 3, 0 };
+			assert_int_equal(pthread_create(&th[k], NULL,
+							touch_all, &t[k]), 0);
+		}
+		for (k = 0; k < 4; k++) {
+			assert_int_equal(pthread_join(th[k], NULL), 0);
+			assert_int_equal(t[k].bad, 0);
+		}
+		assert_int_equal(madvise(map, len, MADV_DONTNEED), 0);
+	}
+	munmap(map, len);
+	free(buf);
+	close(fd);
+}
+
 static void test_write_test_example(void **state)
 {
 	char out[512];
@@ -675,6 +737,7 @@ int main(void)
 		T(test_unload_in_use),
 		T(test_access),
 		T(test_concurrent),
+		T(test_concurrent_faults),
 		T(test_write_test_example),
 	};
 
