@@ -10,9 +10,11 @@
  *    EACCES (and mprotect(PROT_WRITE) on such a mapping -> EACCES).
  *  - read()/write()/pread()/pwrite() of the same bytes; reading at or past
  *    the end returns 0, writing past the end writes what fits and fails
- *    with ENOSPC when nothing fits.
+ *    with ENOSPC when nothing fits; an inaccessible user buffer -> EFAULT
+ *    (a failed write changes nothing).
  *  - lseek() with SEEK_SET/SEEK_CUR/SEEK_END to positions 0..size; other
- *    positions -> EINVAL.
+ *    positions or whence values -> EINVAL.
+ * See docs/myshm.md for the module parameters and every errno.
  * The size is also in /sys/class/misc/<name>/size (decimal, bytes).
  */
 #ifndef _UAPI_KIPC_MYSHM_H
