@@ -40,6 +40,15 @@ int ms_open(unsigned int minor, int flags)
 	return fd;
 }
 
+int ms_child_open_chan(unsigned int minor, unsigned long id)
+{
+	int fd = open(ms_path(minor), O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, MSG_SLOT_CHANNEL, id))
+		_exit(90);
+	return fd;
+}
+
 void ms_chan(int fd, unsigned long id)
 {
 	if (ioctl(fd, MSG_SLOT_CHANNEL, id))

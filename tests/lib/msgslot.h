@@ -23,6 +23,11 @@ void ms_mknod_major(unsigned int major, unsigned int minor);
 int ms_open(unsigned int minor, int flags);
 /* Open MINOR's node and select channel ID; fails the test on error. */
 int ms_open_chan(unsigned int minor, unsigned int id);
+/*
+ * For child processes (no cmocka asserts there): open MINOR's node with
+ * channel ID, or exit the process with status 90.
+ */
+int ms_child_open_chan(unsigned int minor, unsigned long id);
 /* Set FD's channel (MSG_SLOT_CHANNEL); fails the test on error. */
 void ms_chan(int fd, unsigned long id);
 /* Write LEN bytes, asserting success; read into BUF, returning length. */
