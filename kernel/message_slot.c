@@ -92,7 +92,7 @@ struct ms_msg {
  * @minor: this slot's minor number
  */
 struct ms_slot {
-	struct mutex lock;
+	struct mutex lock;	/* writers; see @lock above */
 	struct xarray channels;
 	unsigned long nr_channels;
 	unsigned long bytes;
@@ -111,7 +111,7 @@ struct ms_slot {
  */
 struct ms_file {
 	struct ms_slot *slot;
-	spinlock_t lock;
+	spinlock_t lock;	/* channel, censor, blocking, last_seq */
 	u32 channel;
 	bool censor;
 	bool blocking;
@@ -227,6 +227,23 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 	return seq;
 }
 
+/*
+ * Blocking mode: wait until the channel holds a message newer than the
+ * last one this file read.  -EAGAIN instead of waiting if NONBLOCK,
+ * -ERESTARTSYS if a signal arrives.
+ */
+static int ms_wait_newer(struct ms_slot *slot, const struct ms_view *v,
+			 bool nonblock)
+{
+	if (ms_current_seq(slot, v->channel) > v->last_seq)
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible(slot->wq,
+					ms_current_seq(slot, v->channel) >
+					v->last_seq);
+}
+
 static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos)
 {
@@ -243,14 +260,9 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (!v.channel)
 		return -EINVAL;
 	if (v.blocking) {
-		while (ms_current_seq(slot, v.channel) <= v.last_seq) {
-			if (file->f_flags & O_NONBLOCK)
-				return -EAGAIN;
-			err = wait_event_interruptible(slot->wq,
-				ms_current_seq(slot, v.channel) > v.last_seq);
-			if (err)
-				return err;
-		}
+		err = ms_wait_newer(slot, &v, file->f_flags & O_NONBLOCK);
+		if (err)
+			return err;
 	}
 
 	rcu_read_lock();
@@ -285,6 +297,7 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	struct ms_slot *slot = mf->slot;
 	struct ms_msg *msg, *old;
 	unsigned long bytes;
+	void *old_entry;
 	struct ms_view v;
 	size_t i;
 	int err;
@@ -316,8 +329,9 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 		goto out_unlock;
 	}
 	msg->seq = old ? old->seq + 1 : 1;
-	err = xa_err(xa_store(&slot->channels, v.channel, msg,
-				   GFP_KERNEL_ACCOUNT));
+	old_entry = xa_store(&slot->channels, v.channel, msg,
+			     GFP_KERNEL_ACCOUNT);
+	err = xa_err(old_entry);
 	if (err)
 		goto out_unlock;
 	slot->bytes = bytes;
