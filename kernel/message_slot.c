@@ -13,12 +13,17 @@
  * Design:
  *  - Slots are created on first open of their minor and live in the
  *    ms_slots xarray until the module is unloaded.
- *  - A slot's channels are an xarray from id to the current message.  A
- *    message (struct ms_msg) is allocated at its exact length, filled
- *    before it is published and never changed afterwards; a write replaces
- *    the pointer, and the old message is freed after an RCU grace period.
- *    Readers therefore need no lock: they copy the message to a stack
- *    buffer under rcu_read_lock() and then to user space.
+ *  - A slot's channels are a resizable hash table (rhashtable) of messages
+ *    keyed by channel id: O(1) lookups under RCU at any number of channels,
+ *    and memory proportional to the number of channels whatever their ids
+ *    (an xarray costs up to ~1.2 KiB of index per channel for scattered
+ *    32-bit ids, enough to exhaust a 1 GiB machine at 2^20 channels).
+ *  - A message (struct ms_msg, the hash table entry itself) is allocated at
+ *    its exact length, filled before it is published and never changed
+ *    afterwards; a write replaces the entry (rhashtable_replace_fast()),
+ *    and the old one is freed after an RCU grace period.  Readers therefore
+ *    need no lock: they copy the message to a stack buffer under
+ *    rcu_read_lock() and then to user space.
  *  - Writers of a slot are serialized by the slot's mutex, which keeps the
  *    cap accounting exact: a write either replaces the message and updates
  *    the counters, or fails and changes nothing.
@@ -36,6 +41,7 @@
 #include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -67,24 +73,36 @@ MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 
 /**
- * struct ms_msg - one stored message; immutable once published
- * @rcu: frees the message after readers that may see it are gone
- * @seq: the channel's sequence number of this message (1, 2, ...)
+ * struct ms_msg - one channel's message; immutable once published
+ * @node: entry in the slot's channel table
+ * @id: channel id (the key)
  * @len: number of bytes in @data (1..MSG_SLOT_MAX_MSG_LEN)
+ * @seq: the channel's sequence number of this message (1, 2, ...)
+ * @rcu: frees the message after readers that may see it are gone
  * @data: the message bytes
  */
 struct ms_msg {
-	struct rcu_head rcu;
-	u64 seq;
+	struct rhash_head node;
+	u32 id;
 	u32 len;
+	u64 seq;
+	struct rcu_head rcu;
 	u8 data[];
+};
+
+static const struct rhashtable_params ms_ht_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct ms_msg, id),
+	.head_offset = offsetof(struct ms_msg, node),
+	.automatic_shrinking = true,
 };
 
 /**
  * struct ms_slot - one slot (minor)
  * @lock: serializes writers of this slot; protects @nr_channels, @bytes
- *	and the replacement of messages in @channels (the xarray's own
- *	spinlock protects its structure; RCU protects messages from readers)
+ *	and the insertion and replacement of messages in @channels (the
+ *	table's bucket locks protect its structure against its resizing
+ *	worker; RCU protects messages from readers)
  * @channels: channel id -> current struct ms_msg
  * @nr_channels: number of channels holding a message
  * @bytes: sum of the lengths of all stored messages
@@ -93,7 +111,7 @@ struct ms_msg {
  */
 struct ms_slot {
 	struct mutex lock;	/* writers; see @lock above */
-	struct xarray channels;
+	struct rhashtable channels;
 	unsigned long nr_channels;
 	unsigned long bytes;
 	wait_queue_head_t wq;
@@ -146,28 +164,35 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 		slot = ERR_PTR(-ENOMEM);
 		goto out;
 	}
+	err = rhashtable_init(&slot->channels, &ms_ht_params);
+	if (err)
+		goto err_free;
 	mutex_init(&slot->lock);
-	xa_init(&slot->channels);
 	init_waitqueue_head(&slot->wq);
 	slot->minor = minor;
 	err = xa_err(xa_store(&ms_slots, minor, slot, GFP_KERNEL));
-	if (err) {
-		kfree(slot);
-		slot = ERR_PTR(err);
-	}
+	if (err)
+		goto err_table;
+	goto out;
+
+err_table:
+	rhashtable_destroy(&slot->channels);
+err_free:
+	kfree(slot);
+	slot = ERR_PTR(err);
 out:
 	mutex_unlock(&ms_slots_mutex);
 	return slot;
 }
 
+static void ms_msg_free(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
+
 static void ms_slot_free(struct ms_slot *slot)
 {
-	struct ms_msg *msg;
-	unsigned long id;
-
-	xa_for_each(&slot->channels, id, msg)
-		kfree(msg);
-	xa_destroy(&slot->channels);
+	rhashtable_free_and_destroy(&slot->channels, ms_msg_free, NULL);
 	mutex_destroy(&slot->lock);
 	kfree(slot);
 }
@@ -220,7 +245,7 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 	u64 seq = 0;
 
 	rcu_read_lock();
-	msg = xa_load(&slot->channels, id);
+	msg = rhashtable_lookup(&slot->channels, &id, ms_ht_params);
 	if (msg)
 		seq = msg->seq;
 	rcu_read_unlock();
@@ -266,7 +291,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	}
 
 	rcu_read_lock();
-	msg = xa_load(&slot->channels, v.channel);
+	msg = rhashtable_lookup(&slot->channels, &v.channel, ms_ht_params);
 	if (!msg) {
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
@@ -297,7 +322,6 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	struct ms_slot *slot = mf->slot;
 	struct ms_msg *msg, *old;
 	unsigned long bytes;
-	void *old_entry;
 	struct ms_view v;
 	size_t i;
 	int err;
@@ -318,20 +342,30 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	if (v.censor)
 		for (i = 3; i < count; i += 4)
 			msg->data[i] = '#';
+	msg->id = v.channel;
 	msg->len = count;
 
 	mutex_lock(&slot->lock);
-	old = xa_load(&slot->channels, v.channel);
+	/* Only writers free messages, and they hold the lock: @old stays. */
+	old = rhashtable_lookup_fast(&slot->channels, &v.channel,
+				     ms_ht_params);
 	bytes = slot->bytes - (old ? old->len : 0) + count;
 	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
 	    bytes > READ_ONCE(max_bytes)) {
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	msg->seq = old ? old->seq + 1 : 1;
-	old_entry = xa_store(&slot->channels, v.channel, msg,
-			     GFP_KERNEL_ACCOUNT);
-	err = xa_err(old_entry);
+	if (old) {
+		msg->seq = old->seq + 1;
+		err = rhashtable_replace_fast(&slot->channels, &old->node,
+					      &msg->node, ms_ht_params);
+	} else {
+		msg->seq = 1;
+		err = rhashtable_insert_fast(&slot->channels, &msg->node,
+					     ms_ht_params);
+		if (err == -E2BIG)
+			err = -ENOSPC;
+	}
 	if (err)
 		goto out_unlock;
 	slot->bytes = bytes;
