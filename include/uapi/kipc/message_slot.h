@@ -24,7 +24,8 @@
  * write(2): EINVAL if no channel is set (checked before anything else);
  * EMSGSIZE if the length is 0 or more than MSG_SLOT_MAX_MSG_LEN; EFAULT if
  * the buffer is unreadable; ENOSPC if the slot's channel or byte cap (module
- * parameters max_channels, max_bytes) would be exceeded; ENOMEM.  On success
+ * parameters max_channels, max_bytes) would be exceeded; ENOMEM (rarely
+ * EBUSY: the slot's channel table could not grow).  On success
  * all bytes are stored and their number returned; on any error the
  * channel's previous message is untouched.
  *
