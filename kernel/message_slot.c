@@ -430,18 +430,15 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return 0;
 	case MSG_SLOT_SET_CEN:
 	case MSG_SLOT_SET_CEN_LONG:
-		if (ms_arg(cmd, arg, &val) || val > 1)
-			return -EINVAL;
-		spin_lock(&mf->lock);
-		mf->censor = val;
-		spin_unlock(&mf->lock);
-		return 0;
 	case MSG_SLOT_SET_BLOCKING:
 	case MSG_SLOT_SET_BLOCKING_LONG:
 		if (ms_arg(cmd, arg, &val) || val > 1)
 			return -EINVAL;
 		spin_lock(&mf->lock);
-		mf->blocking = val;
+		if (_IOC_NR(cmd) == _IOC_NR(MSG_SLOT_SET_CEN))
+			mf->censor = val;
+		else
+			mf->blocking = val;
 		spin_unlock(&mf->lock);
 		return 0;
 	}
