@@ -14,7 +14,7 @@
 
 #include <kipc/message_slot.h>
 
-/* Path of the test node for MINOR (static buffer per call site rotation). */
+/* Path of the test node for MINOR (a static buffer per minor). */
 const char *ms_path(unsigned int minor);
 /* (Re)create the node for MINOR with major MAJOR; fails the test on error. */
 void ms_mknod_major(unsigned int major, unsigned int minor);
@@ -30,13 +30,13 @@ int ms_open_chan(unsigned int minor, unsigned int id);
 int ms_child_open_chan(unsigned int minor, unsigned long id);
 /* Set FD's channel (MSG_SLOT_CHANNEL); fails the test on error. */
 void ms_chan(int fd, unsigned long id);
-/* Write LEN bytes, asserting success; read into BUF, returning length. */
+/* Write BUF/LEN (or the string S) as one message, asserting success. */
 void ms_put(int fd, const void *buf, size_t len);
 void ms_put_str(int fd, const char *s);
 /* Read FD's message and assert it equals BUF/LEN. */
 void ms_expect(int fd, const void *buf, size_t len);
 void ms_expect_str(int fd, const char *s);
-/* -errno of a failed syscall result R (asserts R == -1), e.g. ms_err(write(...)) */
+/* -errno of a failed call's result R (asserts R == -1): ms_err(write(..)) */
 int ms_err(long r);
 /* Per-slot counts from debugfs; false if MINOR has no slot yet. */
 bool ms_stats(unsigned int minor, unsigned long *channels,
