@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz-kipc - a kipc-aware random sequence generator (issue 7): open,
+ * close, ioctl, read, write, pread, pwrite, lseek, mmap, munmap, mremap,
+ * mprotect, poll and touching mappings, on message slot minors and myshm
+ * buffers, with random and boundary arguments: lengths 0, 1, 127, 128,
+ * 129, page sizes, huge and negative; NULL, unmapped, kernel,
+ * non-canonical, read-only and half-valid pointers, and other devices'
+ * mappings as buffers; positions and offsets around the ends, negative and
+ * unaligned; every ioctl number of the modules, unknown numbers in their
+ * type spaces and others, with boundary arguments.
+ *
+ * Every failure must carry an errno documented for that call on that
+ * device (docs/message_slot.md, docs/myshm.md, or the VFS's own checks
+ * before the driver runs: EBADF for the wrong open mode, ESPIPE, ...);
+ * every success must be plausible (lengths, positions, sizes).  Anything
+ * else is a defect.  The errnos seen per call are printed at the end; vm/run
+ * fails the guest on any kernel report.
+ *
+ * Seeded: the seed is printed; KIPC_FUZZ_SEED=N repeats a sequence,
+ * KIPC_FUZZ_SECONDS (default 10) bounds the time of the random run (from
+ * the environment or the guest's kernel command line).  Seeds in
+ * regress_seeds[] run first, a fixed number of calls each.
+ */
+#include "lib/kipc_test.h"
+#include "lib/kt_stress.h"
+#include "lib/msgslot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kipc/myshm.h>
+
+#define PS		4096UL
+#define NFD		8
+#define NMAP		8
+#define MAXERR		140
+
+enum kind { SLOT, MYSHM };
+enum call { C_OPEN, C_CLOSE, C_IOCTL, C_READ, C_WRITE, C_PREAD, C_PWRITE,
+	    C_LSEEK, C_MMAP, C_MUNMAP, C_MREMAP, C_MPROTECT, C_POLL, C_TOUCH,
+	    NCALLS };
+static const char *const call_names[NCALLS] = {
+	"open", "close", "ioctl", "read", "write", "pread", "pwrite", "lseek",
+	"mmap", "munmap", "mremap", "mprotect", "poll", "touch",
+};
+
+struct dev {
+	const char *path;
+	enum kind kind;
+	unsigned long size;	/* myshm */
+};
+
+static struct dev devs[] = {
+	{ "/tmp/kt-slot0", SLOT, 0 },
+	{ "/tmp/kt-slot1", SLOT, 0 },
+	{ "/tmp/kt-slot255", SLOT, 0 },
+	{ "/dev/myshm", MYSHM, 4UL << 20 },
+	{ "/dev/kfuzz", MYSHM, 8UL << 10 },
+};
+#define NDEV (sizeof(devs) / sizeof(devs[0]))
+
+/* Documented errnos per call and kind, 0-terminated. */
+static const int slot_ok[NCALLS][9] = {
+	[C_IOCTL] = { EINVAL },
+	[C_READ] = { EINVAL, EAGAIN, ENOSPC, EFAULT, EBADF, EINTR },
+	[C_WRITE] = { EINVAL, EMSGSIZE, EFAULT, ENOSPC, ENOMEM, EBUSY, EBADF },
+	[C_PREAD] = { EINVAL, EAGAIN, ENOSPC, EFAULT, EBADF, EINTR, ESPIPE },
+	[C_PWRITE] = { EINVAL, EMSGSIZE, EFAULT, ENOSPC, ENOMEM, EBUSY, EBADF,
+		       ESPIPE },
+	[C_LSEEK] = { ESPIPE, EINVAL },
+	[C_MMAP] = { ENODEV, EINVAL, ENOMEM, EOVERFLOW, EACCES },
+};
+
+static const int myshm_ok[NCALLS][9] = {
+	[C_IOCTL] = { ENOTTY, EFAULT },
+	[C_READ] = { EFAULT, EINVAL, EBADF },
+	[C_WRITE] = { EFAULT, EINVAL, ENOSPC, EBADF },
+	[C_PREAD] = { EFAULT, EINVAL, EBADF },
+	[C_PWRITE] = { EFAULT, EINVAL, ENOSPC, EBADF },
+	[C_LSEEK] = { EINVAL },
+	[C_MMAP] = { EINVAL, EOVERFLOW, EACCES, ENOMEM },
+	[C_MUNMAP] = { EINVAL },
+	[C_MREMAP] = { EFAULT, EINVAL, ENOMEM },
+	[C_MPROTECT] = { EACCES, EINVAL, ENOMEM },
+};
+
+/* Shared with the fuzzing child: counters per call and errno. */
+struct fuzz_stats {
+	struct kt_stress st;
+	long calls[NCALLS];
+	long ok[NCALLS];
+	long err[NCALLS][MAXERR];
+};
+
+struct ofile {
+	int fd;		/* -1: free */
+	int dev;
+	int mode;	/* O_RDONLY, O_WRONLY, O_RDWR */
+};
+
+struct map {
+	unsigned char *p;	/* NULL: free */
+	size_t len;
+	int prot;
+	int dev;
+};
+
+struct fuzz {
+	struct fuzz_stats *fs;
+	unsigned long long rnd;
+	struct ofile f[NFD];
+	struct map m[NMAP];
+	unsigned char *buf;	/* 2 pages, then a PROT_NONE guard page */
+	unsigned char *ro;	/* a read-only page */
+};
+
+static unsigned long long rnd(struct fuzz *z)
+{
+	return kt_rand(&z->rnd);
+}
+
+static unsigned long pick(struct fuzz *z, unsigned long n)
+{
+	return rnd(z) % n;
+}
+
+static void defect(struct fuzz *z, enum call c, int dev, const char *what,
+		   long ret, int err)
+{
+	kt_stress_defect(&z->fs->st, "%s on %s: %s (returned %ld, %s)",
+			 call_names[c], dev >= 0 ? devs[dev].path : "-", what,
+			 ret, err ? strerror(err) : "no errno");
+}
+
+/* Account for result RET/ERRNO of call C on DEV; false on failure. */
+static bool result(struct fuzz *z, enum call c, int dev, long ret, int err)
+{
+	const int *ok;
+	int i;
+
+	z->fs->calls[c]++;
+	z->fs->st.ops[0]++;
+	if (ret != -1) {
+		z->fs->ok[c]++;
+		return true;
+	}
+	z->fs->err[c][err < MAXERR ? err : 0]++;
+	if (dev < 0)
+		return false;
+	ok = devs[dev].kind == SLOT ? slot_ok[c] : myshm_ok[c];
+	for (i = 0; ok[i]; i++)
+		if (ok[i] == err)
+			return false;
+	defect(z, c, dev, "undocumented errno", ret, err);
+	return false;
+}
+
+static size_t pick_len(struct fuzz *z)
+{
+	static const size_t lens[] = {
+		0, 1, 2, 127, 128, 129, 255, 4095, 4096, 4097, 8192,
+		SIZE_MAX, SSIZE_MAX, (size_t)1 << 31, (size_t)-4096,
+	};
+
+	if (pick(z, 4) == 0)
+		return pick(z, 300);
+	return lens[pick(z, sizeof(lens) / sizeof(lens[0]))];
+}
+
+static struct map *live_map(struct fuzz *z)
+{
+	unsigned int i, start = pick(z, NMAP);
+
+	for (i = 0; i < NMAP; i++)
+		if (z->m[(start + i) % NMAP].p)
+			return &z->m[(start + i) % NMAP];
+	return NULL;
+}
+
+/* A buffer pointer for LEN bytes: valid, partly valid or bad. */
+static void *pick_ptr(struct fuzz *z, size_t len)
+{
+	struct map *m;
+
+	switch (pick(z, 12)) {
+	case 0:
+		return NULL;
+	case 1:
+		return (void *)1;
+	case 2:
+		return (void *)0x1000;
+	case 3:
+		return (void *)0xffffffff81000000UL;	/* kernel */
+	case 4:
+		return (void *)0x8000000000000000UL;	/* non-canonical */
+	case 5:
+		return z->ro;
+	case 6:		/* runs into the guard page after a few bytes */
+		return z->buf + 2 * PS - 1 - pick(z, 130);
+	case 7:
+		m = live_map(z);
+		if (m)
+			return m->p + pick(z, m->len);
+		return z->buf;
+	case 8:
+		return z->buf + 1;	/* unaligned */
+	default:
+		return len <= 2 * PS ? z->buf + 2 * PS - len : z->buf;
+	}
+}
+
+static unsigned long pick_arg(struct fuzz *z)
+{
+	static const unsigned long args[] = {
+		0, 1, 2, 3, 127, 128, 129, 0xffffffffUL, 0x100000000UL,
+		0x100000001UL, (unsigned long)-1, 1UL << 20, (1UL << 20) + 1,
+		0x7fffffffUL, 0x80000000UL,
+	};
+
+	switch (pick(z, 4)) {
+	case 0:
+		return (unsigned long)pick_ptr(z, 8);
+	case 1:
+		return rnd(z);
+	default:
+		return args[pick(z, sizeof(args) / sizeof(args[0]))];
+	}
+}
+
+/* ioctl numbers the VFS handles itself (FIO*, FIFREEZE, FS_IOC_*, ...). */
+static bool vfs_ioctl_type(unsigned int type)
+{
+	return type == 0 || type == 'T' || type == 'f' || type == 'X' ||
+	       type == 0x94 || type == 0x15;
+}
+
+static unsigned int pick_cmd(struct fuzz *z)
+{
+	static const unsigned int known[] = {
+		MSG_SLOT_CHANNEL, MSG_SLOT_SET_CEN, MSG_SLOT_SET_BLOCKING,
+		MSG_SLOT_CHANNEL_LONG, MSG_SLOT_SET_CEN_LONG,
+		MSG_SLOT_SET_BLOCKING_LONG, MYSHM_GET_SIZE,
+	};
+	unsigned int cmd, dir, size;
+
+	switch (pick(z, 4)) {
+	case 0:
+	case 1:
+		return known[pick(z, sizeof(known) / sizeof(known[0]))];
+	case 2:		/* the modules' type spaces, any nr/dir/size */
+		dir = pick(z, 4);
+		size = pick(z, 4) ? 1u << pick(z, 4) : pick(z, 1u << 14);
+		return _IOC(dir, pick(z, 2) ? MSG_SLOT_MAJOR : MYSHM_IOC_MAGIC,
+			    pick(z, 2) ? pick(z, 8) : pick(z, 256), size);
+	default:
+		do
+			cmd = rnd(z);
+		while (vfs_ioctl_type(_IOC_TYPE(cmd)));
+		return cmd;
+	}
+}
+
+static struct ofile *live_file(struct fuzz *z)
+{
+	unsigned int i, start = pick(z, NFD);
+
+	for (i = 0; i < NFD; i++)
+		if (z->f[(start + i) % NFD].fd >= 0)
+			return &z->f[(start + i) % NFD];
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Interrupt a blocking message slot read after 20 ms (EINTR). */
+static void arm(bool on)
+{
+	struct itimerval it = { { 0, 0 }, { 0, on ? 20000 : 0 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static off_t pick_pos(struct fuzz *z, const struct dev *d)
+{
+	static const off_t pos[] = { 0, 1, -1, -4096, INT64_MAX, INT64_MIN };
+
+	switch (pick(z, 3)) {
+	case 0:
+		return pos[pick(z, sizeof(pos) / sizeof(pos[0]))];
+	case 1:
+		return d->size + pick(z, 3) - 1;
+	default:
+		return d->size ? (off_t)pick(z, d->size + 1) : 0;
+	}
+}
+
+static void do_open(struct fuzz *z)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	unsigned int i = pick(z, NFD), d = pick(z, NDEV);
+	int mode = modes[pick(z, 3)], fd;
+
+	if (z->f[i].fd >= 0)
+		close(z->f[i].fd);
+	z->f[i].fd = -1;
+	fd = open(devs[d].path, mode | (pick(z, 4) ? 0 : O_NONBLOCK) |
+		  O_CLOEXEC);
+	if (result(z, C_OPEN, -1, fd < 0 ? -1 : fd, errno))
+		z->f[i] = (struct ofile){ fd, d, mode };
+	else
+		defect(z, C_OPEN, d, "open failed", fd, errno);
+}
+
+static void do_ioctl(struct fuzz *z, struct ofile *f)
+{
+	unsigned int cmd = pick_cmd(z);
+	unsigned long arg = pick_arg(z);
+	__u64 *p = (__u64 *)z->buf;
+	long r;
+
+	*p = 0;
+	if (cmd == MYSHM_GET_SIZE && pick(z, 2))
+		arg = (unsigned long)p;
+	r = ioctl(f->fd, cmd, arg);
+	if (!result(z, C_IOCTL, f->dev, r, errno))
+		return;
+	if (devs[f->dev].kind == MYSHM && arg == (unsigned long)p &&
+	    *p != devs[f->dev].size)
+		defect(z, C_IOCTL, f->dev, "wrong size", r, 0);
+}
+
+static void do_rw(struct fuzz *z, struct ofile *f, enum call c)
+{
+	const struct dev *d = &devs[f->dev];
+	size_t len = pick_len(z);
+	void *ptr = pick_ptr(z, len);
+	off_t pos = pick_pos(z, d);
+	long r;
+	int err;
+
+	if (c == C_WRITE || c == C_PWRITE)
+		memset(z->buf, (int)pick(z, 256), 2 * PS);
+	arm(d->kind == SLOT);
+	switch (c) {
+	case C_READ:
+		r = read(f->fd, ptr, len);
+		break;
+	case C_WRITE:
+		r = write(f->fd, ptr, len);
+		break;
+	case C_PREAD:
+		r = pread(f->fd, ptr, len, pos);
+		break;
+	default:
+		r = pwrite(f->fd, ptr, len, pos);
+	}
+	err = errno;
+	arm(false);
+	if (!result(z, c, f->dev, r, err))
+		return;
+	if (r > (long)len || (d->kind == SLOT && (r < 1 || r > 128)) ||
+	    (d->kind == SLOT && (c == C_WRITE || c == C_PWRITE) &&
+	     r != (long)len) || (d->kind == MYSHM && r > (long)d->size) ||
+	    (d->kind == MYSHM && (c == C_PREAD || c == C_PWRITE) &&
+	     r > 0 && pos + r > (long)d->size))
+		defect(z, c, f->dev, "implausible count", r, 0);
+}
+
+static void do_lseek(struct fuzz *z, struct ofile *f)
+{
+	const struct dev *d = &devs[f->dev];
+	int whence = pick(z, 6);
+	off_t r = lseek(f->fd, pick_pos(z, d), whence);
+
+	if (result(z, C_LSEEK, f->dev, r < 0 ? -1 : r, errno) &&
+	    d->kind == MYSHM && (r < 0 || r > (off_t)d->size))
+		defect(z, C_LSEEK, f->dev, "position out of range", r, 0);
+}
+
+static void do_mmap(struct fuzz *z, struct ofile *f)
+{
+	static const int prots[] = { PROT_READ, PROT_WRITE,
+				     PROT_READ | PROT_WRITE, PROT_NONE };
+	const struct dev *d = &devs[f->dev];
+	unsigned int i = pick(z, NMAP);
+	int prot = prots[pick(z, 4)];
+	size_t len;
+	off_t off;
+	void *p;
+
+	switch (pick(z, 4)) {
+	case 0:
+		len = pick_len(z);
+		break;
+	case 1:
+		len = d->size ? d->size : PS;
+		break;
+	default:
+		len = PS * (1 + pick(z, 4)) - (pick(z, 2) ? pick(z, PS) : 0);
+	}
+	off = pick(z, 3) ? (off_t)(pick(z, (d->size ? d->size : PS) / PS + 2) *
+				   PS) : pick_pos(z, d);
+	if (z->m[i].p) {
+		munmap(z->m[i].p, z->m[i].len);
+		z->m[i].p = NULL;
+	}
+	p = mmap(NULL, len, prot, pick(z, 5) ? MAP_SHARED : MAP_PRIVATE,
+		 f->fd, off);
+	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, errno))
+		return;
+	if (d->kind == SLOT || off < 0 || off + len > d->size) {
+		defect(z, C_MMAP, f->dev, "mapping should be refused", 0, 0);
+		munmap(p, len);
+		return;
+	}
+	z->m[i] = (struct map){ p, len, prot, f->dev };
+}
+
+static void do_map_op(struct fuzz *z)
+{
+	struct map *m = live_map(z);
+	volatile unsigned char *v;
+	size_t nl;
+	void *p;
+	long r;
+
+	if (!m)
+		return;
+	switch (pick(z, 4)) {
+	case 0:		/* touch the first and the last byte */
+		if (!(m->prot & PROT_READ))
+			return;
+		v = m->p;
+		(void)v[0];
+		(void)v[m->len - 1];
+		if (m->prot & PROT_WRITE)
+			v[pick(z, m->len)] ^= 0;
+		result(z, C_TOUCH, -1, 0, 0);
+		return;
+	case 1:		/* unmap all, or just the first page */
+		if (m->len > PS && pick(z, 2)) {
+			r = munmap(m->p, PS);
+			if (result(z, C_MUNMAP, m->dev, r, errno)) {
+				m->p += PS;
+				m->len -= PS;
+			}
+			return;
+		}
+		r = munmap(m->p, m->len);
+		result(z, C_MUNMAP, m->dev, r, errno);
+		m->p = NULL;
+		return;
+	case 2:
+		nl = pick(z, 2) ? m->len + PS : (m->len + 1) / 2;
+		p = mremap(m->p, m->len, nl, pick(z, 2) ? MREMAP_MAYMOVE : 0);
+		if (!result(z, C_MREMAP, m->dev, p == MAP_FAILED ? -1 : 0,
+			    errno))
+			return;
+		if (nl > m->len)
+			defect(z, C_MREMAP, m->dev, "mapping grew", 0, 0);
+		m->p = p;
+		m->len = nl;
+		return;
+	default:
+		r = pick(z, 4);
+		r = r == 0 ? PROT_NONE : r == 1 ? PROT_READ :
+		    PROT_READ | PROT_WRITE;
+		nl = (size_t)r;
+		r = mprotect(m->p, m->len, (int)nl);
+		if (result(z, C_MPROTECT, m->dev, r, errno))
+			m->prot = (int)nl;
+	}
+}
+
+static void do_poll(struct fuzz *z)
+{
+	struct pollfd pfd[NFD];
+	int i, n = 0;
+	long r;
+
+	for (i = 0; i < NFD; i++)
+		if (z->f[i].fd >= 0)
+			pfd[n++] = (struct pollfd){ z->f[i].fd,
+				POLLIN | POLLOUT | POLLPRI, 0 };
+	r = poll(pfd, n, 0);
+	if (!result(z, C_POLL, -1, r, errno))
+		defect(z, C_POLL, -1, "poll failed", -1, errno);
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & (POLLNVAL | POLLERR))
+			defect(z, C_POLL, -1, "POLLNVAL/POLLERR", pfd[i].revents,
+			       0);
+}
+
+static void fuzz_step(struct fuzz *z)
+{
+	struct ofile *f = live_file(z);
+	unsigned int op = pick(z, 20);
+	long r;
+
+	if (!f || op == 0) {
+		do_open(z);
+		return;
+	}
+	switch (op) {
+	case 1:
+		r = close(f->fd);
+		result(z, C_CLOSE, -1, r, errno);
+		f->fd = -1;
+		return;
+	case 2: case 3: case 4: case 5:
+		do_ioctl(z, f);
+		return;
+	case 6: case 7:
+		do_rw(z, f, C_READ);
+		return;
+	case 8: case 9:
+		do_rw(z, f, C_WRITE);
+		return;
+	case 10:
+		do_rw(z, f, C_PREAD);
+		return;
+	case 11:
+		do_rw(z, f, C_PWRITE);
+		return;
+	case 12:
+		do_lseek(z, f);
+		return;
+	case 13: case 14:
+		do_mmap(z, f);
+		return;
+	case 15: case 16: case 17:
+		do_map_op(z);
+		return;
+	default:
+		do_poll(z);
+	}
+}
+
+struct run {
+	struct fuzz_stats *fs;
+	unsigned long long seed;
+	long max_calls;
+	long ms;
+};
+
+static void fuzz_child(void *arg)
+{
+	const struct run *run = arg;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct fuzz z = { .fs = run->fs, .rnd = run->seed | 1 };
+	long end = kt_now_ms() + run->ms, n;
+	int i;
+
+	sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; i < NFD; i++)
+		z.f[i].fd = -1;
+	z.buf = mmap(NULL, 4 * PS, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (z.buf == MAP_FAILED)
+		_exit(92);
+	z.ro = z.buf + 3 * PS;
+	mprotect(z.buf + 2 * PS, PS, PROT_NONE);
+	mprotect(z.ro, PS, PROT_READ);
+	for (n = 0; n < run->max_calls && kt_now_ms() < end; n++)
+		fuzz_step(&z);
+}
+
+static struct fuzz_stats *fs;
+
+static void run_seed(unsigned long long seed, long max_calls, long ms)
+{
+	struct run run = { fs, seed, max_calls, ms };
+	long before = fs->st.defects;
+	int rc = kt_in_child(fuzz_child, &run);
+
+	if (rc)
+		kt_stress_defect(&fs->st, "seed %llu: fuzzer child ended with"
+				 " %d", seed, rc);
+	if (fs->st.defects != before)
+		printf("# fuzz: defects with KIPC_FUZZ_SEED=%llu\n", seed);
+}
+
+static void print_stats(const char *what, unsigned long long seed, long ms)
+{
+	long total = 0;
+	int c, e;
+
+	for (c = 0; c < NCALLS; c++)
+		total += fs->calls[c];
+	printf("# fuzz kipc %s: seed=%llu calls=%ld time=%ldms defects=%ld\n",
+	       what, seed, total, ms, fs->st.defects);
+	for (c = 0; c < NCALLS; c++) {
+		char line[1024];
+		int n;
+
+		if (!fs->calls[c])
+			continue;
+		n = snprintf(line, sizeof(line), "#   %s: %ld calls, %ld ok",
+			     call_names[c], fs->calls[c], fs->ok[c]);
+		for (e = 0; e < MAXERR && n < (int)sizeof(line) - 40; e++)
+			if (fs->err[c][e])
+				n += snprintf(line + n, sizeof(line) - n,
+					      ", %s %ld", e ? strerrorname_np(e) :
+					      "other", fs->err[c][e]);
+		printf("%s\n", line);
+	}
+}
+
+/* Seeds kept because they once found something; run first, always. */
+static const unsigned long long regress_seeds[] = { 1, 2, 3, 42 };
+
+static void test_regress_seeds(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	memset(fs, 0, sizeof(*fs));
+	for (i = 0; i < sizeof(regress_seeds) / sizeof(regress_seeds[0]); i++)
+		run_seed(regress_seeds[i], 3000, 60000);
+	print_stats("regression seeds", 0, 0);
+	assert_int_equal(fs->st.defects, 0);
+}
+
+static void test_random(void **state)
+{
+	unsigned long long seed = kt_env_long("KIPC_FUZZ_SEED", 0);
+	long secs = kt_env_long("KIPC_FUZZ_SECONDS", 10);
+	long start = kt_now_ms();
+
+	(void)state;
+	memset(fs, 0, sizeof(*fs));
+	if (!seed) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (unsigned long long)ts.tv_nsec ^ ts.tv_sec ^ getpid();
+	}
+	printf("# fuzz kipc: KIPC_FUZZ_SEED=%llu KIPC_FUZZ_SECONDS=%ld\n", seed,
+	       secs);
+	fflush(stdout);
+	run_seed(seed, kt_env_long("KIPC_FUZZ_CALLS", 1L << 40), secs * 1000);
+	print_stats("random", seed, kt_now_ms() - start);
+	assert_int_equal(fs->st.defects, 0);
+}
+
+/* Everything fuzzed is closed and unmapped: both modules unload. */
+static void test_unload(void **state)
+{
+	(void)state;
+	assert_int_equal(kt_unload("message_slot"), 0);
+	assert_int_equal(kt_unload("myshm"), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fs = mmap(NULL, sizeof(*fs), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fs == MAP_FAILED)
+		return -1;
+	kt_unload_if_loaded("message_slot");
+	kt_unload_if_loaded("myshm");
+	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,kfuzz:8K"))
+		return -1;
+	ms_mknod(255);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (kt_loaded("message_slot"))
+		kt_unload("message_slot");
+	if (kt_loaded("myshm"))
+		kt_unload("myshm");
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_regress_seeds),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_unload),
+	};
+
+	return kt_run_group(tests, setup, teardown);
+}
