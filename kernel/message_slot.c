@@ -63,12 +63,52 @@ module_param(nodes, uint, 0444);
 MODULE_PARM_DESC(nodes,
 		 "create /dev/message_slotN for minors 0..nodes-1 (default 0)");
 
+/*
+ * The caps must be at least 1 (a zero cap would make every slot unusable):
+ * 0 fails the load, or the sysfs write, with EINVAL (a number too big for
+ * the type with ERANGE); at load the kernel's parameter parser logs
+ * "`0' invalid for parameter `max_channels'".
+ */
+static int ms_set_cap(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+	int err = kstrtoul(val, 0, &v);
+
+	if (err)
+		return err;
+	if (!v)
+		return -EINVAL;
+	return param_set_uint(val, kp);
+}
+
+static int ms_set_cap_ulong(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+	int err = kstrtoul(val, 0, &v);
+
+	if (err)
+		return err;
+	if (!v)
+		return -EINVAL;
+	return param_set_ulong(val, kp);
+}
+
+static const struct kernel_param_ops ms_cap_ops = {
+	.set = ms_set_cap,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops ms_cap_ulong_ops = {
+	.set = ms_set_cap_ulong,
+	.get = param_get_ulong,
+};
+
 static unsigned int max_channels = 1U << 20;
-module_param(max_channels, uint, 0644);
+module_param_cb(max_channels, &ms_cap_ops, &max_channels, 0644);
 MODULE_PARM_DESC(max_channels, "channels per slot (default 1048576)");
 
 static unsigned long max_bytes = (1UL << 20) * MSG_SLOT_MAX_MSG_LEN;
-module_param(max_bytes, ulong, 0644);
+module_param_cb(max_bytes, &ms_cap_ulong_ops, &max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * message_slot_params - bad module parameters of message_slot.ko (issue 7):
+ * out-of-range, malformed, missing and zero values of every parameter, and
+ * every character major already registered in the guest (/proc/devices).
+ * Each must fail the load with the right errno and exactly one clear
+ * kernel-log line, and leave nothing behind: no module, no /proc/devices
+ * entry, no /dev nodes, no /sys/class or debugfs directory, no vmalloc or
+ * slab growth.  Also the caps refuse 0 through sysfs, and the boundary
+ * values (nodes=256, caps of 1) work.
+ */
+#include "lib/kipc_test.h"
+#include "lib/kt_sys.h"
+#include "lib/msgslot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MOD "message_slot"
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* Does /proc/devices list NAME (or, with NAME NULL, character MAJOR)? */
+static bool in_proc_devices(const char *name, int major)
+{
+	char line[256], n[128];
+	bool chr = false, found = false;
+	FILE *f = fopen("/proc/devices", "r");
+	int m;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character", 9))
+			chr = true;
+		else if (!strncmp(line, "Block", 5))
+			chr = false;
+		else if (chr && sscanf(line, "%d %127s", &m, n) == 2)
+			found |= name ? !strcmp(n, name) : m == major;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Nothing of the module is left anywhere. */
+static void assert_nothing_left(void)
+{
+	assert_false(kt_loaded(MOD));
+	assert_false(in_proc_devices(MOD, 0));
+	assert_false(exists("/sys/module/" MOD));
+	assert_false(exists("/sys/class/" MOD));
+	assert_false(exists("/dev/" MOD "0"));
+	assert_false(exists("/sys/kernel/debug/" MOD));
+}
+
+/* Load with PARAMS: ERR and exactly one log line (besides taint) with LOG. */
+static void expect_refused(const char *params, int err, const char *log)
+{
+	int mark = kt_kmsg_mark(), rc = kt_load(MOD, params);
+	char *text = kt_kmsg_text(mark);
+	int lines = kt_count_lines(text, MOD) - kt_count_lines(text, "taint");
+
+	if (rc != err || kt_count_lines(text, log) != 1 || lines != 1) {
+		printf("# %s: load returned %d (want %d); log:\n%s", params,
+		       rc, err, text);
+		free(text);
+		if (rc == 0)
+			kt_unload(MOD);
+		fail_msg("%s: not refused as expected", params);
+	}
+	free(text);
+	assert_nothing_left();
+}
+
+static const struct {
+	const char *params;
+	const char *log;
+	int err;	/* 0: EINVAL */
+} bad[] = {
+	{ "major=512", "major=512: must be below 512", 0 },
+	{ "major=4095", "major=4095: must be below 512", 0 },
+	{ "major=4294967295", "major=4294967295: must be below 512", 0 },
+	{ "major=4294967296", "`4294967296' invalid for parameter `major'",
+	  -ERANGE },
+	{ "major=-1", "`-1' invalid for parameter `major'", 0 },
+	{ "major=abc", "`abc' invalid for parameter `major'", 0 },
+	{ "major=", "`' invalid for parameter `major'", 0 },
+	{ "major", "`' invalid for parameter `major'", 0 },
+	{ "major=235,236", "`235,236' invalid for parameter `major'", 0 },
+	{ "nodes=257", "nodes=257: at most 256", 0 },
+	{ "nodes=4294967295", "nodes=4294967295: at most 256", 0 },
+	{ "nodes=99999999999", "`99999999999' invalid for parameter `nodes'",
+	  -ERANGE },
+	{ "nodes=1,2", "`1,2' invalid for parameter `nodes'", 0 },
+	{ "nodes=-0x1", "`-0x1' invalid for parameter `nodes'", 0 },
+	{ "max_channels=0", "`0' invalid for parameter `max_channels'", 0 },
+	{ "max_channels=0x0",
+	  "`0x0' invalid for parameter `max_channels'", 0 },
+	{ "max_channels=4294967296",
+	  "`4294967296' invalid for parameter `max_channels'", -ERANGE },
+	{ "max_channels=-5", "`-5' invalid for parameter `max_channels'", 0 },
+	{ "max_channels=1k", "`1k' invalid for parameter `max_channels'", 0 },
+	{ "max_channels", "`' invalid for parameter `max_channels'", 0 },
+	{ "max_bytes=0", "`0' invalid for parameter `max_bytes'", 0 },
+	{ "max_bytes=18446744073709551616",
+	  "`18446744073709551616' invalid for parameter `max_bytes'",
+	  -ERANGE },
+	{ "max_bytes=12M", "`12M' invalid for parameter `max_bytes'", 0 },
+	{ "max_bytes=", "`' invalid for parameter `max_bytes'", 0 },
+	/* a good value does not save a bad one */
+	{ "nodes=4 max_channels=0",
+	  "`0' invalid for parameter `max_channels'", 0 },
+	{ "major=0 nodes=300", "nodes=300: at most 256", 0 },
+};
+
+static void test_bad_values(void **state)
+{
+	long long vm0 = kt_meminfo_kb("VmallocUsed");
+	long long slab0 = kt_meminfo_kb("SUnreclaim");
+	unsigned int i, round;
+
+	(void)state;
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			expect_refused(bad[i].params,
+				       bad[i].err ? bad[i].err : -EINVAL,
+				       bad[i].log);
+	printf("# %zu bad parameter forms refused 3 times each\n",
+	       sizeof(bad) / sizeof(bad[0]));
+	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
+	assert_true(kt_meminfo_kb("SUnreclaim") < slab0 + 1024);
+}
+
+/* Every character major in use in the guest is refused: EBUSY. */
+static void test_taken_majors(void **state)
+{
+	char line[256], name[128], params[32], log[128];
+	int majors[512], owners = 0, i, m;
+	bool chr = false;
+	FILE *f = fopen("/proc/devices", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) && owners < 512) {
+		if (!strncmp(line, "Character", 9))
+			chr = true;
+		else if (!strncmp(line, "Block", 5))
+			chr = false;
+		else if (chr && sscanf(line, "%d %127s", &m, name) == 2 &&
+			 m > 0 && m < 512 &&
+			 (!owners || majors[owners - 1] != m))
+			majors[owners++] = m;
+	}
+	fclose(f);
+	assert_true(owners >= 5);	/* mem, tty, misc, ... */
+	for (i = 0; i < owners; i++) {
+		snprintf(params, sizeof(params), "major=%d", majors[i]);
+		snprintf(log, sizeof(log), "cannot register major %d minors"
+			 " 0-255 (error -16): in use; load with major=N",
+			 majors[i]);
+		expect_refused(params, -EBUSY, log);
+		/* the owner keeps its major */
+		assert_true(in_proc_devices(NULL, majors[i]));
+		/* and nodes= does not change that */
+		snprintf(params, sizeof(params), "major=%d nodes=8", majors[i]);
+		expect_refused(params, -EBUSY, log);
+	}
+	printf("# %d taken majors refused\n", owners);
+}
+
+static void sysfs_write(const char *param, const char *val, int want_err)
+{
+	char path[128];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/sys/module/" MOD "/parameters/%s",
+		 param);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	rc = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	assert_int_equal(rc, want_err);
+}
+
+/* The caps refuse 0 at run time too; boundary values work. */
+static void test_runtime_and_bounds(void **state)
+{
+	int fd;
+
+	(void)state;
+	assert_int_equal(kt_load(MOD, "major=0 nodes=256 max_channels=1"
+				 " max_bytes=1"), 0);
+	assert_true(exists("/dev/" MOD "0"));
+	assert_true(exists("/dev/" MOD "255"));
+	assert_false(exists("/dev/" MOD "256"));
+	fd = open("/dev/" MOD "255", O_RDWR);
+	assert_true(fd >= 0);
+	ms_chan(fd, 9);
+	ms_put(fd, "x", 1);
+	assert_int_equal(ms_err(write(fd, "xy", 2)), -ENOSPC);
+	ms_chan(fd, 10);
+	assert_int_equal(ms_err(write(fd, "y", 1)), -ENOSPC);
+
+	sysfs_write("max_channels", "0", -EINVAL);
+	sysfs_write("max_channels", "-1", -EINVAL);
+	sysfs_write("max_bytes", "0", -EINVAL);
+	sysfs_write("max_bytes", "abc", -EINVAL);
+	assert_int_equal(kt_read_ll("/sys/module/" MOD
+				    "/parameters/max_channels"), 1);
+	assert_int_equal(kt_read_ll("/sys/module/" MOD "/parameters/max_bytes"),
+			 1);
+	sysfs_write("max_channels", "2", 0);
+	sysfs_write("max_bytes", "2", 0);
+	ms_put(fd, "y", 1);
+	close(fd);
+	assert_int_equal(kt_unload(MOD), 0);
+	assert_nothing_left();
+	assert_false(exists("/dev/" MOD "255"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	kt_unload_if_loaded(MOD);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return kt_loaded(MOD) ? kt_unload(MOD) : 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_taken_majors),
+		cmocka_unit_test(test_runtime_and_bounds),
+	};
+
+	return kt_run_group(tests, setup, teardown);
+}
