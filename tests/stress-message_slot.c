@@ -338,6 +338,39 @@ static void opener(struct kt_stress *st, int idx, void *arg)
 	}
 }
 
+/* The checker itself: each kind of bad message is one defect. */
+static void test_checker(void **state)
+{
+	struct kt_stress *st = kt_stress_new();
+	unsigned char b[MSG_SLOT_MAX_MSG_LEN], c[MSG_SLOT_MAX_MSG_LEN];
+	struct last l = { 0 };
+	size_t len = make_msg(b, 2, 1, priv_chan(2, 1), 1000);
+
+	(void)state;
+	st->quiet = 1;
+	assert_int_equal(check_msg(st, b, len, 1, priv_chan(2, 1), 2), 1000);
+	assert_int_equal(check_msg(st, b, len, 1, priv_chan(2, 1), 0), 1000);
+	assert_int_equal(st->defects, 0);
+	assert_int_equal(check_msg(st, b, len - 1, 1, priv_chan(2, 1), 2), -1);
+	memcpy(c, b, len);
+	c[HDR] ^= 1;					/* corrupt payload */
+	assert_int_equal(check_msg(st, c, len, 1, priv_chan(2, 1), 2), -1);
+	memcpy(c, b, len);
+	c[len - 1] ^= 0x80;				/* checksum */
+	assert_int_equal(check_msg(st, c, len, 1, priv_chan(2, 1), 2), -1);
+	assert_int_equal(check_msg(st, b, len, 0, priv_chan(2, 1), 2), -1);
+	assert_int_equal(check_msg(st, b, len, 1, priv_chan(3, 1), 0), -1);
+	assert_int_equal(check_msg(st, b, len, 1, priv_chan(2, 1), 3), -1);
+	assert_int_equal(st->defects, 6);
+	check_order(st, &l, 1, 2, 10, true);
+	check_order(st, &l, 1, 2, 10, false);
+	assert_int_equal(st->defects, 6);
+	check_order(st, &l, 1, 2, 10, true);		/* not newer */
+	check_order(st, &l, 1, 2, 9, false);		/* backwards */
+	assert_int_equal(st->defects, 8);
+	st->defects = 0;
+}
+
 static void test_stress(void **state)
 {
 	struct kt_stress *st = kt_stress_new();
@@ -386,6 +419,7 @@ static void test_stress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checker),
 		cmocka_unit_test(test_stress),
 	};
 

@@ -251,6 +251,22 @@ static void opener(struct kt_stress *st, int idx, void *arg)
 	}
 }
 
+/* The checker itself: a word tagged for another slot is a defect. */
+static void test_checker(void **state)
+{
+	struct kt_stress *st = kt_stress_new();
+	uint64_t page[PS / 8] = { 0 };
+
+	(void)state;
+	st->quiet = 1;
+	page[3 * SLOT / 8] = (4ULL << 56) | 77;
+	check_page(st, (unsigned char *)page);
+	assert_int_equal(st->defects, 0);
+	page[5 * SLOT / 8] = (4ULL << 56) | 78;
+	check_page(st, (unsigned char *)page);
+	assert_int_equal(st->defects, 1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -303,6 +319,7 @@ static void test_stress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checker),
 		cmocka_unit_test(test_stress),
 	};
 

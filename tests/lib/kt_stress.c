@@ -126,7 +126,7 @@ void kt_stress_defect(struct kt_stress *st, const char *fmt, ...)
 	va_list ap;
 	long n = __atomic_add_fetch(&st->defects, 1, __ATOMIC_SEQ_CST);
 
-	if (n > 20)
+	if (n > 20 || st->quiet)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -22,6 +22,7 @@ struct kt_stress {
 	volatile long ops[KT_STRESS_MAX_WORKERS];	/* per worker */
 	volatile long defects;			/* total, all workers */
 	volatile long unload_tries;		/* refused delete_module calls */
+	int quiet;				/* count defects, print none */
 	pid_t pids[KT_STRESS_MAX_WORKERS];
 	int nworkers;
 };
