@@ -70,15 +70,16 @@ static void expect_refused(const char *params, int err, const char *log)
 	char *text = kt_kmsg_text(mark);
 	int lines = kt_count_lines(text, MOD) - kt_count_lines(text, "taint");
 
-	if (rc != err || kt_count_lines(text, log) != 1 || lines != 1) {
+	bool good = rc == err && kt_count_lines(text, log) == 1 && lines == 1;
+
+	if (!good)
 		printf("# %s: load returned %d (want %d); log:\n%s", params,
 		       rc, err, text);
-		free(text);
-		if (rc == 0)
-			kt_unload(MOD);
-		fail_msg("%s: not refused as expected", params);
-	}
 	free(text);
+	if (!good && rc == 0)
+		kt_unload(MOD);
+	if (!good)
+		fail_msg("%s: not refused as expected", params);
 	assert_nothing_left();
 }
 
