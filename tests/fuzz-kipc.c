@@ -41,13 +41,20 @@
 #include <unistd.h>
 
 #include <kipc/myshm.h>
+#if __has_include(<kipc/kshm_ioctl.h>)
+#include <kipc/kshm_ioctl.h>
+#include "lib/kt_kshm.h"
+#define FUZZ_KSHM 1
+#else
+#define FUZZ_KSHM 0
+#endif
 
 #define PS		4096UL
 #define NFD		8
 #define NMAP		8
 #define MAXERR		140
 
-enum kind { SLOT, MYSHM };
+enum kind { SLOT, MYSHM, KSHM_DEV, KSHM_OBJ };
 enum call { C_OPEN, C_CLOSE, C_IOCTL, C_READ, C_WRITE, C_PREAD, C_PWRITE,
 	    C_LSEEK, C_MMAP, C_MUNMAP, C_MREMAP, C_MPROTECT, C_POLL, C_TOUCH,
 	    NCALLS };
@@ -68,11 +75,17 @@ static struct dev devs[] = {
 	{ "/tmp/kt-slot255", SLOT, 0 },
 	{ "/dev/myshm", MYSHM, 4UL << 20 },
 	{ "/dev/kfuzz", MYSHM, 8UL << 10 },
+#if FUZZ_KSHM
+	{ "/dev/kshm", KSHM_DEV, 0 },
+	{ NULL, KSHM_OBJ, 0 },	/* kshm objects, from KSHM_IOC_OPEN; last */
+#endif
 };
 #define NDEV (sizeof(devs) / sizeof(devs[0]))
+#define OBJ_DEV (NDEV - 1)
 
 /* Documented errnos per call and kind, 0-terminated. */
-static const int slot_ok[NCALLS][9] = {
+#define NERR 12
+static const int slot_ok[NCALLS][NERR] = {
 	[C_IOCTL] = { EINVAL },
 	[C_READ] = { EINVAL, EAGAIN, ENOSPC, EFAULT, EBADF, EINTR },
 	[C_WRITE] = { EINVAL, EMSGSIZE, EFAULT, ENOSPC, ENOMEM, EBUSY, EBADF },
@@ -83,7 +96,7 @@ static const int slot_ok[NCALLS][9] = {
 	[C_MMAP] = { ENODEV, EINVAL, ENOMEM, EOVERFLOW, EACCES },
 };
 
-static const int myshm_ok[NCALLS][9] = {
+static const int myshm_ok[NCALLS][NERR] = {
 	[C_IOCTL] = { ENOTTY, EFAULT },
 	[C_READ] = { EFAULT, EINVAL, EBADF },
 	[C_WRITE] = { EFAULT, EINVAL, ENOSPC, EBADF },
@@ -94,6 +107,33 @@ static const int myshm_ok[NCALLS][9] = {
 	[C_MUNMAP] = { EINVAL },
 	[C_MREMAP] = { EFAULT, EINVAL, ENOMEM },
 	[C_MPROTECT] = { EACCES, EINVAL, ENOMEM },
+};
+
+/* kshm.ko: include/uapi/kipc/kshm_ioctl.h, docs/kshm.md; no read/write */
+#define KSHM_RW_OK { EINVAL, EBADF, ESPIPE, EFAULT }
+static const int kshm_dev_ok[NCALLS][NERR] = {
+	[C_IOCTL] = { EFAULT, EINVAL, ENAMETOOLONG, ENOENT, EEXIST, EACCES,
+		      ENOSPC, EMFILE, ENFILE, ENOMEM, ENOTTY },
+	[C_READ] = KSHM_RW_OK, [C_WRITE] = KSHM_RW_OK,
+	[C_PREAD] = KSHM_RW_OK, [C_PWRITE] = KSHM_RW_OK,
+	[C_LSEEK] = { EINVAL },
+	[C_MMAP] = { ENODEV, EINVAL, ENOMEM, EOVERFLOW, EACCES },
+};
+
+static const int kshm_obj_ok[NCALLS][NERR] = {
+	[C_IOCTL] = { EFAULT, EBADF, EINVAL, EFBIG, EBUSY, ENOMEM, ENOTTY },
+	[C_READ] = KSHM_RW_OK, [C_WRITE] = KSHM_RW_OK,
+	[C_PREAD] = KSHM_RW_OK, [C_PWRITE] = KSHM_RW_OK,
+	[C_LSEEK] = { EINVAL },
+	[C_MMAP] = { EINVAL, EOVERFLOW, EACCES, ENOMEM },
+	[C_MUNMAP] = { EINVAL },
+	[C_MREMAP] = { EFAULT, EINVAL, ENOMEM },
+	[C_MPROTECT] = { EACCES, EINVAL, ENOMEM },
+};
+
+static const int (*const ok_errs[])[NERR] = {
+	[SLOT] = slot_ok, [MYSHM] = myshm_ok,
+	[KSHM_DEV] = kshm_dev_ok, [KSHM_OBJ] = kshm_obj_ok,
 };
 
 /* Shared with the fuzzing child: counters per call and errno. */
@@ -159,8 +199,8 @@ static bool result(struct fuzz *z, enum call c, int dev, long ret, int err)
 	z->fs->err[c][err < MAXERR ? err : 0]++;
 	if (dev < 0)
 		return false;
-	ok = devs[dev].kind == SLOT ? slot_ok[c] : myshm_ok[c];
-	for (i = 0; ok[i]; i++)
+	ok = ok_errs[devs[dev].kind][c];
+	for (i = 0; i < NERR && ok[i]; i++)
 		if (ok[i] == err)
 			return false;
 	defect(z, c, dev, "undocumented errno", ret, err);
@@ -252,6 +292,16 @@ static unsigned int pick_cmd(struct fuzz *z)
 		MSG_SLOT_CHANNEL, MSG_SLOT_SET_CEN, MSG_SLOT_SET_BLOCKING,
 		MSG_SLOT_CHANNEL_LONG, MSG_SLOT_SET_CEN_LONG,
 		MSG_SLOT_SET_BLOCKING_LONG, MYSHM_GET_SIZE,
+#if FUZZ_KSHM
+		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_INFO,
+		KSHM_IOC_OPEN, KSHM_IOC_TRUNC,
+#endif
+	};
+	static const unsigned int types[] = {
+		MSG_SLOT_MAJOR, MYSHM_IOC_MAGIC,
+#if FUZZ_KSHM
+		KSHM_IOC_MAGIC,
+#endif
 	};
 	unsigned int cmd, dir, size;
 
@@ -262,7 +312,7 @@ static unsigned int pick_cmd(struct fuzz *z)
 	case 2:		/* the modules' type spaces, any nr/dir/size */
 		dir = pick(z, 4);
 		size = pick(z, 4) ? 1u << pick(z, 4) : pick(z, 1u << 14);
-		return _IOC(dir, pick(z, 2) ? MSG_SLOT_MAJOR : MYSHM_IOC_MAGIC,
+		return _IOC(dir, types[pick(z, sizeof(types) / sizeof(types[0]))],
 			    pick(z, 2) ? pick(z, 8) : pick(z, 256), size);
 	default:
 		do
@@ -315,6 +365,9 @@ static void do_open(struct fuzz *z)
 	unsigned int i = pick(z, NFD), d = pick(z, NDEV);
 	int mode = modes[pick(z, 3)], fd;
 
+	while (!devs[d].path)
+		d = pick(z, NDEV);
+
 	if (z->f[i].fd >= 0)
 		close(z->f[i].fd);
 	z->f[i].fd = -1;
@@ -326,6 +379,92 @@ static void do_open(struct fuzz *z)
 		defect(z, C_OPEN, d, "open failed", fd, errno);
 }
 
+#if FUZZ_KSHM
+#define KSHM_MAX_SIZE	(32 * PS)	/* default max_pages */
+
+union kshm_args {
+	struct kshm_open_args o;
+	struct kshm_trunc_args t;
+	struct kshm_info i;
+};
+
+static union kshm_args kargs;
+
+/* Valid-looking or boundary arguments for kshm ioctl CMD in kargs. */
+static unsigned long kshm_arg(struct fuzz *z, unsigned int cmd)
+{
+	static const char *const names[] = {
+		"a", "/a", "b", "fz 1", "", "/", "a/b", "\x01x", "~", "//a",
+		"123456789012345678901234567890123456789012345678901234567890123",
+		"1234567890123456789012345678901234567890123456789012345678901234",
+	};
+	static const __u32 flags[] = {
+		KSHM_RDWR | KSHM_CREAT, KSHM_RDWR | KSHM_CREAT, KSHM_RDONLY,
+		KSHM_RDWR, KSHM_RDWR | KSHM_CREAT | KSHM_EXCL, KSHM_EXCL,
+		KSHM_CREAT | KSHM_CLOEXEC, 0x10, 0xffffffff,
+	};
+	static const __u32 modes[] = { 0600, 0644, 0400, 0, 0777, 01000 };
+	static const __u64 sizes[] = {
+		0, 1, PS - 1, PS, PS + 1, KSHM_MAX_SIZE, KSHM_MAX_SIZE + 1,
+		KSHM_MAX_SIZE + PS, 1ULL << 40, ~0ULL,
+	};
+
+	memset(&kargs, 0, sizeof(kargs));
+	if (cmd == KSHM_IOC_OPEN) {
+		if (pick(z, 10) == 0)	/* no NUL in the whole buffer */
+			memset(kargs.o.name, 'n', sizeof(kargs.o.name));
+		else
+			strcpy(kargs.o.name,
+			       names[pick(z, sizeof(names) / sizeof(names[0]))]);
+		kargs.o.flags = flags[pick(z, sizeof(flags) / sizeof(flags[0]))];
+		kargs.o.mode = pick(z, 8) ?
+			modes[pick(z, sizeof(modes) / sizeof(modes[0]))] :
+			(__u32)rnd(z);
+	} else if (cmd == KSHM_IOC_TRUNC) {
+		kargs.t.size = pick(z, 4) ?
+			sizes[pick(z, sizeof(sizes) / sizeof(sizes[0]))] :
+			pick(z, KSHM_MAX_SIZE * 2);
+	}
+	return (unsigned long)&kargs;
+}
+
+/* A kshm ioctl on F that succeeded with result R: check, keep new fds. */
+static void kshm_done(struct fuzz *z, struct ofile *f, unsigned int cmd,
+		      unsigned long arg, long r)
+{
+	unsigned int i;
+
+	if (cmd == KSHM_IOC_OPEN && devs[f->dev].kind == KSHM_DEV) {
+		i = pick(z, NFD);
+		if (z->f[i].fd >= 0 && &z->f[i] != f)
+			close(z->f[i].fd);
+		if (&z->f[i] == f)
+			i = (i + 1) % NFD;
+		if (z->f[i].fd >= 0)
+			close(z->f[i].fd);
+		z->f[i] = (struct ofile){ (int)r, OBJ_DEV, O_RDWR };
+		return;
+	}
+	if (devs[f->dev].kind != KSHM_OBJ || arg != (unsigned long)&kargs)
+		return;
+	if (cmd == KSHM_IOC_TRUNC &&
+	    (!kargs.t.size || kargs.t.size % PS ||
+	     kargs.t.size > KSHM_MAX_SIZE))
+		defect(z, C_IOCTL, f->dev, "KSHM_IOC_TRUNC size", r, 0);
+	if (cmd == KSHM_IOC_INFO && (kargs.i.size % PS ||
+				     kargs.i.size > KSHM_MAX_SIZE))
+		defect(z, C_IOCTL, f->dev, "KSHM_IOC_INFO size", r, 0);
+}
+
+/* Size of kshm object F (0 if unsized or on error). */
+static unsigned long kshm_obj_size(int fd)
+{
+	struct kshm_info info;
+
+	return ioctl(fd, KSHM_IOC_INFO, &info) ? 0 : info.size;
+}
+#endif
+
 static void do_ioctl(struct fuzz *z, struct ofile *f)
 {
 	unsigned int cmd = pick_cmd(z);
@@ -336,12 +475,19 @@ static void do_ioctl(struct fuzz *z, struct ofile *f)
 	*p = 0;
 	if (cmd == MYSHM_GET_SIZE && pick(z, 2))
 		arg = (unsigned long)p;
+#if FUZZ_KSHM
+	if (_IOC_TYPE(cmd) == KSHM_IOC_MAGIC && pick(z, 4))
+		arg = kshm_arg(z, cmd);
+#endif
 	r = ioctl(f->fd, cmd, arg);
 	if (!result(z, C_IOCTL, f->dev, r, errno))
 		return;
 	if (devs[f->dev].kind == MYSHM && arg == (unsigned long)p &&
 	    *p != devs[f->dev].size)
 		defect(z, C_IOCTL, f->dev, "wrong size", r, 0);
+#if FUZZ_KSHM
+	kshm_done(z, f, cmd, arg, r);
+#endif
 }
 
 static void do_rw(struct fuzz *z, struct ofile *f, enum call c)
@@ -399,6 +545,7 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 	const struct dev *d = &devs[f->dev];
 	unsigned int i = pick(z, NMAP);
 	int prot = prots[pick(z, 4)];
+	unsigned long size;
 	size_t len;
 	off_t off;
 	void *p;
@@ -423,7 +570,13 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 		 f->fd, off);
 	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, errno))
 		return;
-	if (d->kind == SLOT || off < 0 || off + len > d->size) {
+	size = d->size;
+#if FUZZ_KSHM
+	if (d->kind == KSHM_OBJ)
+		size = kshm_obj_size(f->fd);
+#endif
+	if (d->kind == SLOT || d->kind == KSHM_DEV || off < 0 ||
+	    off + len > size) {
 		defect(z, C_MMAP, f->dev, "mapping should be refused", 0, 0);
 		munmap(p, len);
 		return;
@@ -664,6 +817,10 @@ static void test_unload(void **state)
 	(void)state;
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_int_equal(kt_unload("myshm"), 0);
+#if FUZZ_KSHM
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_unload("kshm"), 0);
+#endif
 }
 
 static int setup(void **state)
@@ -677,6 +834,12 @@ static int setup(void **state)
 	kt_unload_if_loaded("myshm");
 	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,kfuzz:8K"))
 		return -1;
+#if FUZZ_KSHM
+	if (kt_loaded("kshm"))
+		kt_unload("kshm");
+	if (kt_load("kshm", NULL))
+		return -1;
+#endif
 	ms_mknod(255);
 	return 0;
 }
@@ -688,6 +851,8 @@ static int teardown(void **state)
 		kt_unload("message_slot");
 	if (kt_loaded("myshm"))
 		kt_unload("myshm");
+	if (kt_loaded("kshm"))
+		kt_unload("kshm");
 	return 0;
 }
 
