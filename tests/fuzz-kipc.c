@@ -131,10 +131,20 @@ static const int kshm_obj_ok[NCALLS][NERR] = {
 	[C_MPROTECT] = { EACCES, EINVAL, ENOMEM },
 };
 
-static const int (*const ok_errs[])[NERR] = {
-	[SLOT] = slot_ok, [MYSHM] = myshm_ok,
-	[KSHM_DEV] = kshm_dev_ok, [KSHM_OBJ] = kshm_obj_ok,
-};
+/* The errnos documented for call C on kind K, 0-terminated. */
+static const int *ok_errs(enum kind k, enum call c)
+{
+	switch (k) {
+	case SLOT:
+		return slot_ok[c];
+	case MYSHM:
+		return myshm_ok[c];
+	case KSHM_DEV:
+		return kshm_dev_ok[c];
+	default:
+		return kshm_obj_ok[c];
+	}
+}
 
 /* Shared with the fuzzing child: counters per call and errno. */
 struct fuzz_stats {
@@ -199,7 +209,7 @@ static bool result(struct fuzz *z, enum call c, int dev, long ret, int err)
 	z->fs->err[c][err < MAXERR ? err : 0]++;
 	if (dev < 0)
 		return false;
-	ok = ok_errs[devs[dev].kind][c];
+	ok = ok_errs(devs[dev].kind, c);
 	for (i = 0; i < NERR && ok[i]; i++)
 		if (ok[i] == err)
 			return false;
