@@ -3,8 +3,10 @@
  * kshm.c - libkipc's named shared memory calls (see <kipc/kshm.h>).
  *
  * The control device /dev/kshm is opened once per process (O_CLOEXEC) and
- * cached; if the program closed it behind our back the next call notices
- * (EBADF/ENOTTY) and reopens it.  Mappings made by kshm_map() are recorded
+ * cached.  If the program closed it behind our back, the next kshm_open()
+ * whose ioctl fails finds that the descriptor is no longer /dev/kshm
+ * (fstat) and reopens it.  The cached descriptor holds a reference on
+ * kshm.ko, like any open device.  Mappings made by kshm_map() are recorded
  * in a table (fd, address, length) so kshm_close() can unmap them; the
  * table is copied into children by fork() along with the mappings.
  */
@@ -19,11 +21,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define KSHM_DEV "/dev/kshm"
 
 static int ctl_fd = -1;		/* cached /dev/kshm descriptor, or -1 */
+static dev_t ctl_rdev;		/* its device number, set before ctl_fd */
 
 struct kshm_mapping {
 	int fd;
@@ -56,6 +60,7 @@ static int ctl_get(void)
 {
 	int fd = __atomic_load_n(&ctl_fd, __ATOMIC_ACQUIRE);
 	int expected = -1;
+	struct stat st;
 
 	if (fd >= 0)
 		return fd;
@@ -65,6 +70,12 @@ static int ctl_get(void)
 			errno = ENODEV;	/* kshm.ko is not loaded */
 		return -1;
 	}
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		close(fd);
+		errno = ENODEV;
+		return -1;
+	}
+	__atomic_store_n(&ctl_rdev, st.st_rdev, __ATOMIC_RELEASE);
 	if (!__atomic_compare_exchange_n(&ctl_fd, &expected, fd, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		close(fd);
@@ -73,11 +84,24 @@ static int ctl_get(void)
 	return fd;
 }
 
-/* Forget a cached descriptor that turned out not to be /dev/kshm. */
-static void ctl_forget(int fd)
+/*
+ * After a failed ioctl: is FD still our /dev/kshm?  If not (the program
+ * closed it, maybe reused the number), forget it and return false.
+ */
+static bool ctl_valid(int fd)
 {
+	struct stat st;
+	int err = errno;
+
+	if (!fstat(fd, &st) && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == __atomic_load_n(&ctl_rdev, __ATOMIC_ACQUIRE)) {
+		errno = err;
+		return true;
+	}
 	__atomic_compare_exchange_n(&ctl_fd, &fd, -1, false, __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE);
+	errno = err;
+	return false;
 }
 
 int kshm_open_mode(const char *name, int oflag, mode_t mode)
@@ -110,9 +134,8 @@ int kshm_open_mode(const char *name, int oflag, mode_t mode)
 		if (fd < 0)
 			return -1;
 		ret = ioctl(fd, KSHM_IOC_OPEN, &args);
-		if (ret >= 0 || (errno != EBADF && errno != ENOTTY))
+		if (ret >= 0 || ctl_valid(fd))
 			return ret;
-		ctl_forget(fd);
 	}
 	return -1;
 }
