@@ -239,6 +239,13 @@ static struct kshm_obj *kshm_obj_create(const char *name, u32 hash,
 	return obj;
 }
 
+/* The object's size in pages; 0 until sized.  Pairs with kshm_ioc_trunc. */
+static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
+{
+	/* acquire: see @pages filled in once @npages is non-zero */
+	return smp_load_acquire(&obj->npages);
+}
+
 static void kshm_obj_free(struct kshm_obj *obj)
 {
 	unsigned long i;
@@ -314,6 +321,7 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 		goto out_free;
 	obj->pages = pages;
 	atomic_long_add(n, &kshm_npages);
+	/* release: @pages is complete before anyone sees @npages */
 	smp_store_release(&obj->npages, n);
 	mutex_unlock(&obj->lock);
 	return 0;
@@ -332,7 +340,7 @@ static long kshm_ioc_info(struct kshm_obj *obj, struct kshm_info __user *uarg)
 	struct user_namespace *ns = current_user_ns();
 	struct kshm_info info = {};
 
-	info.size = (u64)smp_load_acquire(&obj->npages) << PAGE_SHIFT;
+	info.size = (u64)kshm_obj_npages(obj) << PAGE_SHIFT;
 	info.uid = from_kuid_munged(ns, obj->uid);
 	info.gid = from_kgid_munged(ns, obj->gid);
 	info.mode = obj->mode;
@@ -379,7 +387,7 @@ static vm_fault_t kshm_vm_fault(struct vm_fault *vmf)
 	struct kshm_obj *obj = vmf->vma->vm_private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= smp_load_acquire(&obj->npages))
+	if (vmf->pgoff >= kshm_obj_npages(obj))
 		return VM_FAULT_SIGBUS;
 	page = obj->pages[vmf->pgoff];
 	get_page(page);
@@ -397,7 +405,7 @@ static int kshm_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kshm_file *kf = file->private_data;
 	struct kshm_obj *obj = kf->obj;
-	unsigned long npages = smp_load_acquire(&obj->npages);
+	unsigned long npages = kshm_obj_npages(obj);
 	unsigned long count = vma_pages(vma);
 	int ret;
 
@@ -544,7 +552,7 @@ static int kshm_proc_show(struct seq_file *m, void *v)
 	seq_puts(m, "SIZE UID GID MODE OPENS MAPS NAME\n");
 	hash_for_each(kshm_objects, bkt, obj, node)
 		seq_printf(m, "%lu %u %u %04o %u %d %s\n",
-			   smp_load_acquire(&obj->npages) << PAGE_SHIFT,
+			   kshm_obj_npages(obj) << PAGE_SHIFT,
 			   from_kuid_munged(ns, obj->uid),
 			   from_kgid_munged(ns, obj->gid), obj->mode,
 			   obj->opens, atomic_read(&obj->maps), obj->name);
