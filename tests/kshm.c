@@ -6,7 +6,7 @@
  * the /proc/kshm listing and the kshm tool.
  */
 #include "lib/kipc_test.h"
-#include "lib/kt_fds.h"
+#include "lib/kt_kshm.h"
 
 #include <kipc/kshm.h>
 
@@ -53,31 +53,11 @@ static bool proc_row(const char *name, struct row *r)
 	return found;
 }
 
-/* A counter from the "# objects=N ..." line of /proc/kshm. */
-static long proc_counter(const char *key)
-{
-	FILE *f = fopen("/proc/kshm", "r");
-	char line[512], *p;
-	long v = -1;
-
-	assert_non_null(f);
-	if (fgets(line, sizeof(line), f)) {
-		char k[64];
-
-		snprintf(k, sizeof(k), " %s=", key);
-		p = strstr(line, k);
-		if (p)
-			v = strtol(p + strlen(k), NULL, 10);
-	}
-	fclose(f);
-	return v;
-}
-
 static void assert_empty(void)
 {
-	assert_int_equal(proc_counter("objects"), 0);
-	assert_int_equal(proc_counter("pages"), 0);
-	assert_int_equal(proc_counter("processes"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_kshm_counter("pages"), 0);
+	assert_int_equal(kt_kshm_counter("processes"), 0);
 }
 
 static int setup(void **state)
@@ -88,31 +68,24 @@ static int setup(void **state)
 	return kt_load("kshm", NULL) ? -1 : 0;
 }
 
-/* libkipc caches a /dev/kshm descriptor, which pins the module. */
-static int unload(void)
-{
-	kt_close_fds_to("/dev/kshm");
-	return kt_unload("kshm");
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return unload() ? -1 : 0;
+	return kt_kshm_unload() ? -1 : 0;
 }
 
 /* Every test starts and ends with no objects. */
 static int each_setup(void **state)
 {
 	(void)state;
-	return proc_counter("objects") == 0 ? 0 : -1;
+	return kt_kshm_counter("objects") == 0 ? 0 : -1;
 }
 
 static int each_teardown(void **state)
 {
 	(void)state;
-	return proc_counter("objects") == 0 &&
-	       proc_counter("processes") == 0 ? 0 : -1;
+	return kt_kshm_counter("objects") == 0 &&
+	       kt_kshm_counter("processes") == 0 ? 0 : -1;
 }
 
 static int xopen(const char *name)
@@ -141,7 +114,7 @@ static void *xmap(int fd, int flags)
 
 static void reload(const char *params)
 {
-	assert_int_equal(unload(), 0);
+	assert_int_equal(kt_kshm_unload(), 0);
 	assert_int_equal(kt_load("kshm", params), 0);
 }
 
@@ -212,7 +185,7 @@ static void test_basic_cycle(void **state)
 	assert_int_equal(r.size, 2 * PG);
 	assert_int_equal(r.opens, 2);
 	assert_int_equal(r.maps, 2);
-	assert_int_equal(proc_counter("pages"), 2);
+	assert_int_equal(kt_kshm_counter("pages"), 2);
 	assert_int_equal(kshm_close(fd), 0);
 	assert_true(proc_row("basic", &r));
 	assert_int_equal(r.opens, 1);
@@ -250,9 +223,9 @@ static void test_trunc_errors(void **state)
 	/* A bad result pointer changes nothing. */
 	assert_errno(ioctl(fd, KSHM_IOC_TRUNC, (void *)8), EFAULT);
 	assert_int_equal(kshm_size(fd), 0);
-	assert_int_equal(proc_counter("pages"), 0);
+	assert_int_equal(kt_kshm_counter("pages"), 0);
 	assert_int_equal(kshm_trunc(fd, 1), PG);
-	assert_int_equal(proc_counter("pages"), 1);
+	assert_int_equal(kt_kshm_counter("pages"), 1);
 	assert_errno(ioctl(fd, _IO(KSHM_IOC_MAGIC, 99), 0), ENOTTY);
 	assert_errno(ioctl(fd, KSHM_IOC_INFO, (void *)8), EFAULT);
 	close(nul);
@@ -367,7 +340,7 @@ static void test_names(void **state)
 	assert_errno(ioctl(ctl, KSHM_IOC_OPEN, &args), EINVAL);
 	assert_errno(ioctl(ctl, KSHM_IOC_OPEN, (void *)8), EFAULT);
 	assert_errno(ioctl(ctl, _IO(KSHM_IOC_MAGIC, 77), 0), ENOTTY);
-	assert_int_equal(proc_counter("objects"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
 	close(ctl);
 }
 
@@ -597,7 +570,7 @@ static void test_per_process_limit(void **state)
 	}
 	assert_errno(kshm_open("pp16"), EMFILE);
 	assert_errno(kshm_open("pp0"), EMFILE);	/* existing ones too */
-	assert_int_equal(proc_counter("objects"), 16);
+	assert_int_equal(kt_kshm_counter("objects"), 16);
 	d = dup(fds[0]);			/* dup is not another open */
 	assert_true(d >= 0);
 	assert_int_equal(kshm_trunc(d, PG), PG);
@@ -641,10 +614,10 @@ static void test_per_process_limit(void **state)
 	for (i = 0; i < 16; i++)
 		assert_int_equal(kshm_close(fds[i]), 0);
 	assert_errno(kshm_open("pp16"), EMFILE);
-	assert_int_equal(proc_counter("objects"), 16);
+	assert_int_equal(kt_kshm_counter("objects"), 16);
 	close(go[1]);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_int_equal(proc_counter("objects"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
 	/* Twice the limit, sequentially. */
 	for (i = 0; i < 32; i++) {
 		snprintf(name, sizeof(name), "seq%d", i);
@@ -714,14 +687,14 @@ static void test_max_objects(void **state)
 
 	(void)state;
 	hold(&h, 4, 16, "o");
-	assert_int_equal(proc_counter("objects"), 64);
+	assert_int_equal(kt_kshm_counter("objects"), 64);
 	assert_errno(kshm_open("one-more"), ENOSPC);
 	fd = kshm_open("o2.7");		/* opening an existing one is fine */
 	assert_true(fd >= 0);
-	assert_int_equal(proc_counter("objects"), 64);
+	assert_int_equal(kt_kshm_counter("objects"), 64);
 	kshm_close(fd);
 	release(&h);
-	assert_int_equal(proc_counter("objects"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
 	fd = xopen("one-more");
 	kshm_close(fd);
 }
@@ -735,7 +708,7 @@ static void test_reload_limits(void **state)
 	fd = xopen("pinned");
 	assert_int_equal(kt_unload("kshm"), -EWOULDBLOCK);	/* in use */
 	kshm_close(fd);
-	assert_int_equal(unload(), 0);
+	assert_int_equal(kt_kshm_unload(), 0);
 	assert_int_equal(kt_load("kshm", "max_pages=0"), -EINVAL);
 	assert_int_equal(kt_load("kshm", "max_pages=70000"), -EINVAL);
 	assert_int_equal(kt_load("kshm", "max_objects=0"), -EINVAL);
@@ -794,9 +767,9 @@ static void test_sigkill_releases(void **state)
 	close(ready[1]);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
-	assert_int_equal(proc_counter("objects"), 5);
-	assert_int_equal(proc_counter("pages"), 15);
-	assert_int_equal(proc_counter("processes"), 1);
+	assert_int_equal(kt_kshm_counter("objects"), 5);
+	assert_int_equal(kt_kshm_counter("pages"), 15);
+	assert_int_equal(kt_kshm_counter("processes"), 1);
 	assert_true(proc_row("killed4", &r));
 	assert_int_equal(r.maps, 1);
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -985,21 +958,30 @@ static void test_permissions(void **state)
 	kshm_close(g1);
 }
 
-/* Run "readlink /proc/self/fd/FD" in an exec'd shell; its output in BUF. */
+/* Run CMD through the shell; its stdout in OUT, its exit status returned. */
+static int capture(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	return WEXITSTATUS(pclose(f));
+}
+
+/*
+ * In an exec'd shell: the link of descriptor FD (if still open) and how many
+ * descriptors refer to /dev/kshm; the output in BUF.
+ */
 static void exec_readlink(int fd, char *buf, size_t len)
 {
 	char cmd[128];
-	FILE *f;
-	size_t n;
 
 	snprintf(cmd, sizeof(cmd),
 		 "readlink /proc/$$/fd/%d; ls -l /proc/$$/fd 2>/dev/null | grep -c kshm$",
 		 fd);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	pclose(f);
+	capture(cmd, buf, len);
 }
 
 static void test_dup_fork_exec(void **state)
@@ -1136,7 +1118,7 @@ static void test_concurrency(void **state)
 		assert_int_equal(r.ok, 1);
 		assert_int_equal(r.busy, 7);
 		assert_int_equal(r.other, 0);
-		assert_int_equal(proc_counter("pages"), 8);
+		assert_int_equal(kt_kshm_counter("pages"), 8);
 		kshm_close(r.fd);
 	}
 	/* Processes opening, sizing, mapping and closing one name at once. */
@@ -1174,35 +1156,23 @@ static void test_concurrency(void **state)
 
 static void test_tool(void **state)
 {
-	int fd, rc;
+	int fd;
 	char *p;
-	FILE *f;
 	char out[2048];
-	size_t n;
 
 	(void)state;
 	fd = xopen("tooled");
 	assert_int_equal(kshm_trunc(fd, 3 * PG), 3 * PG);
 	p = xmap(fd, O_RDWR);
 	p[0] = 1;
-	f = popen("kshm stat /tooled", "r");
-	assert_non_null(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	rc = pclose(f);
-	assert_int_equal(WEXITSTATUS(rc), 0);
+	assert_int_equal(capture("kshm stat /tooled", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "name:  tooled"));
 	assert_non_null(strstr(out, "size:  12288 bytes"));
 	assert_non_null(strstr(out, "mode:  0600 (rw-------)"));
 	assert_non_null(strstr(out, "owner: root (uid 0)"));
 	assert_non_null(strstr(out, "opens: 1"));
 	assert_non_null(strstr(out, "maps:  1"));
-	f = popen("kshm ls", "r");
-	assert_non_null(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	rc = pclose(f);
-	assert_int_equal(WEXITSTATUS(rc), 0);
+	assert_int_equal(capture("kshm ls", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "tooled"));
 	assert_non_null(strstr(out, "1 object "));
 	assert_int_equal(WEXITSTATUS(system("kshm stat nope 2>/dev/null")), 1);

@@ -5,7 +5,7 @@
  * counters), no growth in free memory or slab (/proc/meminfo).
  */
 #include "lib/kipc_test.h"
-#include "lib/kt_fds.h"
+#include "lib/kt_kshm.h"
 
 #include <kipc/kshm.h>
 
@@ -36,23 +36,6 @@ static long meminfo_kb(const char *key)
 			v = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	assert_true(v >= 0);
-	return v;
-}
-
-static long counter(const char *key)
-{
-	FILE *f = fopen("/proc/kshm", "r");
-	char line[512], k[64], *p;
-	long v = -1;
-
-	assert_non_null(f);
-	if (fgets(line, sizeof(line), f)) {
-		snprintf(k, sizeof(k), " %s=", key);
-		p = strstr(line, k);
-		if (p)
-			v = strtol(p + strlen(k), NULL, 10);
-	}
-	fclose(f);
 	return v;
 }
 
@@ -137,9 +120,9 @@ static void test_cycles_leave_nothing(void **state)
 	printf("# %d cycles in %.1f s (%.0f cycles/s)\n", CYCLES, t, CYCLES / t);
 	printf("# MemFree %ld -> %ld kB, Slab %ld -> %ld kB, SUnreclaim %ld -> %ld kB\n",
 	       a.memfree, b.memfree, a.slab, b.slab, a.sunreclaim, b.sunreclaim);
-	assert_int_equal(counter("objects"), 0);
-	assert_int_equal(counter("pages"), 0);
-	assert_int_equal(counter("processes"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_kshm_counter("pages"), 0);
+	assert_int_equal(kt_kshm_counter("processes"), 0);
 	/* A leak of 8 bytes or one page in 1000 per cycle would exceed these. */
 	assert_true(b.sunreclaim - a.sunreclaim < 1024);
 	assert_true(b.slab - a.slab < 2048);
@@ -156,8 +139,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	kt_close_fds_to("/dev/kshm");	/* libkipc's cached descriptor */
-	return kt_unload("kshm") ? -1 : 0;
+	return kt_kshm_unload() ? -1 : 0;
 }
 
 int main(void)
