@@ -6,6 +6,7 @@
  */
 #include "lib/kipc_test.h"
 #include "lib/kt_kshm.h"
+#include "lib/kt_sys.h"
 
 #include <kipc/kshm.h>
 
@@ -25,18 +26,10 @@
 
 static long meminfo_kb(const char *key)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	size_t n = strlen(key);
-	long v = -1;
+	long long v = kt_meminfo_kb(key);
 
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
 	assert_true(v >= 0);
-	return v;
+	return (long)v;
 }
 
 static void settle(void)
