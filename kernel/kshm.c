@@ -417,13 +417,14 @@ static int kshm_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_WRITE))
 		kipc_vm_flags_clear(vma, VM_MAYWRITE);
 	kipc_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
-	vma->vm_private_data = obj;
-	vma->vm_ops = &kshm_vm_ops;
 	/* Map every page now: no page faults on first touch. */
 	ret = vm_insert_pages(vma, vma->vm_start, obj->pages + vma->vm_pgoff,
 			      &count);
 	if (ret)
-		return ret;
+		return ret;	/* the caller zaps what was inserted */
+	/* Only now: a VMA that failed here must not reach kshm_vm_close(). */
+	vma->vm_private_data = obj;
+	vma->vm_ops = &kshm_vm_ops;
 	atomic_inc(&obj->maps);
 	return 0;
 }
