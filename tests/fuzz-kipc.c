@@ -23,6 +23,7 @@
  * regress_seeds[] run first, a fixed number of calls each.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/msgslot.h"
 
@@ -41,13 +42,7 @@
 #include <unistd.h>
 
 #include <kipc/myshm.h>
-#if __has_include(<kipc/kshm_ioctl.h>)
 #include <kipc/kshm_ioctl.h>
-#include "lib/kt_kshm.h"
-#define FUZZ_KSHM 1
-#else
-#define FUZZ_KSHM 0
-#endif
 
 #define PS		4096UL
 #define NFD		8
@@ -75,10 +70,8 @@ static struct dev devs[] = {
 	{ "/tmp/kt-slot255", SLOT, 0 },
 	{ "/dev/myshm", MYSHM, 4UL << 20 },
 	{ "/dev/kfuzz", MYSHM, 8UL << 10 },
-#if FUZZ_KSHM
 	{ "/dev/kshm", KSHM_DEV, 0 },
 	{ NULL, KSHM_OBJ, 0 },	/* kshm objects, from KSHM_IOC_OPEN; last */
-#endif
 };
 #define NDEV (sizeof(devs) / sizeof(devs[0]))
 #define OBJ_DEV (NDEV - 1)
@@ -302,16 +295,12 @@ static unsigned int pick_cmd(struct fuzz *z)
 		MSG_SLOT_CHANNEL, MSG_SLOT_SET_CEN, MSG_SLOT_SET_BLOCKING,
 		MSG_SLOT_CHANNEL_LONG, MSG_SLOT_SET_CEN_LONG,
 		MSG_SLOT_SET_BLOCKING_LONG, MYSHM_GET_SIZE,
-#if FUZZ_KSHM
 		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_INFO,
 		KSHM_IOC_OPEN, KSHM_IOC_TRUNC,
-#endif
 	};
 	static const unsigned int types[] = {
 		MSG_SLOT_MAJOR, MYSHM_IOC_MAGIC,
-#if FUZZ_KSHM
 		KSHM_IOC_MAGIC,
-#endif
 	};
 	unsigned int cmd, dir, size;
 
@@ -389,7 +378,6 @@ static void do_open(struct fuzz *z)
 		defect(z, C_OPEN, d, "open failed", fd, errno);
 }
 
-#if FUZZ_KSHM
 #define KSHM_MAX_SIZE	(32 * PS)	/* default max_pages */
 
 union kshm_args {
@@ -473,7 +461,6 @@ static unsigned long kshm_obj_size(int fd)
 
 	return ioctl(fd, KSHM_IOC_INFO, &info) ? 0 : info.size;
 }
-#endif
 
 static void do_ioctl(struct fuzz *z, struct ofile *f)
 {
@@ -485,19 +472,15 @@ static void do_ioctl(struct fuzz *z, struct ofile *f)
 	*p = 0;
 	if (cmd == MYSHM_GET_SIZE && pick(z, 2))
 		arg = (unsigned long)p;
-#if FUZZ_KSHM
 	if (_IOC_TYPE(cmd) == KSHM_IOC_MAGIC && pick(z, 4))
 		arg = kshm_arg(z, cmd);
-#endif
 	r = ioctl(f->fd, cmd, arg);
 	if (!result(z, C_IOCTL, f->dev, r, errno))
 		return;
 	if (devs[f->dev].kind == MYSHM && arg == (unsigned long)p &&
 	    *p != devs[f->dev].size)
 		defect(z, C_IOCTL, f->dev, "wrong size", r, 0);
-#if FUZZ_KSHM
 	kshm_done(z, f, cmd, arg, r);
-#endif
 }
 
 static void do_rw(struct fuzz *z, struct ofile *f, enum call c)
@@ -581,10 +564,8 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, errno))
 		return;
 	size = d->size;
-#if FUZZ_KSHM
 	if (d->kind == KSHM_OBJ)
 		size = kshm_obj_size(f->fd);
-#endif
 	if (d->kind == SLOT || d->kind == KSHM_DEV || off < 0 ||
 	    off + len > size) {
 		defect(z, C_MMAP, f->dev, "mapping should be refused", 0, 0);
@@ -827,10 +808,8 @@ static void test_unload(void **state)
 	(void)state;
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_int_equal(kt_unload("myshm"), 0);
-#if FUZZ_KSHM
 	assert_int_equal(kt_kshm_counter("objects"), 0);
 	assert_int_equal(kt_unload("kshm"), 0);
-#endif
 }
 
 static int setup(void **state)
@@ -844,12 +823,10 @@ static int setup(void **state)
 	kt_unload_if_loaded("myshm");
 	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,kfuzz:8K"))
 		return -1;
-#if FUZZ_KSHM
 	if (kt_loaded("kshm"))
 		kt_unload("kshm");
 	if (kt_load("kshm", NULL))
 		return -1;
-#endif
 	ms_mknod(255);
 	return 0;
 }

@@ -3,8 +3,8 @@
  * fuzz-trinity - Debian's trinity syscall fuzzer against kipc's device
  * nodes only (issue 7).  trinity runs as the unprivileged user kipc (it
  * refuses root), with file descriptors only from a directory of victim
- * nodes (-V: message slot minors 0, 1 and 255, two myshm buffers, all mode
- * 0666; every other fd provider disabled) and only the calls that reach a
+ * nodes (-V: message slot minors 0, 1 and 255, two myshm buffers and
+ * /dev/kshm, all mode 0666; every other fd provider disabled) and only the calls that reach a
  * character device: read, write, readv, writev, pread64, pwrite64, lseek,
  * ioctl, poll, mmap, munmap, mremap, mprotect (64- and 32-bit).  It is
  * bounded by a number of calls (KIPC_TRINITY_CALLS, default 2000) and a
@@ -16,6 +16,7 @@
  * printed as TAP diagnostics.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/kt_sys.h"
 #include "lib/msgslot.h"
@@ -166,6 +167,8 @@ static void test_trinity(void **state)
 	/* trinity's processes are gone: nothing holds the modules */
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_int_equal(kt_unload("myshm"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_unload("kshm"), 0);
 }
 
 static int setup(void **state)
@@ -173,7 +176,9 @@ static int setup(void **state)
 	(void)state;
 	kt_unload_if_loaded("message_slot");
 	kt_unload_if_loaded("myshm");
-	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,ktrin:16K"))
+	kt_unload_if_loaded("kshm");
+	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,ktrin:16K") ||
+	    kt_load("kshm", NULL))
 		return -1;
 	mkdir(VICTIMS, 0755);
 	chmod(VICTIMS, 0755);
@@ -182,6 +187,7 @@ static int setup(void **state)
 	mknode("slot255", makedev(MSG_SLOT_MAJOR, 255));
 	copy_node("myshm", "/dev/myshm");
 	copy_node("ktrin", "/dev/ktrin");
+	copy_node("kshm", "/dev/kshm");
 	return 0;
 }
 
@@ -192,6 +198,8 @@ static int teardown(void **state)
 		kt_unload("message_slot");
 	if (kt_loaded("myshm"))
 		kt_unload("myshm");
+	if (kt_loaded("kshm"))
+		kt_unload("kshm");
 	return 0;
 }
 

@@ -9,11 +9,6 @@
  * vmalloc or slab growth.  The boundary values (1 and 65536) load.
  */
 #include "lib/kipc_test.h"
-
-#include <stdio.h>
-
-/* Until kshm.ko is in the tree this test is skipped. */
-#if __has_include(<kipc/kshm_ioctl.h>)
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
 
@@ -143,10 +138,3 @@ int main(void)
 
 	return kt_run_group(tests, setup, teardown);
 }
-#else
-int main(void)
-{
-	printf("1..0 # SKIP kshm.ko is not in this tree\n");
-	return 0;
-}
-#endif

@@ -18,11 +18,6 @@
  * Run time: KIPC_STRESS_SECONDS (default 12); see tests/lib/kt_stress.h.
  */
 #include "lib/kipc_test.h"
-
-#include <stdio.h>
-
-/* Until kshm.ko is in the tree this test is skipped. */
-#if __has_include(<kipc/kshm_ioctl.h>)
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 
@@ -258,10 +253,3 @@ int main(void)
 
 	return kt_run_group(tests, setup, teardown);
 }
-#else
-int main(void)
-{
-	printf("1..0 # SKIP kshm.ko is not in this tree\n");
-	return 0;
-}
-#endif
