@@ -63,6 +63,9 @@ module_param(nodes, uint, 0444);
 MODULE_PARM_DESC(nodes,
 		 "create /dev/message_slotN for minors 0..nodes-1 (default 0)");
 
+static unsigned int max_channels = 1U << 20;
+static unsigned long max_bytes = (1UL << 20) * MSG_SLOT_MAX_MSG_LEN;
+
 /*
  * The caps must be at least 1 (a zero cap would make every slot unusable):
  * 0 fails the load, or the sysfs write, with EINVAL (a number too big for
@@ -78,19 +81,8 @@ static int ms_set_cap(const char *val, const struct kernel_param *kp)
 		return err;
 	if (!v)
 		return -EINVAL;
-	return param_set_uint(val, kp);
-}
-
-static int ms_set_cap_ulong(const char *val, const struct kernel_param *kp)
-{
-	unsigned long v;
-	int err = kstrtoul(val, 0, &v);
-
-	if (err)
-		return err;
-	if (!v)
-		return -EINVAL;
-	return param_set_ulong(val, kp);
+	return kp->arg == &max_bytes ? param_set_ulong(val, kp) :
+				       param_set_uint(val, kp);
 }
 
 static const struct kernel_param_ops ms_cap_ops = {
@@ -99,15 +91,13 @@ static const struct kernel_param_ops ms_cap_ops = {
 };
 
 static const struct kernel_param_ops ms_cap_ulong_ops = {
-	.set = ms_set_cap_ulong,
+	.set = ms_set_cap,
 	.get = param_get_ulong,
 };
 
-static unsigned int max_channels = 1U << 20;
 module_param_cb(max_channels, &ms_cap_ops, &max_channels, 0644);
 MODULE_PARM_DESC(max_channels, "channels per slot (default 1048576)");
 
-static unsigned long max_bytes = (1UL << 20) * MSG_SLOT_MAX_MSG_LEN;
 module_param_cb(max_bytes, &ms_cap_ulong_ops, &max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");

@@ -23,6 +23,7 @@
  * regress_seeds[] run first, a fixed number of calls each.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_params.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/msgslot.h"
@@ -831,18 +832,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (kt_loaded("message_slot"))
-		kt_unload("message_slot");
-	if (kt_loaded("myshm"))
-		kt_unload("myshm");
-	if (kt_loaded("kshm"))
-		kt_unload("kshm");
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -851,5 +840,5 @@ int main(void)
 		cmocka_unit_test(test_unload),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, setup, kt_unload_all);
 }

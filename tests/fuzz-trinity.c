@@ -16,6 +16,7 @@
  * printed as TAP diagnostics.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_params.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/kt_sys.h"
@@ -191,23 +192,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (kt_loaded("message_slot"))
-		kt_unload("message_slot");
-	if (kt_loaded("myshm"))
-		kt_unload("myshm");
-	if (kt_loaded("kshm"))
-		kt_unload("kshm");
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trinity),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, setup, kt_unload_all);
 }

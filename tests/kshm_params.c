@@ -10,6 +10,7 @@
  */
 #include "lib/kipc_test.h"
 #include "lib/kt_kshm.h"
+#include "lib/kt_params.h"
 #include "lib/kt_sys.h"
 
 #include <errno.h>
@@ -37,34 +38,11 @@ static void assert_nothing_left(void)
 	assert_false(exists("/sys/module/kshm"));
 }
 
-static void expect_refused(const char *params, int err, const char *log)
-{
-	int mark = kt_kmsg_mark(), rc = kt_load(MOD, params);
-	char *text = kt_kmsg_text(mark);
-	int lines = kt_count_lines(text, MOD ":") -
-		    kt_count_lines(text, "taint");
-	bool good = rc == err && kt_count_lines(text, log) == 1 && lines == 1;
-
-	if (!good)
-		printf("# %s: load returned %d (want %d); log: %s\n", params,
-		       rc, err, text);
-	free(text);
-	if (!good && rc == 0)
-		kt_kshm_unload();
-	if (!good)
-		fail_msg("%s: not refused as expected", params);
-	assert_nothing_left();
-}
-
 #define LIMITS(o, p, g) \
 	"bad limits: max_objects=" #o " max_per_process=" #p " max_pages=" \
 	#g " (1..65536)"
 
-static const struct {
-	const char *params;
-	const char *log;
-	int err;	/* 0: EINVAL */
-} bad[] = {
+static const struct kt_bad_param bad[] = {
 	{ "max_objects=0", LIMITS(0, 16, 32), 0 },
 	{ "max_per_process=0", LIMITS(64, 0, 32), 0 },
 	{ "max_pages=0", LIMITS(64, 16, 0), 0 },
@@ -88,20 +66,9 @@ static const struct {
 
 static void test_bad_values(void **state)
 {
-	long long vm0 = kt_meminfo_kb("VmallocUsed");
-	long long slab0 = kt_meminfo_kb("SUnreclaim");
-	unsigned int i, round;
-
 	(void)state;
-	for (round = 0; round < 3; round++)
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			expect_refused(bad[i].params,
-				       bad[i].err ? bad[i].err : -EINVAL,
-				       bad[i].log);
-	printf("# %zu bad kshm parameter forms refused 3 times each\n",
-	       sizeof(bad) / sizeof(bad[0]));
-	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
-	assert_true(kt_meminfo_kb("SUnreclaim") < slab0 + 1024);
+	kt_expect_all_refused(MOD, bad, sizeof(bad) / sizeof(bad[0]), 3,
+			      assert_nothing_left);
 }
 
 static void test_bounds(void **state)
@@ -115,19 +82,6 @@ static void test_bounds(void **state)
 	assert_nothing_left();
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	if (kt_loaded(MOD))
-		kt_kshm_unload();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_loaded(MOD) ? kt_kshm_unload() : 0;
-}
 
 int main(void)
 {
@@ -136,5 +90,5 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, kt_unload_all, kt_unload_all);
 }

@@ -10,6 +10,7 @@
  * values (nodes=256, caps of 1) work.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_params.h"
 #include "lib/kt_sys.h"
 #include "lib/msgslot.h"
 
@@ -63,31 +64,7 @@ static void assert_nothing_left(void)
 	assert_false(exists("/sys/kernel/debug/" MOD));
 }
 
-/* Load with PARAMS: ERR and exactly one log line (besides taint) with LOG. */
-static void expect_refused(const char *params, int err, const char *log)
-{
-	int mark = kt_kmsg_mark(), rc = kt_load(MOD, params);
-	char *text = kt_kmsg_text(mark);
-	int lines = kt_count_lines(text, MOD) - kt_count_lines(text, "taint");
-
-	bool good = rc == err && kt_count_lines(text, log) == 1 && lines == 1;
-
-	if (!good)
-		printf("# %s: load returned %d (want %d); log:\n%s", params,
-		       rc, err, text);
-	free(text);
-	if (!good && rc == 0)
-		kt_unload(MOD);
-	if (!good)
-		fail_msg("%s: not refused as expected", params);
-	assert_nothing_left();
-}
-
-static const struct {
-	const char *params;
-	const char *log;
-	int err;	/* 0: EINVAL */
-} bad[] = {
+static const struct kt_bad_param bad[] = {
 	{ "major=512", "major=512: must be below 512", 0 },
 	{ "major=4095", "major=4095: must be below 512", 0 },
 	{ "major=4294967295", "major=4294967295: must be below 512", 0 },
@@ -126,26 +103,16 @@ static const struct {
 
 static void test_bad_values(void **state)
 {
-	long long vm0 = kt_meminfo_kb("VmallocUsed");
-	long long slab0 = kt_meminfo_kb("SUnreclaim");
-	unsigned int i, round;
-
 	(void)state;
-	for (round = 0; round < 3; round++)
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			expect_refused(bad[i].params,
-				       bad[i].err ? bad[i].err : -EINVAL,
-				       bad[i].log);
-	printf("# %zu bad parameter forms refused 3 times each\n",
-	       sizeof(bad) / sizeof(bad[0]));
-	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
-	assert_true(kt_meminfo_kb("SUnreclaim") < slab0 + 1024);
+	kt_expect_all_refused(MOD, bad, sizeof(bad) / sizeof(bad[0]), 3,
+			      assert_nothing_left);
 }
 
 /* Every character major in use in the guest is refused: EBUSY. */
 static void test_taken_majors(void **state)
 {
 	char line[256], name[128], params[32], log[128];
+	struct kt_bad_param b = { params, log, -EBUSY };
 	int majors[512], owners = 0, i, m;
 	bool chr = false;
 	FILE *f = fopen("/proc/devices", "r");
@@ -169,12 +136,12 @@ static void test_taken_majors(void **state)
 		snprintf(log, sizeof(log), "cannot register major %d minors"
 			 " 0-255 (error -16): in use; load with major=N",
 			 majors[i]);
-		expect_refused(params, -EBUSY, log);
+		kt_expect_refused(MOD, &b, assert_nothing_left);
 		/* the owner keeps its major */
 		assert_true(in_proc_devices(NULL, majors[i]));
 		/* and nodes= does not change that */
 		snprintf(params, sizeof(params), "major=%d nodes=8", majors[i]);
-		expect_refused(params, -EBUSY, log);
+		kt_expect_refused(MOD, &b, assert_nothing_left);
 	}
 	printf("# %d taken majors refused\n", owners);
 }
@@ -229,18 +196,6 @@ static void test_runtime_and_bounds(void **state)
 	assert_false(exists("/dev/" MOD "255"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	kt_unload_if_loaded(MOD);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_loaded(MOD) ? kt_unload(MOD) : 0;
-}
 
 int main(void)
 {
@@ -250,5 +205,5 @@ int main(void)
 		cmocka_unit_test(test_runtime_and_bounds),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, kt_unload_all, kt_unload_all);
 }
