@@ -130,7 +130,7 @@ static void test_taken_majors(void **state)
 			majors[owners++] = m;
 	}
 	fclose(f);
-	assert_true(owners >= 5);	/* mem, tty, misc, ... */
+	assert_true(owners >= 3);	/* mem, tty, misc at least */
 	for (i = 0; i < owners; i++) {
 		snprintf(params, sizeof(params), "major=%d", majors[i]);
 		snprintf(log, sizeof(log), "cannot register major %d minors"
