@@ -125,7 +125,7 @@ static void storm(struct kt_stress *st, int idx, void *arg)
 	}
 }
 
-/* A holder: hold 1-3 objects, touching them, until killed. */
+/* A holder: hold 1-3 objects, reading them now and then, until killed. */
 static void holder(struct kt_stress *st, unsigned long long seed)
 {
 	volatile uint64_t *w[3];
@@ -137,9 +137,11 @@ static void holder(struct kt_stress *st, unsigned long long seed)
 		if (!w[k])
 			_exit(1);
 	}
-	for (;;)
+	for (;;) {
 		for (k = 0; k < n; k++)
 			check_words(st, w[k]);
+		usleep(200);	/* hold, do not starve the others */
+	}
 }
 
 static void killer(struct kt_stress *st, int idx, void *arg)
