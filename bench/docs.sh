@@ -1,0 +1,28 @@
+#!/bin/bash
+# bench/docs.sh - put the last `make bench` results into docs/benchmarks.md.
+#
+# Usage: bench/docs.sh [DIR]     (default build/bench)
+# Copies DIR's charts to docs/img/bench/ and its CSV to
+# docs/benchmarks.csv, and replaces the text between the
+# "<!-- BEGIN RESULTS" and "<!-- END RESULTS" lines of docs/benchmarks.md
+# with the tables and charts (bench/report.sh's results.md, with image links
+# relative to docs/).  The hand-written analysis around them stays.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${1:-$top/build/bench}
+doc=$top/docs/benchmarks.md
+[ -s "$dir/all.csv" ] || { echo "bench/docs.sh: no results in $dir (run make bench)" >&2; exit 1; }
+grep -q '^<!-- BEGIN RESULTS' "$doc" && grep -q '^<!-- END RESULTS' "$doc" ||
+	{ echo "bench/docs.sh: $doc has no RESULTS markers" >&2; exit 1; }
+
+BENCH_IMG_PREFIX=img/bench "$top/bench/report.sh" "$dir" >/dev/null
+mkdir -p "$top/docs/img/bench"
+rm -f "$top"/docs/img/bench/*.png
+cp "$dir"/*.png "$top/docs/img/bench/"
+cp "$dir/all.csv" "$top/docs/benchmarks.csv"
+awk -v frag="$dir/results.md" '
+/^<!-- BEGIN RESULTS/ { print; while ((getline l < frag) > 0) print l; skip = 1; next }
+/^<!-- END RESULTS/ { skip = 0 }
+!skip' "$doc" >"$doc.tmp"
+mv "$doc.tmp" "$doc"
+echo "bench: updated docs/benchmarks.md, docs/benchmarks.csv and docs/img/bench/"

@@ -1,0 +1,261 @@
+#!/bin/bash
+# bench/report.sh - charts and ratio tables from a benchmark run.
+#
+# Usage: bench/report.sh [DIR]     (default build/bench)
+# Reads DIR/all.csv (area,benchmark,mechanism,param,unit,median,p10,p90,
+# samples) and writes:
+#   DIR/*.png        charts (gnuplot; pngcairo, or png where it is missing)
+#   DIR/ratios.md    every kipc row against every peer row: kipc ÷ peer
+#   DIR/targets.md   the targets of bench/targets.txt, met or missed
+#   DIR/results.md   both tables, the charts and the run's metadata
+# Plain shell, awk and gnuplot: nothing else to install on a fresh machine.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${1:-$top/build/bench}
+csv=$dir/all.csv
+[ -s "$csv" ] || { echo "bench/report.sh: no $csv (run make bench)" >&2; exit 1; }
+# Image links in results.md (make bench-docs points them at docs/img/bench).
+imgdir=${BENCH_IMG_PREFIX:-.}
+
+# kipc's own mechanisms; everything else is a peer.
+kipc_re='^(slot|myshm|kshm)'
+
+# ---- ratio table -----------------------------------------------------------
+awk -F, -v kre="$kipc_re" '
+function better(unit) { return unit ~ /\/s$/ }	# rates: higher is better
+function fmt(v) {
+	if (v >= 1000) return sprintf("%.0f", v)
+	if (v >= 100) return sprintf("%.1f", v)
+	return sprintf("%.3g", v)
+}
+NR == 1 { next }
+{
+	g = $1 SUBSEP $2
+	if (!(g in seen)) { seen[g] = 1; groups[++ng] = g }
+	n = ++cnt[g]
+	mech[g, n] = $3; par[g, n] = $4; unit[g, n] = $5; med[g, n] = $6
+	if ($3 ~ kre) kpar[g, $4] = 1
+}
+END {
+	print "| area | benchmark | param | kipc | kipc median | peer | peer median | kipc ÷ peer | verdict |"
+	print "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | --- |"
+	for (gi = 1; gi <= ng; gi++) {
+		g = groups[gi]; split(g, ab, SUBSEP)
+		npeer = 0; minp = ""
+		for (j = 1; j <= cnt[g]; j++) {
+			if (mech[g, j] !~ kre) npeer++
+			else if (minp == "" || par[g, j] + 0 < minp + 0) { minp = par[g, j]; minj = j }
+		}
+		for (i = 1; i <= cnt[g]; i++) {
+			if (mech[g, i] !~ kre) continue
+			for (j = 1; j <= cnt[g]; j++) {
+				if (npeer) {
+					if (mech[g, j] ~ kre) continue
+					# Same param, or a baseline whose param no kipc row has.
+					if (par[g, j] != par[g, i] && ((g SUBSEP par[g, j]) in kpar)) continue
+				} else if (j != minj || i == j) continue
+				r = med[g, i] / med[g, j]
+				if (better(unit[g, i])) win = r >= 1
+				else win = r <= 1
+				x = r >= 1 ? r : 1 / r
+				if (x < 1.02) verdict = "level"
+				else verdict = sprintf("%s %.2f× %s", npeer ? "kipc" : "this", x,
+					better(unit[g, i]) == (r >= 1) ? "better" : "worse")
+				pname = mech[g, j]
+				if (!npeer) pname = pname " @ " par[g, j]
+				printf "| %s | %s | %s | %s | %s %s | %s | %s | %.3f | %s |\n",
+					ab[1], ab[2], par[g, i], mech[g, i], fmt(med[g, i]),
+					unit[g, i], pname, fmt(med[g, j]), r, verdict
+			}
+		}
+	}
+}' "$csv" >"$dir/ratios.md"
+
+# ---- targets ---------------------------------------------------------------
+awk -F'|' -v csv="$csv" '
+BEGIN {
+	while ((getline line < csv) > 0) {
+		split(line, f, ",")
+		if (f[1] == "area") continue
+		k = f[1] SUBSEP f[2] SUBSEP f[3]
+		if (!((k, "*") in v)) v[k, "*"] = f[6]
+		v[k, f[4]] = f[6]
+	}
+	print "| target | kipc | peer | ratio | result |"
+	print "| --- | --- | --- | ---: | --- |"
+}
+/^#/ || NF < 9 { next }
+{
+	kv = ""; nk = split($4, km, "/")
+	for (i = 1; i <= nk && kv == ""; i++)
+		if (($2 SUBSEP $3 SUBSEP km[i] SUBSEP $5) in v) {
+			kmech = km[i]; kv = v[$2 SUBSEP $3 SUBSEP kmech SUBSEP $5]
+		}
+	pk = $2 SUBSEP $3 SUBSEP $6 SUBSEP $7
+	pv = (pk in v) ? v[pk] : ""
+	ks = kmech "" ($5 == "*" ? "" : " @ " $5)
+	ps = $6 ($7 == "*" ? "" : " @ " $7)
+	if (kv == "" || pv == "" || pv + 0 == 0) {
+		printf "| %s | %s | %s | – | **not measured** |\n", $1, (nk > 1 ? $4 : $4 ($5 == "*" ? "" : " @ " $5)), ps
+		next
+	}
+	r = kv / pv; lim = $9 + 0
+	if ($8 == "<=") {
+		met = r <= lim
+		how = met ? sprintf("%.0f%% under the limit", (1 - r / lim) * 100) \
+			  : sprintf("%.0f%% over the limit", (r / lim - 1) * 100)
+	} else {
+		met = r >= lim
+		how = met ? sprintf("%.0f%% above the limit", (r / lim - 1) * 100) \
+			  : sprintf("%.0f%% short of the limit", (1 - r / lim) * 100)
+	}
+	printf "| %s | %s | %s | %.3f (%s %s) | %s, %s |\n", $1, ks, ps, r, $8, $9,
+		met ? "**met**" : "**missed**", how
+}' "$top/bench/targets.txt" >"$dir/targets.md"
+
+# ---- charts ----------------------------------------------------------------
+if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
+	term='pngcairo size 900,480 font "DejaVu Sans,10" noenhanced'
+else
+	term='png size 900,480 noenhanced'
+fi
+
+# pivot AREA BENCH_RE XFIELD SFIELD SERIES EXCLUDE_RE > DAT
+# One line per X value (field XFIELD: 2 benchmark, 3 mechanism, 4 param),
+# then median p10 p90 of each series (field SFIELD) in the order SERIES
+# (space-separated), NaN where a series has no row.  Rows whose mechanism
+# matches EXCLUDE_RE are left out (baselines drawn as lines).
+pivot() {
+	awk -F, -v area="$1" -v bre="$2" -v xf="$3" -v sf="$4" -v series="$5" \
+		-v ex="$6" '
+	NR == 1 || $1 != area || $2 !~ ("^(" bre ")$") { next }
+	ex != "" && $3 ~ ex { next }
+	{
+		if (!($xf in xs)) { xs[$xf] = 1; xo[++nx] = $xf }
+		d[$xf, $sf] = $6 " " $7 " " $8
+	}
+	END {
+		ns = split(series, s, " ")
+		for (i = 1; i <= nx; i++) {
+			line = "\"" xo[i] "\""
+			for (j = 1; j <= ns; j++)
+				line = line " " ((xo[i], s[j]) in d ? d[xo[i], s[j]] : "NaN NaN NaN")
+			print line
+		}
+	}' "$csv"
+}
+
+# Which of the series in LIST have any row (keeps legends honest).
+present() {
+	local area=$1 bre=$2 sf=$3 list=$4 out= s
+	for s in $list; do
+		if awk -F, -v a="$area" -v b="$bre" -v sf="$sf" -v s="$s" \
+			'$1 == a && $2 ~ ("^(" b ")$") && $sf == s { f = 1 } END { exit !f }' "$csv"; then
+			out="$out $s"
+		fi
+	done
+	echo "${out# }"
+}
+
+# baseline AREA BENCH MECH: "median unit" of a baseline row, if any.
+baseline() {
+	awk -F, -v a="$1" -v b="$2" -v m="$3" \
+		'$1 == a && $2 ~ ("^(" b ")$") && $3 == m { print $6, $5; exit }' "$csv"
+}
+
+# chart NAME TITLE YLABEL XLABEL AREA BENCH_RE XFIELD SFIELD "SERIES" [BASELINES]
+chart() {
+	local name=$1 title=$2 ylabel=$3 xlabel=$4 area=$5 bre=$6 xf=$7 sf=$8
+	local series bases=${10:-} dat=$dir/$1.dat labels= b y u i=0 exre=
+	series=$(present "$area" "$bre" "$sf" "$9")
+	[ -n "$series" ] || { echo "bench: chart $name: no data" >&2; return 0; }
+	for b in $bases; do exre="$exre${exre:+|}^$b\$"; done
+	pivot "$area" "$bre" "$xf" "$sf" "$series" "$exre" >"$dat"
+	for b in $bases; do
+		read -r y u <<<"$(baseline "$area" "$bre" "$b")" || true
+		[ -n "${y:-}" ] || continue
+		i=$((i + 1))
+		labels="$labels
+set arrow $i from graph 0, first $y to graph 1, first $y nohead dt 2 lw 1.5 lc rgb 'gray30'
+set label $i '$b: $(printf '%.4g' "$y") $u' at graph 0.99, first $y right offset 0,0.6 tc rgb 'gray30'"
+	done
+	gnuplot <<EOF
+set terminal $term
+set output '$dir/$name.png'
+set title '$title'
+set ylabel '$ylabel'
+set xlabel '$xlabel'
+set yrange [0:*]
+set grid ytics
+set key outside right top vertical
+set style data histogram
+set style histogram errorbars gap 1.5 lw 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set bars 0.4
+set datafile missing 'NaN'
+$labels
+names = '$series'
+$([ "$(wc -w <<<"$series")" = 1 ] && echo 'set key off')
+plot for [i=1:words(names)] '$dat' using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) title word(names, i)
+EOF
+}
+
+chart msg-write-read "Write then read one message, one process (median, p10-p90)" \
+	"ns per message" "message bytes" msg 'write\+read' 4 3 \
+	"slot pipe socketpair mq" "eventfd getppid"
+chart msg-pingpong-1cpu "Ping-pong, two processes on one vCPU (median, p10-p90)" \
+	"ns per round trip" "message bytes" msg 'pingpong-1cpu' 4 3 \
+	"slot+poll pipe pipe+poll socketpair mq" "eventfd"
+chart msg-pingpong-2cpu "Ping-pong, two processes, 2 vCPUs, unpinned (median, p10-p90)" \
+	"ns per round trip" "message bytes" msg 'pingpong-2cpu' 4 3 \
+	"slot+poll pipe pipe+poll socketpair mq" "eventfd"
+chart channels "Message slot, 128 B write+read with N live channels" \
+	"ns per message" "live channels" channels 'write\+read|ioctl\+write\+read' 4 2 \
+	"write+read ioctl+write+read"
+chart shm-memcpy "memcpy of 4 MiB into a touched mapping (higher is better)" \
+	"GB/s" "" shm memcpy 3 4 "$(awk -F, '$1=="shm" && $2=="memcpy" {print $4; exit}' "$csv")"
+chart shm-first-touch "Map, write one byte per page, unmap (lower is better)" \
+	"ns per page" "" shm first-touch 3 4 "$(awk -F, '$1=="shm" && $2=="first-touch" {print $4; exit}' "$csv")"
+chart shm-transfer "64 KiB messages between two processes (higher is better)" \
+	"MB/s" "" shm transfer 3 4 "65536"
+kshm_series=$(awk -F, '$1 == "kshm" && !s[$3]++ { printf "%s ", $3 }' "$csv")
+if [ -n "$kshm_series" ]; then
+	kbench=$(awk -F, '$1 == "kshm" { print $2; exit }' "$csv")
+	kunit=$(awk -F, '$1 == "kshm" { print $5; exit }' "$csv")
+	chart kshm-cycle "Named object open, trunc, map, write, close (higher is better)" \
+		"$kunit" "processes" kshm "$kbench" 4 3 "$kshm_series"
+fi
+rm -f "$dir"/*.dat
+
+# ---- results page fragment -------------------------------------------------
+{
+	echo "Run: $(sed -n 's/^date: //p' "$dir/meta.txt" 2>/dev/null)," \
+		"guest kernel $(sed -n 's/^kernel: //p' "$dir/meta.txt" 2>/dev/null)," \
+		"$(sed -n 's/^guest: kernel [^,]*, //p' "$dir/meta.txt" 2>/dev/null | sed 's/, cpu .*//'), accelerator" \
+		"$(sed -n 's/^accel: //p' "$dir/meta.txt" 2>/dev/null);" \
+		"host: $(sed -n 's/^host: //p' "$dir/meta.txt" 2>/dev/null)."
+	if grep -q '^mode: quick' "$dir/meta.txt" 2>/dev/null; then
+		echo
+		echo "**Quick run (smoke test): these numbers are not meaningful.**"
+	fi
+	echo
+	echo "### Targets"
+	echo
+	cat "$dir/targets.md"
+	echo
+	echo "### Charts"
+	echo
+	for p in msg-write-read msg-pingpong-1cpu msg-pingpong-2cpu channels \
+		shm-memcpy shm-first-touch shm-transfer kshm-cycle; do
+		[ -e "$dir/$p.png" ] && echo "![$p]($imgdir/$p.png)" && echo
+	done
+	echo "### Every kipc row against every peer (kipc ÷ peer)"
+	echo
+	echo "For times (ns/…) below 1 means kipc is faster; for rates (…/s) above 1 does."
+	echo
+	cat "$dir/ratios.md"
+	echo
+	echo "Raw numbers: \`build/bench/all.csv\` after \`make bench\`."
+} >"$dir/results.md"
+echo "bench: wrote $dir/{ratios,targets,results}.md and $(ls "$dir"/*.png 2>/dev/null | wc -l) charts"
