@@ -2,9 +2,9 @@
 /*
  * bench_channels - message-slot cost against the number of live channels.
  *
- * Area "channels".  Channels 1..N of one slot (default /dev/slot1) are
- * populated with a 1-byte message each (N = 1, 1,000, 1,000,000, growing
- * in place), then two costs are measured at each N:
+ * Area "channels".  Channels 1..N of a slot are populated with a 1-byte
+ * message each, N = 1, 1,000 and 1,000,000 in three slots (minors), then
+ * two costs are measured for each N, all N sampled in the same rounds:
  *   write+read        128-byte write and read on one fixed channel
  *                     (N/2 + 1) set once with ioctl (ns/msg);
  *   ioctl+write+read  MSG_SLOT_CHANNEL to a random live channel, then a
@@ -58,51 +58,76 @@ static int loop_random(void *p, long iters)
 	return 0;
 }
 
+/* Give channels 1..N of DEV a 1-byte message each; the open fd, or -1. */
+static int populate(const char *dev, unsigned int n)
+{
+	uint64_t t0 = bench_now_ns();
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0) {
+		bench_skip("channels", "write+read", "slot", "%s: %s", dev,
+			   strerror(errno));
+		return -1;
+	}
+	for (unsigned int id = 1; id <= n; id++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 || write(fd, "p", 1) != 1) {
+			bench_skip("channels", "write+read", "slot",
+				   "%s: populating channel %u: %s", dev, id,
+				   strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	bench_note("channels: %s: %u live (populated in %.1f s)", dev, n,
+		   (double)(bench_now_ns() - t0) / 1e9);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned int counts[] = { 1, 1000, 1000000 };
+	enum { NC = sizeof(counts) / sizeof(counts[0]) };
+	const char *devs[NC] = { "/dev/slot1", "/dev/slot2", "/dev/slot3" };
 	int i = bench_options(argc, argv,
-		"Usage: bench_channels [OPTIONS] [SLOT_DEVICE]\n"
+		"Usage: bench_channels [OPTIONS] [DEV_1 DEV_1000 DEV_1000000]\n"
 		"Message-slot write+read cost with 1, 1,000 and 1,000,000 live\n"
-		"channels in SLOT_DEVICE (default /dev/slot1).");
-	const char *dev = i < argc ? argv[i] : "/dev/slot1";
-	struct ctx c = { .rng = 0x9e3779b97f4a7c15ull };
-	unsigned int have = 0;
-	struct bench_case fixed = { .mech = "slot", .fn = loop_fixed, .ctx = &c };
-	struct bench_case rnd = { .mech = "slot", .fn = loop_random, .ctx = &c };
+		"channels, each count in its own slot (default /dev/slot1,\n"
+		"/dev/slot2, /dev/slot3), all measured in the same rounds.");
+	static struct ctx c[NC];
+	struct bench_case fixed[NC], rnd[NC];
+	int n = 0;
 
+	for (int k = 0; k < NC && i < argc; k++)
+		devs[k] = argv[i++];
 	bench_header();
-	memset(c.buf, 'x', sizeof(c.buf));
-	c.fd = open(dev, O_RDWR);
-	if (c.fd < 0) {
-		bench_skip("channels", "write+read", "slot", "%s: %s", dev,
-			   strerror(errno));
-		return 0;
-	}
-	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
-		unsigned int n = counts[k];
-		uint64_t t0 = bench_now_ns();
+	memset(fixed, 0, sizeof(fixed));
+	memset(rnd, 0, sizeof(rnd));
+	for (int k = 0; k < NC; k++) {
+		struct ctx *x = &c[n];
 
-		for (; have < n; have++) {
-			if (ioctl(c.fd, MSG_SLOT_CHANNEL, have + 1) < 0 ||
-			    write(c.fd, "p", 1) != 1) {
-				bench_skip("channels", "write+read", "slot",
-					   "populating channel %u: %s",
-					   have + 1, strerror(errno));
-				return 0;
-			}
-		}
-		bench_note("channels: %u live (populated in %.1f s)", n,
-			   (double)(bench_now_ns() - t0) / 1e9);
-		snprintf(fixed.param, sizeof(fixed.param), "%u", n);
-		snprintf(rnd.param, sizeof(rnd.param), "%u", n);
-		c.nchan = n;
-		if (ioctl(c.fd, MSG_SLOT_CHANNEL, n / 2 + 1) < 0)
+		x->fd = populate(devs[k], counts[k]);
+		if (x->fd < 0)
+			continue;
+		x->nchan = counts[k];
+		x->rng = 0x9e3779b97f4a7c15ull;
+		memset(x->buf, 'x', sizeof(x->buf));
+		/* write+read's fixed channel (loop_random moves the fd to
+		 * other channels, and runs after it). */
+		if (ioctl(x->fd, MSG_SLOT_CHANNEL, counts[k] / 2 + 1) < 0)
 			bench_die("ioctl MSG_SLOT_CHANNEL");
-		bench_group("channels", "write+read", "ns/msg", &fixed, 1, 100);
-		bench_group("channels", "ioctl+write+read", "ns/msg", &rnd, 1,
-			    100);
+		fixed[n] = (struct bench_case){ .mech = "slot",
+						.fn = loop_fixed, .ctx = x };
+		rnd[n] = (struct bench_case){ .mech = "slot",
+					      .fn = loop_random, .ctx = x };
+		snprintf(fixed[n].param, sizeof(fixed[n].param), "%u", counts[k]);
+		snprintf(rnd[n].param, sizeof(rnd[n].param), "%u", counts[k]);
+		n++;
 	}
-	close(c.fd);
+	if (n) {
+		bench_group("channels", "write+read", "ns/msg", fixed, n, 100);
+		bench_group("channels", "ioctl+write+read", "ns/msg", rnd, n, 100);
+	}
+	for (int k = 0; k < n; k++)
+		close(c[k].fd);
 	return 0;
 }

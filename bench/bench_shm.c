@@ -16,7 +16,7 @@
  *   transfer     MB/s of 64 KiB messages from a child process to the
  *                parent: a ring of 16 slots in a /dev/myshm mapping with
  *                futex wake-ups (myshm-ring+futex), the same ring woken
- *                through a message slot (myshm-ring+slot, if /dev/slot2 is
+ *                through a message slot (myshm-ring+slot, if /dev/slot4 is
  *                there), the same ring in POSIX shm (posix-shm-ring+futex),
  *                and a pipe (default 64 KiB, and enlarged to 1 MiB, the
  *                ring's capacity).  Each side copies every message once
@@ -45,7 +45,7 @@
 
 static size_t size = 4ul << 20;	/* bytes per mapping */
 static const char *myshm_dev = "/dev/myshm";
-static const char *slot_dev = "/dev/slot2";
+static const char *slot_dev = "/dev/slot4";
 
 /* ---- memcpy bandwidth --------------------------------------------------- */
 
@@ -550,7 +550,7 @@ int main(int argc, char **argv)
 		"Usage: bench_shm [OPTIONS] [MYSHM_DEVICE [SLOT_DEVICE]]\n"
 		"Shared-memory bandwidth, first-touch cost and a two-process\n"
 		"64 KiB transfer: /dev/myshm (MYSHM_DEVICE) against anonymous\n"
-		"memory, POSIX shm and a pipe.  SLOT_DEVICE (default /dev/slot2)\n"
+		"memory, POSIX shm and a pipe.  SLOT_DEVICE (default /dev/slot4)\n"
 		"carries the ring's wake-ups in the myshm-ring+slot variant.");
 	int fd;
 

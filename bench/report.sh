@@ -177,7 +177,7 @@ chart() {
 		i=$((i + 1))
 		labels="$labels
 set arrow $i from graph 0, first $y to graph 1, first $y nohead dt 2 lw 1.5 lc rgb 'gray30'
-set label $i '$b: $(printf '%.4g' "$y") $u' at graph 0.99, first $y right offset 0,0.6 tc rgb 'gray30'"
+set label $i '$b: $(printf '%.4g' "$y") $u' at graph 0.01, first $y left offset 0,0.7 tc rgb 'gray30' front boxed"
 	done
 	gnuplot <<EOF
 set terminal $term
@@ -193,6 +193,7 @@ set style histogram errorbars gap 1.5 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set bars 0.4
+set style textbox opaque noborder
 set datafile missing 'NaN'
 $labels
 names = '$series'

@@ -28,33 +28,39 @@ done
 rel=$("$top/scripts/kver.sh" "$kernel")
 mkdir -p "$out"
 rm -f "$out"/*.csv "$out"/*.png "$out"/*.md "$out"/*.dat "$out"/run.log
-start=$(date +%s)
+SECONDS=0
 echo "bench: booting a $rel guest ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 
 # The guest's stdout and stderr share one serial line: CSV rows have nine
-# fields with a number in the sixth, progress lines start with "# ".
+# fields with a number in the sixth, progress lines start with "# ".  (A
+# shell loop, not awk: mawk reads a pipe in large blocks, which would hold
+# the progress lines back.)
+hdr="area,benchmark,mechanism,param,unit,median,p10,p90,samples"
+row_re='^[a-z][a-z0-9_-]*,([^,]*,){4}[-0-9.eE+]+,[^,]*,[^,]*,[0-9]+$'
+split_stream() {
+	local line area
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		area,benchmark,*) continue ;;
+		"# "*)
+			printf 'bench [%3ds] %s\n' "$SECONDS" "${line#\# }"
+			continue ;;
+		esac
+		if [[ $line =~ $row_re ]]; then
+			area=${line%%,*}
+			[ -e "$out/$area.csv" ] || echo "$hdr" >"$out/$area.csv"
+			[ -e "$out/all.csv" ] || echo "$hdr" >"$out/all.csv"
+			echo "$line" >>"$out/$area.csv"
+			echo "$line" >>"$out/all.csv"
+		else
+			echo "bench: guest: $line"
+		fi
+	done
+}
 set +e
 "$top/vm/run" --kernel "$kernel" --timeout 560 -- run-bench $quick "$@" 2>&1 |
-	tee "$out/run.log" |
-	awk -v out="$out" -v start="$start" '
-	BEGIN { hdr = "area,benchmark,mechanism,param,unit,median,p10,p90,samples" }
-	{ sub(/\r$/, "") }
-	/^area,benchmark,/ { next }
-	/^[a-z][a-z0-9_-]*,[^,]*,[^,]*,[^,]*,[^,]*,[-0-9.eE+]+,[^,]*,[^,]*,[0-9]+$/ {
-		split($0, f, ",")
-		file = out "/" f[1] ".csv"
-		if (!(file in seen)) { seen[file] = 1; print hdr > file }
-		print > file; fflush(file)
-		if (!all++) print hdr > (out "/all.csv")
-		print > (out "/all.csv"); fflush(out "/all.csv")
-		next
-	}
-	/^# / {
-		"date +%s" | getline now; close("date +%s")
-		printf "bench [%3ds] %s\n", now - start, substr($0, 3)
-		fflush(); next
-	}
-	{ print "bench: guest: " $0; fflush() }'
+	tee "$out/run.log" | split_stream
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" != 0 ]; then
@@ -72,4 +78,4 @@ fi
 	echo "mode: ${quick:+quick (smoke test)}${quick:-full}"
 } >"$out/meta.txt"
 "$top/bench/report.sh" "$out"
-echo "bench: done in $(( $(date +%s) - start )) s: $out/ (CSV, PNG, ratios.md)"
+echo "bench: done in $SECONDS s: $out/ (CSV, PNG, ratios.md)"
