@@ -33,8 +33,8 @@
 #define BENCH_CSV_HEADER "area,benchmark,mechanism,param,unit,median,p10,p90,samples"
 
 /* Samples per row and target duration of one sample (set from options). */
-static int bench_samples = 11;
-static double bench_sample_ms = 25.0;
+static int bench_samples = 15;
+static double bench_sample_ms = 10.0;
 
 static __attribute__((unused)) uint64_t bench_now_ns(void)
 {
@@ -255,8 +255,8 @@ int bench_options(int argc, char **argv, const char *usage)
 		case 'h':
 			printf("%s\n"
 			       "Common options:\n"
-			       "  -n, --samples N     samples per row (default 11)\n"
-			       "  -t, --sample-ms MS  length of one sample (default 25)\n"
+			       "  -n, --samples N     samples per row (default 15)\n"
+			       "  -t, --sample-ms MS  length of one sample (default 10)\n"
 			       "  -q, --quick         5 samples of 5 ms (smoke test)\n"
 			       "  -h, --help          this text\n"
 			       "Output: CSV rows on stdout (" BENCH_CSV_HEADER "),\n"
