@@ -480,18 +480,31 @@ static void pingpong(const char *slot, int same_cpu)
 		bench_die("sched_setaffinity");
 }
 
+static int want(int argc, char **argv, int first, const char *part)
+{
+	for (int i = first; i < argc; i++)
+		if (!strcmp(argv[i], part))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = bench_options(argc, argv,
-		"Usage: bench_msg [OPTIONS] [SLOT_DEVICE]\n"
+		"Usage: bench_msg [OPTIONS] [SLOT_DEVICE [PART...]]\n"
 		"Message passing: write+read in one process and a ping-pong\n"
 		"between two, through a message slot (SLOT_DEVICE, default\n"
-		"/dev/slot0) and pipe, socketpair, POSIX mq, eventfd, getppid.");
-	const char *slot = i < argc ? argv[i] : "/dev/slot0";
+		"/dev/slot0) and pipe, socketpair, POSIX mq, eventfd, getppid.\n"
+		"PART: write+read, pingpong-1cpu, pingpong-2cpu (default: all).");
+	const char *slot = i < argc ? argv[i++] : "/dev/slot0";
+	int all = i >= argc;
 
 	bench_header();
-	write_read(slot);
-	pingpong(slot, 1);
-	pingpong(slot, 0);
+	if (all || want(argc, argv, i, "write+read"))
+		write_read(slot);
+	if (all || want(argc, argv, i, "pingpong-1cpu"))
+		pingpong(slot, 1);
+	if (all || want(argc, argv, i, "pingpong-2cpu"))
+		pingpong(slot, 0);
 	return 0;
 }

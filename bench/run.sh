@@ -32,7 +32,7 @@ SECONDS=0
 echo "bench: booting a $rel guest ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 
 # The guest's stdout and stderr share one serial line: CSV rows have nine
-# fields with a number in the sixth, progress lines start with "# ".  (A
+# fields with a number in the sixth; every other line is progress.  (A
 # shell loop, not awk: mawk reads a pipe in large blocks, which would hold
 # the progress lines back.)
 hdr="area,benchmark,mechanism,param,unit,median,p10,p90,samples"
@@ -43,9 +43,6 @@ split_stream() {
 		line=${line%$'\r'}
 		case $line in
 		area,benchmark,*) continue ;;
-		"# "*)
-			printf 'bench [%3ds] %s\n' "$SECONDS" "${line#\# }"
-			continue ;;
 		esac
 		if [[ $line =~ $row_re ]]; then
 			area=${line%%,*}
@@ -54,7 +51,7 @@ split_stream() {
 			echo "$line" >>"$out/$area.csv"
 			echo "$line" >>"$out/all.csv"
 		else
-			echo "bench: guest: $line"
+			printf 'bench [%3ds] %s\n' "$SECONDS" "${line#\# }"
 		fi
 	done
 }
