@@ -19,6 +19,8 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "bench.h"
@@ -196,7 +198,14 @@ static void write_read(const char *slot)
 
 /* ---- ping-pong between two processes ---------------------------------- */
 
-enum pp_kind { PP_SLOT, PP_PIPE, PP_PIPE_POLL, PP_SOCK, PP_MQ, PP_EVENTFD };
+enum pp_kind {
+	PP_SLOT, PP_SLOT_BLOCK, PP_PIPE, PP_PIPE_POLL, PP_SOCK, PP_MQ, PP_EVENTFD
+};
+
+static int is_slot(enum pp_kind k)
+{
+	return k == PP_SLOT || k == PP_SLOT_BLOCK;
+}
 
 struct pp {
 	enum pp_kind kind;
@@ -270,7 +279,7 @@ static int loop_pingpong(void *ctx, long iters)
 		if (pp_recv(p, p->p_in, p->q_rep, p->rbuf) != (ssize_t)want)
 			return -1;
 		/* The slot keeps old messages: make sure this one is new. */
-		if (p->kind == PP_SLOT && p->rbuf[0] != p->seq) {
+		if (is_slot(p->kind) && p->rbuf[0] != p->seq) {
 			errno = EPROTO;
 			return -1;
 		}
@@ -287,17 +296,34 @@ static void slot_drain(int fd)
 		bench_note("warning: draining slot: %s", strerror(errno));
 }
 
+/*
+ * The slot's opt-in blocking mode: read() waits for a message newer than
+ * the last one this file read (like a pipe's blocking read).
+ */
+static int slot_blocking(int fd)
+{
+#ifdef MSG_SLOT_SET_BLOCKING
+	return ioctl(fd, MSG_SLOT_SET_BLOCKING, 1);
+#else
+	(void)fd;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
 static __attribute__((noreturn)) void pp_child(struct pp *p, int ready)
 {
 	unsigned char m[MAXMSG];
 	size_t want = p->kind == PP_EVENTFD ? 8 : p->len;
 
-	if (p->kind == PP_SLOT) {
+	if (is_slot(p->kind)) {
 		p->c_in = open_slot(p->slot, p->ch_req);
 		p->c_out = open_slot(p->slot, p->ch_rep);
 		if (p->c_in < 0 || p->c_out < 0)
 			_exit(1);
 		slot_drain(p->c_in);
+		if (p->kind == PP_SLOT_BLOCK && slot_blocking(p->c_in) < 0)
+			_exit(1);
 	}
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
@@ -315,6 +341,7 @@ static int pp_setup(struct pp *p)
 
 	switch (p->kind) {
 	case PP_SLOT:
+	case PP_SLOT_BLOCK:
 		p->p_out = open_slot(p->slot, p->ch_req);
 		if (p->p_out < 0)
 			return -1;
@@ -322,6 +349,8 @@ static int pp_setup(struct pp *p)
 		if (p->p_in < 0)
 			return -1;
 		slot_drain(p->p_in);
+		if (p->kind == PP_SLOT_BLOCK)
+			return slot_blocking(p->p_in);
 		return 0;
 	case PP_PIPE:
 	case PP_PIPE_POLL:
@@ -386,8 +415,8 @@ static int pp_start(struct pp *p, const char *mech)
 
 	if (pp_setup(p) < 0) {
 		bench_skip("msg", "pingpong", mech, "%s%s%s",
-			   p->kind == PP_SLOT ? p->slot : "",
-			   p->kind == PP_SLOT ? ": " : "", strerror(errno));
+			   is_slot(p->kind) ? p->slot : "",
+			   is_slot(p->kind) ? ": " : "", strerror(errno));
 		pp_close(p);
 		return -1;
 	}
@@ -412,6 +441,44 @@ static int pp_start(struct pp *p, const char *mech)
 }
 
 /*
+ * A node of its own (minor 64 + IDX of the slot's major, in /tmp) for a
+ * slot case, so that its waiters share no wait queue with other cases, as
+ * each pipe has its own; IDX -1 gives the herd node (minor 63) shared with
+ * HERD idle pollers.  Falls back to SLOT itself if the node can't be made.
+ */
+#define HERD 4
+static const char *slot_node(const char *slot, int idx, char *buf)
+{
+	unsigned int minor = idx < 0 ? 63 : 64 + (unsigned int)idx;
+	struct stat st;
+
+	if (stat(slot, &st) < 0 || !S_ISCHR(st.st_mode) || minor > 255)
+		return slot;
+	snprintf(buf, 64, "/tmp/kipc-bench-slot.%u", minor);
+	if (mknod(buf, S_IFCHR | 0600, makedev(major(st.st_rdev), minor)) < 0 &&
+	    errno != EEXIST)
+		return slot;
+	return buf;
+}
+
+/* A child that waits forever in poll() on CHANNEL of DEV (never written). */
+static pid_t idle_poller(const char *dev, unsigned int channel)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open_slot(dev, channel);
+
+		if (fd < 0)
+			_exit(1);
+		slot_drain(fd);
+		for (;;)
+			wait_readable(fd);
+	}
+	return pid;
+}
+
+/*
  * Every ping-pong case runs at once (one idle echo child each) and is
  * sampled in rounds.  With SAME_CPU, parent and children are bound to the
  * guest's CPU 0, so a round trip is two context switches on one vCPU;
@@ -422,6 +489,8 @@ static void pingpong(const char *slot, int same_cpu)
 {
 	static const struct { enum pp_kind kind; const char *mech; } k[] = {
 		{ PP_SLOT, "slot+poll" },
+		{ PP_SLOT, "slot+poll-herd" },
+		{ PP_SLOT_BLOCK, "slot+blocking" },
 		{ PP_PIPE, "pipe" },
 		{ PP_PIPE_POLL, "pipe+poll" },
 		{ PP_SOCK, "socketpair" },
@@ -430,8 +499,10 @@ static void pingpong(const char *slot, int same_cpu)
 	enum { NS = sizeof(sizes) / sizeof(sizes[0]),
 	       NK = sizeof(k) / sizeof(k[0]) };
 	static struct pp pp[NS * NK + 1];
+	static char nodes[NS * NK + 1][64];
 	struct bench_case bc[NS * NK + 1];
 	const char *name = same_cpu ? "pingpong-1cpu" : "pingpong-2cpu";
+	pid_t idle[HERD];
 	cpu_set_t all, one;
 	int n = 0;
 
@@ -456,14 +527,22 @@ static void pingpong(const char *slot, int same_cpu)
 				kind = PP_EVENTFD;
 				mech = "eventfd";
 			}
+			/* The herd case: 128 bytes only, on the shared node. */
+			if (!strcmp(mech, "slot+poll-herd") && sizes[s] != 128)
+				continue;
 			*p = (struct pp){ .kind = kind, .slot = slot,
 				.len = s < NS ? (size_t)sizes[s] : 8,
 				.p_out = -1, .p_in = -1, .c_in = -1, .c_out = -1,
 				.q_req = (mqd_t)-1, .q_rep = (mqd_t)-1,
-				.ch_req = 100 + 2 * (unsigned int)s +
-					  (same_cpu ? 20 : 0),
-				.ch_rep = 101 + 2 * (unsigned int)s +
-					  (same_cpu ? 20 : 0) };
+				/* Channels of their own per case and run. */
+				.ch_req = 100 + 2 * (unsigned int)n +
+					  (same_cpu ? 50 : 0),
+				.ch_rep = 101 + 2 * (unsigned int)n +
+					  (same_cpu ? 50 : 0) };
+			if (is_slot(kind))
+				p->slot = strcmp(mech, "slot+poll-herd") ?
+					  slot_node(slot, n, nodes[n]) :
+					  slot_node(slot, -1, nodes[n]);
 			if (pp_start(p, mech) < 0)
 				continue;
 			bc[n].mech = mech;
@@ -473,9 +552,18 @@ static void pingpong(const char *slot, int same_cpu)
 			n++;
 		}
 	}
+	for (int i = 0; i < HERD; i++)
+		idle[i] = idle_poller(slot_node(slot, -1, nodes[NS * NK]),
+				      9000 + (unsigned int)i);
 	bench_group("msg", name, "ns/roundtrip", bc, n, 20);
 	for (int i = 0; i < n; i++)
 		pp_stop(&pp[i]);
+	for (int i = 0; i < HERD; i++) {
+		if (idle[i] > 0) {
+			kill(idle[i], SIGKILL);
+			waitpid(idle[i], NULL, 0);
+		}
+	}
 	if (sched_setaffinity(0, sizeof(all), &all) < 0)
 		bench_die("sched_setaffinity");
 }

@@ -12,8 +12,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$top/build/bench}
 doc=$top/docs/benchmarks.md
 [ -s "$dir/all.csv" ] || { echo "bench/docs.sh: no results in $dir (run make bench)" >&2; exit 1; }
-grep -q '^<!-- BEGIN RESULTS' "$doc" && grep -q '^<!-- END RESULTS' "$doc" ||
-	{ echo "bench/docs.sh: $doc has no RESULTS markers" >&2; exit 1; }
+if ! grep -q '^<!-- BEGIN RESULTS' "$doc" || ! grep -q '^<!-- END RESULTS' "$doc"; then
+	echo "bench/docs.sh: $doc has no RESULTS markers" >&2
+	exit 1
+fi
 
 BENCH_IMG_PREFIX=img/bench "$top/bench/report.sh" "$dir" >/dev/null
 mkdir -p "$top/docs/img/bench"

@@ -147,7 +147,7 @@ pivot() {
 
 # Which of the series in LIST have any row (keeps legends honest).
 present() {
-	local area=$1 bre=$2 sf=$3 list=$4 out= s
+	local area=$1 bre=$2 sf=$3 list=$4 out='' s
 	for s in $list; do
 		if awk -F, -v a="$area" -v b="$bre" -v sf="$sf" -v s="$s" \
 			'$1 == a && $2 ~ ("^(" b ")$") && $sf == s { f = 1 } END { exit !f }' "$csv"; then
@@ -166,7 +166,7 @@ baseline() {
 # chart NAME TITLE YLABEL XLABEL AREA BENCH_RE XFIELD SFIELD "SERIES" [BASELINES]
 chart() {
 	local name=$1 title=$2 ylabel=$3 xlabel=$4 area=$5 bre=$6 xf=$7 sf=$8
-	local series bases=${10:-} dat=$dir/$1.dat labels= b y u i=0 exre=
+	local series bases=${10:-} dat=$dir/$1.dat labels='' b y u i=0 exre=''
 	series=$(present "$area" "$bre" "$sf" "$9")
 	[ -n "$series" ] || { echo "bench: chart $name: no data" >&2; return 0; }
 	for b in $bases; do exre="$exre${exre:+|}^$b\$"; done
@@ -207,10 +207,10 @@ chart msg-write-read "Write then read one message, one process (median, p10-p90)
 	"slot pipe socketpair mq" "eventfd getppid"
 chart msg-pingpong-1cpu "Ping-pong, two processes on one vCPU (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-1cpu' 4 3 \
-	"slot+poll pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
 chart msg-pingpong-2cpu "Ping-pong, two processes, 2 vCPUs, unpinned (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-2cpu' 4 3 \
-	"slot+poll pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
 chart channels "Message slot, 128 B write+read with N live channels" \
 	"ns per message" "live channels" channels 'write\+read|ioctl\+write\+read' 4 2 \
 	"write+read ioctl+write+read"
@@ -266,4 +266,4 @@ rm -f "$dir"/*.dat
 	echo
 	echo "Raw numbers: \`build/bench/all.csv\` after \`make bench\`."
 } >"$dir/results.md"
-echo "bench: wrote $dir/{ratios,targets,results}.md and $(ls "$dir"/*.png 2>/dev/null | wc -l) charts"
+echo "bench: wrote $dir/{ratios,targets,results}.md and $(find "$dir" -maxdepth 1 -name "*.png" | wc -l) charts"
