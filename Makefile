@@ -45,7 +45,7 @@ deps:
 	@scripts/deps.sh
 
 modules: deps
-	@for k in $(KERNELS); do \
+	+@for k in $(KERNELS); do \
 		rel=$$(scripts/kver.sh $$k) || exit 1; \
 		echo "  MODULES $$rel"; \
 		scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF' ; \
