@@ -555,7 +555,7 @@ static void pingpong(const char *slot, int same_cpu)
 	for (int i = 0; i < HERD; i++)
 		idle[i] = idle_poller(slot_node(slot, -1, nodes[NS * NK]),
 				      9000 + (unsigned int)i);
-	bench_group("msg", name, "ns/roundtrip", bc, n, 20);
+	bench_group("msg", name, "ns/roundtrip", bc, n, 2);
 	for (int i = 0; i < n; i++)
 		pp_stop(&pp[i]);
 	for (int i = 0; i < HERD; i++) {

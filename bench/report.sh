@@ -214,9 +214,9 @@ chart msg-pingpong-2cpu "Ping-pong, two processes, 2 vCPUs, unpinned (median, p1
 chart channels "Message slot, 128 B write+read with N live channels" \
 	"ns per message" "live channels" channels 'write\+read|ioctl\+write\+read' 4 2 \
 	"write+read ioctl+write+read"
-chart shm-memcpy "memcpy of 4 MiB into a touched mapping (higher is better)" \
+chart shm-memcpy "memcpy into a touched mapping, 1 MiB at a time (higher is better)" \
 	"GB/s" "" shm memcpy 3 4 "$(awk -F, '$1=="shm" && $2=="memcpy" {print $4; exit}' "$csv")"
-chart shm-first-touch "Map, write one byte per page, unmap (lower is better)" \
+chart shm-first-touch "Map 256 KiB, write one byte per page, unmap (lower is better)" \
 	"ns per page" "" shm first-touch 3 4 "$(awk -F, '$1=="shm" && $2=="first-touch" {print $4; exit}' "$csv")"
 chart shm-transfer "64 KiB messages between two processes (higher is better)" \
 	"MB/s" "" shm transfer 3 4 "65536"
