@@ -547,7 +547,8 @@ static void transfer(void)
 		snprintf(bc[n].param, sizeof(bc[n].param), "%lu", MSG);
 		n++;
 	}
-	bench_group("shm", "transfer", "MB/s", bc, n, 4);
+	/* At least 4 laps of the ring per sample: steady state, not start-up. */
+	bench_group("shm", "transfer", "MB/s", bc, n, 4 * RING_SLOTS);
 	for (int i = 0; i < n; i++)
 		xfer_stop(&x[i]);
 }
