@@ -20,9 +20,13 @@ imgdir=${BENCH_IMG_PREFIX:-.}
 # kipc's own mechanisms; everything else is a peer.
 kipc_re='^(slot|myshm|kshm)'
 
-# ---- ratio table -----------------------------------------------------------
+# ---- ratio tables ----------------------------------------------------------
+# One table per area/benchmark: a row per kipc measurement, a column per
+# peer, each cell kipc median ÷ peer median (same param; a peer whose param
+# no kipc row has, like eventfd's 8 bytes, is a baseline for every row).
+# Without peers (channel scaling) the columns are the kipc rows themselves
+# at the smallest param.
 awk -F, -v kre="$kipc_re" '
-function better(unit) { return unit ~ /\/s$/ }	# rates: higher is better
 function fmt(v) {
 	if (v >= 1000) return sprintf("%.0f", v)
 	if (v >= 100) return sprintf("%.1f", v)
@@ -34,39 +38,52 @@ NR == 1 { next }
 	if (!(g in seen)) { seen[g] = 1; groups[++ng] = g }
 	n = ++cnt[g]
 	mech[g, n] = $3; par[g, n] = $4; unit[g, n] = $5; med[g, n] = $6
-	if ($3 ~ kre) kpar[g, $4] = 1
+	if ($3 ~ kre) kpar[g SUBSEP $4] = 1
 }
 END {
-	print "| area | benchmark | param | kipc | kipc median | peer | peer median | kipc ÷ peer | verdict |"
-	print "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | --- |"
 	for (gi = 1; gi <= ng; gi++) {
 		g = groups[gi]; split(g, ab, SUBSEP)
-		npeer = 0; minp = ""
+		# Peer columns in order of appearance.
+		np = 0; split("", pcol); split("", pidx)
+		minp = ""
 		for (j = 1; j <= cnt[g]; j++) {
-			if (mech[g, j] !~ kre) npeer++
-			else if (minp == "" || par[g, j] + 0 < minp + 0) { minp = par[g, j]; minj = j }
+			if (mech[g, j] ~ kre) {
+				if (minp == "" || par[g, j] + 0 < minp + 0) minp = par[g, j]
+				continue
+			}
+			base = !((g SUBSEP par[g, j]) in kpar)
+			key = base ? mech[g, j] " (" par[g, j] ")" : mech[g, j]
+			if (!(key in pidx)) { pidx[key] = ++np; pcol[np] = key }
+			pv[g, key, base ? "*" : par[g, j]] = med[g, j]
 		}
+		selfref = (np == 0)
+		if (selfref) {
+			for (j = 1; j <= cnt[g]; j++)
+				if (par[g, j] == minp) {
+					key = mech[g, j] " @ " minp
+					if (!(key in pidx)) { pidx[key] = ++np; pcol[np] = key }
+					pv[g, key, "*"] = med[g, j]
+				}
+		}
+		rate = unit[g, 1] ~ /\/s$/
+		printf "\n**%s / %s** (%s; kipc ÷ peer: %s)\n\n", ab[1], ab[2], unit[g, 1],
+			rate ? "above 1 means kipc is faster" : "below 1 means kipc is faster"
+		line = "| param | kipc | median |"; sep = "| ---: | --- | ---: |"
+		for (c = 1; c <= np; c++) { line = line " ÷ " pcol[c] " |"; sep = sep " ---: |" }
+		print line; print sep
 		for (i = 1; i <= cnt[g]; i++) {
 			if (mech[g, i] !~ kre) continue
-			for (j = 1; j <= cnt[g]; j++) {
-				if (npeer) {
-					if (mech[g, j] ~ kre) continue
-					# Same param, or a baseline whose param no kipc row has.
-					if (par[g, j] != par[g, i] && ((g SUBSEP par[g, j]) in kpar)) continue
-				} else if (j != minj || i == j) continue
-				r = med[g, i] / med[g, j]
-				if (better(unit[g, i])) win = r >= 1
-				else win = r <= 1
-				x = r >= 1 ? r : 1 / r
-				if (x < 1.02) verdict = "level"
-				else verdict = sprintf("%s %.2f× %s", npeer ? "kipc" : "this", x,
-					better(unit[g, i]) == (r >= 1) ? "better" : "worse")
-				pname = mech[g, j]
-				if (!npeer) pname = pname " @ " par[g, j]
-				printf "| %s | %s | %s | %s | %s %s | %s | %s | %.3f | %s |\n",
-					ab[1], ab[2], par[g, i], mech[g, i], fmt(med[g, i]),
-					unit[g, i], pname, fmt(med[g, j]), r, verdict
+			line = "| " par[g, i] " | " mech[g, i] " | " fmt(med[g, i]) " |"
+			for (c = 1; c <= np; c++) {
+				k = pcol[c]
+				v = (g SUBSEP k SUBSEP par[g, i]) in pv ? pv[g, k, par[g, i]] : \
+				    ((g SUBSEP k SUBSEP "*") in pv ? pv[g, k, "*"] : "")
+				if (v == "" || v + 0 == 0) { line = line " – |"; continue }
+				r = med[g, i] / v
+				win = rate ? r > 1.02 : r < 0.98
+				line = line sprintf(win ? " **%.2f** |" : " %.2f |", r)
 			}
+			print line
 		}
 	}
 }' "$csv" >"$dir/ratios.md"
@@ -127,12 +144,12 @@ fi
 # matches EXCLUDE_RE are left out (baselines drawn as lines).
 pivot() {
 	awk -F, -v area="$1" -v bre="$2" -v xf="$3" -v sf="$4" -v series="$5" \
-		-v ex="$6" '
+		-v ex="$6" -v scale="$7" '
 	NR == 1 || $1 != area || $2 !~ ("^(" bre ")$") { next }
 	ex != "" && $3 ~ ex { next }
 	{
 		if (!($xf in xs)) { xs[$xf] = 1; xo[++nx] = $xf }
-		d[$xf, $sf] = $6 " " $7 " " $8
+		d[$xf, $sf] = $6 / scale " " $7 / scale " " $8 / scale
 	}
 	END {
 		ns = split(series, s, " ")
@@ -166,18 +183,25 @@ baseline() {
 # chart NAME TITLE YLABEL XLABEL AREA BENCH_RE XFIELD SFIELD "SERIES" [BASELINES]
 chart() {
 	local name=$1 title=$2 ylabel=$3 xlabel=$4 area=$5 bre=$6 xf=$7 sf=$8
-	local series bases=${10:-} dat=$dir/$1.dat labels='' b y u i=0 exre=''
+	local series bases=${10:-} dat=$dir/$1.dat extra='' b y u exre='' scale=1 i=0
 	series=$(present "$area" "$bre" "$sf" "$9")
-	[ -n "$series" ] || { echo "bench: chart $name: no data" >&2; return 0; }
+	[ -n "$series" ] || { echo "bench: chart $name: no rows, skipped" >&2; return 0; }
 	for b in $bases; do exre="$exre${exre:+|}^$b\$"; done
-	pivot "$area" "$bre" "$xf" "$sf" "$series" "$exre" >"$dat"
+	# Nanoseconds in the tens of thousands read better as microseconds.
+	if [[ $ylabel == ns* ]] && awk -F, -v a="$area" -v b="$bre" \
+		'$1 == a && $2 ~ ("^(" b ")$") && $6 > 20000 { f = 1 } END { exit !f }' "$csv"; then
+		scale=1000
+		ylabel="µs${ylabel#ns}"
+	fi
+	pivot "$area" "$bre" "$xf" "$sf" "$series" "$exre" "$scale" >"$dat"
+	# Baselines: a dashed line each, named in the key.
 	for b in $bases; do
 		read -r y u <<<"$(baseline "$area" "$bre" "$b")" || true
 		[ -n "${y:-}" ] || continue
+		y=$(awk -v y="$y" -v s="$scale" 'BEGIN { printf "%.4g", y / s }')
+		[ "$scale" = 1 ] || u="µs${u#ns}"
 		i=$((i + 1))
-		labels="$labels
-set arrow $i from graph 0, first $y to graph 1, first $y nohead dt 2 lw 1.5 lc rgb 'gray30'
-set label $i '$b: $(printf '%.4g' "$y") $u' at graph 0.01, first $y left offset 0,0.7 tc rgb 'gray30' front boxed"
+		extra="$extra, $y with lines dt $((i + 1)) lw 2 lc rgb '$([ $i = 1 ] && echo gray20 || echo gray55)' title '$b: $y $u'"
 	done
 	gnuplot <<EOF
 set terminal $term
@@ -193,12 +217,10 @@ set style histogram errorbars gap 1.5 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set bars 0.4
-set style textbox opaque noborder
 set datafile missing 'NaN'
-$labels
 names = '$series'
-$([ "$(wc -w <<<"$series")" = 1 ] && echo 'set key off')
-plot for [i=1:words(names)] '$dat' using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) title word(names, i)
+$([ "$(wc -w <<<"$series")" = 1 ] && [ -z "$extra" ] && echo 'set key off')
+plot for [i=1:words(names)] '$dat' using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) title word(names, i)$extra
 EOF
 }
 
@@ -260,8 +282,8 @@ rm -f "$dir"/*.dat
 	done
 	echo "### Every kipc row against every peer (kipc ÷ peer)"
 	echo
-	echo "For times (ns/…) below 1 means kipc is faster; for rates (…/s) above 1 does."
-	echo
+	echo "Each cell is the kipc median divided by the peer median, from the same"
+	echo "run; **bold** where kipc is faster by more than 2 %."
 	cat "$dir/ratios.md"
 	echo
 	echo "Raw numbers: \`build/bench/all.csv\` after \`make bench\`."
