@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #define BENCH_MAX_SAMPLES 64
 #define BENCH_CSV_HEADER "area,benchmark,mechanism,param,unit,median,p10,p90,samples"
@@ -72,6 +74,40 @@ static __attribute__((unused, noreturn)) void bench_die(const char *what)
 {
 	bench_note("error: %s: %s", what, strerror(errno));
 	exit(1);
+}
+
+/*
+ * Fork a helper process running FN(ARG, READY): FN sets itself up, writes
+ * one byte to the pipe READY, then serves forever (it never returns).
+ * Returns the helper's pid once it is ready, or -1 if it died first (it
+ * is reaped).  Callers kill it with SIGKILL when done.
+ */
+static __attribute__((unused))
+pid_t bench_spawn(void (*fn)(void *arg, int ready), void *arg)
+{
+	int ready[2];
+	pid_t pid;
+	char r;
+
+	if (pipe(ready) < 0)
+		bench_die("pipe");
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork");
+	if (pid == 0) {
+		close(ready[0]);
+		fn(arg, ready[1]);
+		_exit(1);
+	}
+	close(ready[1]);
+	if (read(ready[0], &r, 1) != 1) {
+		close(ready[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	return pid;
 }
 
 static int bench_cmp_double(const void *a, const void *b)

@@ -311,8 +311,9 @@ static int slot_blocking(int fd)
 #endif
 }
 
-static __attribute__((noreturn)) void pp_child(struct pp *p, int ready)
+static __attribute__((noreturn)) void pp_child(void *arg, int ready)
 {
+	struct pp *p = arg;
 	unsigned char m[MAXMSG];
 	size_t want = p->kind == PP_EVENTFD ? 8 : p->len;
 
@@ -410,9 +411,6 @@ static void pp_stop(struct pp *p)
 /* Set up P and fork its echo child; 0, or -1 after reporting a skip. */
 static int pp_start(struct pp *p, const char *mech)
 {
-	char r;
-	int ready[2];
-
 	if (pp_setup(p) < 0) {
 		bench_skip("msg", "pingpong", mech, "%s%s%s",
 			   is_slot(p->kind) ? p->slot : "",
@@ -420,23 +418,12 @@ static int pp_start(struct pp *p, const char *mech)
 		pp_close(p);
 		return -1;
 	}
-	if (pipe(ready) < 0)
-		bench_die("pipe");
-	p->child = fork();
-	if (p->child < 0)
-		bench_die("fork");
-	if (p->child == 0) {
-		close(ready[0]);
-		pp_child(p, ready[1]);
-	}
-	close(ready[1]);
-	if (read(ready[0], &r, 1) != 1) {
+	p->child = bench_spawn(pp_child, p);
+	if (p->child < 0) {
 		bench_skip("msg", "pingpong", mech, "child failed to start");
-		close(ready[0]);
 		pp_stop(p);
 		return -1;
 	}
-	close(ready[0]);
 	return 0;
 }
 

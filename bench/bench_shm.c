@@ -335,8 +335,9 @@ static int open_slot_ch(unsigned int ch)
 }
 
 /* Child: produce numbered 64 KiB messages forever. */
-static __attribute__((noreturn)) void producer(struct xfer *x, int ready)
+static __attribute__((noreturn)) void producer(void *arg, int ready)
 {
+	struct xfer *x = arg;
 	char *src = malloc(MSG);
 	uint64_t seq = 0;
 
@@ -420,9 +421,6 @@ static int loop_consume(void *p, long iters)
 
 static int xfer_start(struct xfer *x, const char *mech)
 {
-	int ready[2];
-	char r;
-
 	x->buf = malloc(MSG);
 	if (!x->buf)
 		bench_die("malloc");
@@ -441,22 +439,11 @@ static int xfer_start(struct xfer *x, const char *mech)
 			return -1;
 		}
 	}
-	if (pipe(ready) < 0)
-		bench_die("pipe");
-	x->child = fork();
-	if (x->child < 0)
-		bench_die("fork");
-	if (x->child == 0) {
-		close(ready[0]);
-		producer(x, ready[1]);
-	}
-	close(ready[1]);
-	if (read(ready[0], &r, 1) != 1) {
+	x->child = bench_spawn(producer, x);
+	if (x->child < 0) {
 		bench_skip("shm", "transfer", mech, "producer failed to start");
-		close(ready[0]);
 		return -1;
 	}
-	close(ready[0]);
 	return 0;
 }
 
