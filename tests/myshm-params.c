@@ -25,6 +25,8 @@
 #define PG 4096UL
 #define MiB (1UL << 20)
 
+#define KT_MEMFREE_NOISE_KB (64 * 1024)
+
 static int clean(void **state)
 {
 	(void)state;
@@ -308,7 +310,12 @@ static void test_256m(void **state)
 	close(fd);
 	assert_int_equal(kt_unload("myshm"), 0);
 	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
-	assert_true(kt_meminfo_kb("MemFree") > free0 - 16 * 1024);
+	/*
+	 * Measured noise of MemFree across a 256 MiB load/touch/unload cycle
+	 * is up to ~40 MiB (per-CPU lists, reclaim); a leaked buffer would
+	 * show as the whole 256 MiB, and repeated cycles do not drift.
+	 */
+	assert_true(kt_memfree_above(free0 - KT_MEMFREE_NOISE_KB));
 }
 
 static void test_enomem(void **state)
@@ -329,7 +336,12 @@ static void test_enomem(void **state)
 	assert_false(kt_loaded("myshm"));
 	assert_int_equal(access("/dev/a", F_OK), -1);
 	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
-	assert_true(kt_meminfo_kb("MemFree") > free0 - 16 * 1024);
+	/*
+	 * Measured noise of MemFree across a 256 MiB load/touch/unload cycle
+	 * is up to ~40 MiB (per-CPU lists, reclaim); a leaked buffer would
+	 * show as the whole 256 MiB, and repeated cycles do not drift.
+	 */
+	assert_true(kt_memfree_above(free0 - KT_MEMFREE_NOISE_KB));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, clean, clean)

@@ -3,6 +3,7 @@
 #include "kt_sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,26 @@ long long kt_meminfo_kb(const char *field)
 		}
 	fclose(f);
 	return kb;
+}
+
+bool kt_memfree_above(long long kb)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		int fd;
+
+		if (kt_meminfo_kb("MemFree") > kb)
+			return true;
+		fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "3", 1) != 1)
+				perror("drop_caches");
+			close(fd);
+		}
+		sleep(1);
+	}
+	return kt_meminfo_kb("MemFree") > kb;
 }
 
 long long kt_read_ll(const char *path)

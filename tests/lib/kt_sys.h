@@ -6,6 +6,7 @@
 #ifndef KT_SYS_H
 #define KT_SYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -17,6 +18,11 @@ char *kt_kmsg_text(int mark);
 int kt_count_lines(const char *text, const char *needle);
 /* FIELD ("MemFree", "VmallocUsed", ...) of /proc/meminfo in KiB, or -1. */
 long long kt_meminfo_kb(const char *field);
+/*
+ * Is MemFree above KB?  Retries for a few seconds, dropping caches, since
+ * after near-OOM reclaim freed pages can sit on per-CPU lists for a while.
+ */
+bool kt_memfree_above(long long kb);
 /* The decimal number at the start of file PATH, or -1. */
 long long kt_read_ll(const char *path);
 /*
