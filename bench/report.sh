@@ -95,11 +95,13 @@ BEGIN {
 		split(line, f, ",")
 		if (f[1] == "area") continue
 		k = f[1] SUBSEP f[2] SUBSEP f[3]
-		if (!((k, "*") in v)) v[k, "*"] = f[6]
-		v[k, f[4]] = f[6]
+		# The least disturbed samples: p10 of times, p90 of rates.
+		b = f[5] ~ /\/s$/ ? f[8] : f[7]
+		if (!((k, "*") in v)) { v[k, "*"] = f[6]; lo[k, "*"] = b }
+		v[k, f[4]] = f[6]; lo[k, f[4]] = b
 	}
-	print "| target | kipc | peer | ratio | result |"
-	print "| --- | --- | --- | ---: | --- |"
+	print "| target | kipc | peer | ratio of medians | result | ratio of best decile |"
+	print "| --- | --- | --- | ---: | --- | ---: |"
 }
 /^#/ || NF < 9 { next }
 {
@@ -107,13 +109,15 @@ BEGIN {
 	for (i = 1; i <= nk && kv == ""; i++)
 		if (($2 SUBSEP $3 SUBSEP km[i] SUBSEP $5) in v) {
 			kmech = km[i]; kv = v[$2 SUBSEP $3 SUBSEP kmech SUBSEP $5]
+			kl = lo[$2 SUBSEP $3 SUBSEP kmech SUBSEP $5]
 		}
 	pk = $2 SUBSEP $3 SUBSEP $6 SUBSEP $7
 	pv = (pk in v) ? v[pk] : ""
+	pl = (pk in lo) ? lo[pk] : ""
 	ks = kmech "" ($5 == "*" ? "" : " @ " $5)
 	ps = $6 ($7 == "*" ? "" : " @ " $7)
 	if (kv == "" || pv == "" || pv + 0 == 0) {
-		printf "| %s | %s | %s | – | **not measured** |\n", $1, (nk > 1 ? $4 : $4 ($5 == "*" ? "" : " @ " $5)), ps
+		printf "| %s | %s | %s | – | **not measured** | – |\n", $1, (nk > 1 ? $4 : $4 ($5 == "*" ? "" : " @ " $5)), ps
 		next
 	}
 	r = kv / pv; lim = $9 + 0
@@ -126,8 +130,9 @@ BEGIN {
 		how = met ? sprintf("%.0f%% above the limit", (r / lim - 1) * 100) \
 			  : sprintf("%.0f%% short of the limit", (1 - r / lim) * 100)
 	}
-	printf "| %s | %s | %s | %.3f (%s %s) | %s, %s |\n", $1, ks, ps, r, $8, $9,
-		met ? "**met**" : "**missed**", how
+	printf "| %s | %s | %s | %.3f (%s %s) | %s, %s | %s |\n", $1, ks, ps, r, $8, $9,
+		met ? "**met**" : "**missed**", how, \
+		(pl + 0 > 0 ? sprintf("%.3f", kl / pl) : "–")
 }' "$top/bench/targets.txt" >"$dir/targets.md"
 
 # ---- charts ----------------------------------------------------------------
@@ -271,6 +276,11 @@ rm -f "$dir"/*.dat
 	fi
 	echo
 	echo "### Targets"
+	echo
+	echo "Met or missed by the ratio of the medians, as the issue asks. The"
+	echo "ratio of the best deciles (p10 of times, p90 of rates: the samples the"
+	echo "host disturbed least) is shown beside it; where the two disagree, the"
+	echo "host's load had a say in the verdict."
 	echo
 	cat "$dir/targets.md"
 	echo
