@@ -2,7 +2,7 @@
 /*
  * bench_channels - message-slot cost against the number of live channels.
  *
- * Area "channels".  Channels 1..N of a slot are populated with a 1-byte
+ * Area "channels".  Channels 1..N of a slot are populated with a 128-byte
  * message each, N = 1, 1,000 and 1,000,000 in three slots (minors), then
  * two costs are measured for each N, all N sampled in the same rounds:
  *   write+read        128-byte write and read on one fixed channel
@@ -58,19 +58,26 @@ static int loop_random(void *p, long iters)
 	return 0;
 }
 
-/* Give channels 1..N of DEV a 1-byte message each; the open fd, or -1. */
+/*
+ * Give channels 1..N of DEV a 128-byte message each (the size measured, so
+ * every measured write overwrites a message of its own size, whatever N);
+ * returns the open fd, or -1.
+ */
 static int populate(const char *dev, unsigned int n)
 {
 	uint64_t t0 = bench_now_ns();
 	int fd = open(dev, O_RDWR);
+	char msg[128];
 
 	if (fd < 0) {
 		bench_skip("channels", "write+read", "slot", "%s: %s", dev,
 			   strerror(errno));
 		return -1;
 	}
+	memset(msg, 'p', sizeof(msg));
 	for (unsigned int id = 1; id <= n; id++) {
-		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 || write(fd, "p", 1) != 1) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id) < 0 ||
+		    write(fd, msg, sizeof(msg)) != sizeof(msg)) {
 			bench_skip("channels", "write+read", "slot",
 				   "%s: populating channel %u: %s", dev, id,
 				   strerror(errno));
