@@ -39,7 +39,7 @@
 #define BENCH_CSV_HEADER "area,benchmark,mechanism,param,unit,median,p10,p90,samples"
 
 /* Samples per row and target duration of one sample (set from options). */
-static int bench_samples = 21;
+static int bench_samples = 31;
 static double bench_sample_ms = 2.0;
 
 static __attribute__((unused)) uint64_t bench_now_ns(void)
@@ -295,7 +295,7 @@ int bench_options(int argc, char **argv, const char *usage)
 		case 'h':
 			printf("%s\n"
 			       "Common options:\n"
-			       "  -n, --samples N     samples per row (default 21)\n"
+			       "  -n, --samples N     samples per row (default 31)\n"
 			       "  -t, --sample-ms MS  length of one sample (default 2)\n"
 			       "  -q, --quick         5 samples of 5 ms (smoke test)\n"
 			       "  -h, --help          this text\n"
