@@ -118,7 +118,7 @@ bench: modules user
 	@bench/run.sh --kernel $(BENCH_KERNEL) $(BENCH_ARGS)
 
 # Put the last results into docs/benchmarks.md (between its RESULTS markers)
-# and the charts into docs/img/bench/.
+# and the charts and CSV into docs/bench/.
 bench-docs:
 	@bench/docs.sh
 

@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$top/build/bench}
 csv=$dir/all.csv
 [ -s "$csv" ] || { echo "bench/report.sh: no $csv (run make bench)" >&2; exit 1; }
-# Image links in results.md (make bench-docs points them at docs/img/bench).
+# Image links in results.md (make bench-docs points them at docs/bench).
 imgdir=${BENCH_IMG_PREFIX:-.}
 
 # kipc's own mechanisms; everything else is a peer.
@@ -296,6 +296,10 @@ rm -f "$dir"/*.dat
 	echo "run; **bold** where kipc is faster by more than 2 %."
 	cat "$dir/ratios.md"
 	echo
-	echo "Raw numbers: \`build/bench/all.csv\` after \`make bench\`."
+	if [ "$imgdir" = . ]; then
+		echo "Raw numbers: [all.csv](all.csv)."
+	else
+		echo "Raw numbers: [results.csv]($imgdir/results.csv) (\`build/bench/all.csv\` after \`make bench\`)."
+	fi
 } >"$dir/results.md"
 echo "bench: wrote $dir/{ratios,targets,results}.md and $(find "$dir" -maxdepth 1 -name "*.png" | wc -l) charts"
