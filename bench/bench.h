@@ -212,9 +212,8 @@ void bench_group(const char *area, const char *bench, const char *unit,
 	double target = bench_sample_ms * 1e6;
 	int i, s;
 
-	bench_note("%-9s %-12s running %d case%s x %d samples (~%.0f s)", area,
-		   bench, n, n == 1 ? "" : "s", bench_samples,
-		   n * (bench_samples + 2) * bench_sample_ms / 1000 + 0.5);
+	bench_note("%-9s %-12s running %d case%s x %d samples", area, bench, n,
+		   n == 1 ? "" : "s", bench_samples);
 	for (i = 0; i < n; i++) {
 		long it = min_iters > 0 ? min_iters : 1;
 		double ns;
