@@ -269,7 +269,8 @@ rm -f "$dir"/*.dat
 		"guest kernel $(sed -n 's/^kernel: //p' "$dir/meta.txt" 2>/dev/null)," \
 		"$(sed -n 's/^guest: kernel [^,]*, //p' "$dir/meta.txt" 2>/dev/null | sed 's/, cpu .*//'), accelerator" \
 		"$(sed -n 's/^accel: //p' "$dir/meta.txt" 2>/dev/null);" \
-		"host: $(sed -n 's/^host: //p' "$dir/meta.txt" 2>/dev/null)."
+		"host: $(sed -n 's/^host: //p' "$dir/meta.txt" 2>/dev/null)." \
+		"$(sed -n 's/^load: \(.*\)/Host load: \1./p' "$dir/meta.txt" 2>/dev/null)"
 	if grep -q '^mode: quick' "$dir/meta.txt" 2>/dev/null; then
 		echo
 		echo "**Quick run (smoke test): these numbers are not meaningful.**"

@@ -29,6 +29,7 @@ rel=$("$top/scripts/kver.sh" "$kernel")
 mkdir -p "$out"
 rm -f "$out"/*.csv "$out"/*.png "$out"/*.md "$out"/*.dat "$out"/run.log
 SECONDS=0
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench: booting a $rel guest ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 
 # The guest's stdout and stderr share one serial line: CSV rows have nine
@@ -73,6 +74,7 @@ fi
 	sed -n 's/^# env: /guest: /p' "$out/run.log" | head -n 1
 	echo "accel: ${KIPC_ACCEL:-$(cat "${TMPDIR:-/tmp}/kipc-kvm-probe.$(cat /proc/sys/kernel/random/boot_id)" 2>/dev/null || echo auto)}"
 	echo "mode: ${quick:+quick (smoke test)}${quick:-full}"
+	echo "load: $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end (1-minute load average of the $(nproc)-CPU host)"
 } >"$out/meta.txt"
 "$top/bench/report.sh" "$out"
 echo "bench: done in $SECONDS s: $out/ (CSV, PNG, ratios.md)"
