@@ -6,8 +6,10 @@
 # Steps: extract /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, merge
 # vm/debug.config with scripts/kconfig/merge_config.sh, `make olddefconfig`,
 # check that every option of the fragment survived (Kconfig silently drops
-# options whose dependencies are unmet), `make bzImage modules_prepare`, and
-# check that the image's release string is the tree's `make kernelrelease`.
+# options whose dependencies are unmet), `make bzImage modules_prepare
+# modules` (the last one only writes Module.symvers, which out-of-tree
+# modules need), and check that the image's release string is the tree's
+# `make kernelrelease`.
 # The tree is cached in build/debug-kernel/<source-version>-<fragment-hash>/
 # (build/debug-kernel/current links to the newest): a second run with the
 # same source package and fragment only prints the path.  The tree doubles
@@ -85,9 +87,10 @@ if ! verify; then
 	log "vm/debug.config: the options above did not survive Kconfig (unmet dependencies?)"
 	exit 1
 fi
-log "building bzImage and modules_prepare (make -j$jobs)"
+log "building bzImage, modules_prepare and Module.symvers (make -j$jobs)"
 bstart=$SECONDS
-if ! make -j"$jobs" bzImage modules_prepare >>kipc-build.log 2>&1; then
+if ! make -j"$jobs" bzImage modules_prepare modules >>kipc-build.log 2>&1 ||
+	[ ! -f Module.symvers ]; then
 	grep -E 'error|Error' kipc-build.log | head -n 30 >&2
 	log "build failed; full log in $tree/kipc-build.log"
 	exit 1

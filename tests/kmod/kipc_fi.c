@@ -30,7 +30,7 @@
  * @count:   number of entries in @strings
  */
 struct kipc_fi_file {
-	struct mutex lock;
+	struct mutex lock;	/* protects strings and count */
 	struct list_head strings;
 	unsigned int count;
 };

@@ -263,8 +263,10 @@ int kf_kmemleak_scan(void)
 	if (write_file(KF_KMEMLEAK, "scan") || write_file(KF_KMEMLEAK, "scan"))
 		fail_msg("kipc_fault: kmemleak scan failed (kmemleak disabled?)");
 	f = fopen(KF_KMEMLEAK, "r");
-	if (!f)
+	if (!f) {
 		fail_msg("kipc_fault: " KF_KMEMLEAK ": %s", strerror(errno));
+		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "unreferenced object"))
 			count++;
