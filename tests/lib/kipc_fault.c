@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -17,13 +18,14 @@
 /*
  * Lines in the kernel log that mean a report.  vm/run scans the console
  * for the same things; this list only lets a walk say which fault point
- * caused one.  KF_TRACE is tolerated right after an allocation-failure
- * warning that the injected fault caused.
+ * caused one.  The stack dump of an allocation-failure warning that the
+ * injected fault caused is expected: its KF_DUMP lines are skipped up to
+ * the dump's end.
  */
-#define KF_TRACE "Call Trace:"
+static const char *const kf_dump[] = { "Call Trace:", "RIP:", NULL };
 static const char *const kf_reports[] = {
 	"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "kernel BUG at",
-	"general protection fault", "Kernel panic", "RIP:", KF_TRACE,
+	"general protection fault", "Kernel panic", "RIP:", "Call Trace:",
 	"list_add corruption", "list_del corruption",
 	"possible circular locking", "possible recursive locking",
 	"inconsistent lock state", "sleeping function called",
@@ -93,20 +95,31 @@ void kf_require(void)
 	kf_set("fail_page_alloc", "ignore-gfp-wait", "N");
 	kf_set("fail_page_alloc", "ignore-gfp-highmem", "N");
 	kf_set("fail_page_alloc", "min-order", "0");
-	/* the walk marks its windows in the log: no rate limit on /dev/kmsg */
-	write_file("/proc/sys/kernel/printk_devkmsg", "on");
+	/*
+	 * The walk marks its windows in the log: no rate limit on /dev/kmsg
+	 * (the sysctl insists on the newline).
+	 */
+	if (write_file("/proc/sys/kernel/printk_devkmsg", "on\n"))
+		fail_msg("kipc_fault: cannot lift the /dev/kmsg rate limit");
+}
+
+static bool has_any(const char *msg, const char *const *needles)
+{
+	for (; *needles; needles++)
+		if (strstr(msg, *needles))
+			return true;
+	return false;
 }
 
 /*
  * Read the kernel log records since the last seek of FD.  Returns a
- * report line (in BUF) or NULL.  A call trace is tolerated after an
- * allocation-failure warning when TOLERATE_ALLOC_WARN.
+ * report line (in BUF) or NULL.  The stack dump of an allocation-failure
+ * warning is skipped when TOLERATE_ALLOC_WARN (a fault was injected).
  */
 static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
 			       size_t size)
 {
-	const char *const *p;
-	bool alloc_warn = false;
+	bool in_dump = false;
 	char *msg, *nl;
 	ssize_t n;
 
@@ -124,17 +137,18 @@ static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
 			*nl = '\0';
 		if (strstr(msg, "kipc-fault-window"))
 			continue;
-		for (p = kf_alloc_warnings; *p; p++)
-			if (strstr(msg, *p))
-				alloc_warn = true;
-		for (p = kf_reports; *p; p++) {
-			if (!strstr(msg, *p))
-				continue;
-			if (!strcmp(*p, KF_TRACE) && alloc_warn &&
-			    tolerate_alloc_warn)
-				continue;
-			return msg;
+		if (tolerate_alloc_warn && has_any(msg, kf_alloc_warnings)) {
+			in_dump = true;
+			continue;
 		}
+		if (in_dump && strstr(msg, "</TASK>")) {
+			in_dump = false;
+			continue;
+		}
+		if (in_dump && has_any(msg, kf_dump))
+			continue;
+		if (has_any(msg, kf_reports))
+			return msg;
 	}
 }
 
@@ -184,7 +198,7 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	const char *report;
 	int nth_fd, kmsg, mark, rc, len;
 	unsigned int n;
-	bool injected;
+	bool injected, verbose = getenv("KIPC_FAULT_VERBOSE") != NULL;
 
 	nth_fd = open(KF_NTH, O_RDWR | O_CLOEXEC);
 	if (nth_fd < 0)
@@ -227,6 +241,9 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 			break;
 		}
 		r.points++;
+		if (verbose)
+			printf("# kipc-fault: %s: point %u: %s\n", op->name, n,
+			       rc ? strerror(-rc) : "absorbed");
 		if (rc) {
 			r.failed++;
 			if (!errno_allowed(op, rc))

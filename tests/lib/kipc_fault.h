@@ -74,7 +74,8 @@ struct kf_result {
  * only after a "page allocation failure" / "vmalloc error" line caused by
  * the injected fault), or if the final run without a fault failed.
  * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" and returns
- * the number of points walked.  Call kf_require() first.
+ * the number of points walked (with KIPC_FAULT_VERBOSE set in the
+ * environment, also each point's result).  Call kf_require() first.
  */
 unsigned int kf_walk(const struct kf_op *op, struct kf_result *res);
 
