@@ -25,7 +25,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
 
-.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench clean install
+.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench clean install install-lib
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -40,19 +40,21 @@ help:
 	@echo "make bench      benchmarks against Linux IPC (build/bench/)"
 	@echo "make modules KERNELS=running   build for the running kernel"
 	@echo "make install    install modules (running kernel), lib, headers, tools"
+	@echo "make install-lib  libkipc, kipc.pc, headers, man pages (DESTDIR ok)"
 
 deps:
 	@scripts/deps.sh
 
 modules: deps
-	@for k in $(KERNELS); do \
+	+@for k in $(KERNELS); do \
 		rel=$$(scripts/kver.sh $$k) || exit 1; \
 		echo "  MODULES $$rel"; \
 		scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF' ; \
 		[ $${PIPESTATUS[0]:-0} = 0 ] || exit 1; \
 	done
 
-user: $(LIB_A) $(LIB_SO) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
+LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
+user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
 
 $(B)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -65,6 +67,16 @@ $(B)/lib/libkipc.a: $(LIB_OBJS)
 $(B)/lib/libkipc.so.0: $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libkipc.so.0 -o $@ $^
 	ln -sf libkipc.so.0 $(B)/lib/libkipc.so
+
+# pkg-config file for the installed library (PREFIX as for make install).
+$(B)/lib/pkgconfig/kipc.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
+		'libdir=$${exec_prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: kipc' \
+		'Description: kipc Linux kernel IPC toolkit library (kshm named shared memory, ...)' \
+		'Version: 0.1' 'Libs: -L$${libdir} -lkipc' 'Libs.private: -lpthread' \
+		'Cflags: -I$${includedir}' >$@
 
 # Programs link libkipc statically, so they run anywhere without -L games.
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
@@ -118,7 +130,7 @@ clean:
 	rm -rf build
 
 PREFIX ?= /usr/local
-install: user
+install: user install-lib
 	@rel=$$(uname -r); \
 	scripts/build-modules.sh $$rel && \
 	install -d /lib/modules/$$rel/extra && \
@@ -128,3 +140,19 @@ install: user
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 include/uapi/kipc/*.h $(wildcard include/kipc/*.h) \
 		$(DESTDIR)$(PREFIX)/include/kipc/
+
+# Library, pkg-config file, headers and man pages (no modules, no root needed
+# with DESTDIR).
+install-lib: user
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/kipc
+	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libkipc.so.0 $(DESTDIR)$(PREFIX)/lib/libkipc.so
+	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(LIB_PC) >$(DESTDIR)$(PREFIX)/lib/pkgconfig/kipc.pc
+	install -m 0644 include/uapi/kipc/*.h $(wildcard include/kipc/*.h) \
+		$(DESTDIR)$(PREFIX)/include/kipc/
+	for s in 1 3 4; do \
+		ls docs/man/*.$$s >/dev/null 2>&1 || continue; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
+		install -m 0644 docs/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done

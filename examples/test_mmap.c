@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_mmap - the classic one-page mmap demo, against /dev/mmapdemo.
+ *
+ * Load myshm with a one-page buffer first:
+ *   insmod myshm.ko buffers=myshm,mmapdemo:4K
+ * Usage: test_mmap [DEVICE [TEXT]]
+ * Prints what the page holds, writes TEXT through the mapping, and shows
+ * the page again through read().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	const char *dev = argc > 1 ? argv[1] : "/dev/mmapdemo";
+	const char *text = argc > 2 ? argv[2] : "Hello from user space!";
+	long page = sysconf(_SC_PAGESIZE);
+	char buf[256];
+	char *map;
+	ssize_t n;
+	int fd;
+
+	fd = open(dev, O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "test_mmap: %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "test_mmap: mmap: %s\n", strerror(errno));
+		return 1;
+	}
+
+	printf("mapping holds: \"%.*s\"\n", (int)sizeof(buf) - 1, map);
+
+	snprintf(map, page, "%s", text);
+	printf("wrote through the mapping: \"%s\"\n", text);
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0) {
+		fprintf(stderr, "test_mmap: read: %s\n", strerror(errno));
+		return 1;
+	}
+	buf[n] = '\0';
+	printf("read() returns: \"%s\"\n", buf);
+
+	munmap(map, page);
+	close(fd);
+	return strcmp(buf, text) ? 1 : 0;
+}

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kshm.c - named shared memory for kipc.
+ *
+ * Processes share memory by name.  KSHM_IOC_OPEN on the control device
+ * /dev/kshm opens or creates the object called NAME and returns a new file
+ * descriptor (an anon inode file) for it.  KSHM_IOC_TRUNC on that
+ * descriptor gives the object its size once, allocating zeroed pages, and
+ * mmap(MAP_SHARED) on it maps those pages.  Every mapping holds a
+ * reference to the object's file, so the kernel's own file and VMA
+ * reference counting decides when the object dies: when its last open
+ * file is released (every descriptor closed, every mapping gone), the
+ * object, its pages and its name are freed.
+ *
+ * Limits (module parameters, fixed at load time): max_objects live objects
+ * (ENOSPC), max_pages pages per object (EFBIG) and max_per_process open
+ * files per thread group (EMFILE).  An open is charged to the thread group
+ * that made it until that open file is finally released, so dup() and
+ * fork() copies do not count again, and a child's own opens count against
+ * the child.
+ *
+ * Permissions: an object records its creator's fsuid/fsgid and a mode;
+ * opening it needs read (and write for KSHM_RDWR) permission from the
+ * owner, group or other bits, or CAP_IPC_OWNER.
+ *
+ * /proc/kshm lists the live objects and the module's counters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+
+#include <kipc/kshm_ioctl.h>
+
+#include "kipc_compat.h"
+
+/* Largest accepted max_pages: sizes must fit the library's int result. */
+#define KSHM_PAGES_LIMIT	65536
+
+static unsigned int max_objects = 64;
+module_param(max_objects, uint, 0444);
+MODULE_PARM_DESC(max_objects, "Most live objects (default 64)");
+
+static unsigned int max_pages = 32;
+module_param(max_pages, uint, 0444);
+MODULE_PARM_DESC(max_pages, "Most pages per object (default 32)");
+
+static unsigned int max_per_process = 16;
+module_param(max_per_process, uint, 0444);
+MODULE_PARM_DESC(max_per_process,
+		 "Most objects a process holds open (default 16)");
+
+/**
+ * struct kshm_obj - a named shared memory object
+ * @node:   entry in kshm_objects (kshm_lock)
+ * @hash:   full_name_hash() of @name
+ * @opens:  open files of this object (kshm_lock); 0 means dead
+ * @maps:   VMAs mapping this object, in all processes
+ * @uid:    creator's fsuid
+ * @gid:    creator's fsgid
+ * @mode:   permission bits
+ * @lock:   serializes KSHM_IOC_TRUNC, i.e. the one write of @pages and
+ *          @npages
+ * @pages:  the object's pages, valid once @npages is non-zero
+ * @npages: size in pages; 0 until sized, then never changes (written with
+ *          smp_store_release() under @lock, read with smp_load_acquire())
+ * @name:   the name, without a leading '/'
+ */
+struct kshm_obj {
+	struct hlist_node node;
+	u32 hash;
+	unsigned int opens;
+	atomic_t maps;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct mutex lock;	/* protects the sizing of @pages/@npages */
+	struct page **pages;
+	unsigned long npages;
+	char name[KSHM_NAME_MAX + 1];
+};
+
+/**
+ * struct kshm_owner - the open files one thread group is charged with
+ * @node:  entry in kshm_owners (kshm_lock)
+ * @tgid:  the thread group (a counted reference, so the pointer stays
+ *         unique while the entry exists)
+ * @count: open files charged to it (kshm_lock)
+ */
+struct kshm_owner {
+	struct hlist_node node;
+	struct pid *tgid;
+	unsigned int count;
+};
+
+/**
+ * struct kshm_file - private data of one open object file
+ * @obj:   the object
+ * @owner: the thread group charged with this open file
+ */
+struct kshm_file {
+	struct kshm_obj *obj;
+	struct kshm_owner *owner;
+};
+
+/* Protects kshm_objects, kshm_owners, kshm_nobjects, kshm_nowners and
+ * the @opens and @count fields of their entries.
+ */
+static DEFINE_MUTEX(kshm_lock);
+static DEFINE_HASHTABLE(kshm_objects, 6);
+static DEFINE_HASHTABLE(kshm_owners, 6);
+static unsigned int kshm_nobjects;
+static unsigned int kshm_nowners;
+/* Pages held by all objects together. */
+static atomic_long_t kshm_npages = ATOMIC_LONG_INIT(0);
+
+/*
+ * Validate the NUL-terminated name in BUF (KSHM_NAME_BUF bytes); on success
+ * point *NAME at it without its leading '/' and return its length.
+ */
+static int kshm_name_check(const char *buf, const char **name)
+{
+	size_t len = strnlen(buf, KSHM_NAME_BUF);
+	size_t i;
+
+	if (len == KSHM_NAME_BUF)
+		return -ENAMETOOLONG;
+	if (buf[0] == '/') {
+		buf++;
+		len--;
+	}
+	if (!len)
+		return -EINVAL;
+	if (len > KSHM_NAME_MAX)
+		return -ENAMETOOLONG;
+	for (i = 0; i < len; i++) {
+		unsigned char c = buf[i];
+
+		if (c < 0x20 || c > 0x7e || c == '/')
+			return -EINVAL;
+	}
+	*name = buf;
+	return len;
+}
+
+/* Called with kshm_lock held. */
+static struct kshm_obj *kshm_lookup(const char *name, u32 hash)
+{
+	struct kshm_obj *obj;
+
+	hash_for_each_possible(kshm_objects, obj, node, hash)
+		if (obj->hash == hash && !strcmp(obj->name, name))
+			return obj;
+	return NULL;
+}
+
+/* May the caller open OBJ with MASK (MAY_READ, MAY_WRITE)? */
+static bool kshm_may_open(const struct kshm_obj *obj, int mask)
+{
+	unsigned int mode = obj->mode;
+
+	if (uid_eq(current_fsuid(), obj->uid))
+		mode >>= 6;
+	else if (in_group_p(obj->gid))
+		mode >>= 3;
+	if (!(mask & ~mode & (MAY_READ | MAY_WRITE)))
+		return true;
+	return capable(CAP_IPC_OWNER);
+}
+
+/*
+ * Charge one open file to the calling thread group.  Called with
+ * kshm_lock held; returns the owner or an ERR_PTR (-EMFILE, -ENOMEM).
+ */
+static struct kshm_owner *kshm_owner_charge(void)
+{
+	struct pid *tgid = task_tgid(current);
+	struct kshm_owner *owner;
+
+	hash_for_each_possible(kshm_owners, owner, node, (unsigned long)tgid) {
+		if (owner->tgid != tgid)
+			continue;
+		if (owner->count >= max_per_process)
+			return ERR_PTR(-EMFILE);
+		owner->count++;
+		return owner;
+	}
+	owner = kzalloc(sizeof(*owner), GFP_KERNEL_ACCOUNT);
+	if (!owner)
+		return ERR_PTR(-ENOMEM);
+	owner->tgid = get_pid(tgid);
+	owner->count = 1;
+	hash_add(kshm_owners, &owner->node, (unsigned long)tgid);
+	kshm_nowners++;
+	return owner;
+}
+
+/* Called with kshm_lock held. */
+static void kshm_owner_uncharge(struct kshm_owner *owner)
+{
+	if (--owner->count)
+		return;
+	hash_del(&owner->node);
+	kshm_nowners--;
+	put_pid(owner->tgid);
+	kfree(owner);
+}
+
+/* Called with kshm_lock held; the object starts with no opens. */
+static struct kshm_obj *kshm_obj_create(const char *name, u32 hash,
+					umode_t mode)
+{
+	struct kshm_obj *obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+
+	if (!obj)
+		return NULL;
+	obj->hash = hash;
+	strscpy(obj->name, name, sizeof(obj->name));
+	obj->uid = current_fsuid();
+	obj->gid = current_fsgid();
+	obj->mode = mode;
+	mutex_init(&obj->lock);
+	hash_add(kshm_objects, &obj->node, hash);
+	kshm_nobjects++;
+	return obj;
+}
+
+/* The object's size in pages; 0 until sized.  Pairs with kshm_ioc_trunc. */
+static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
+{
+	/* acquire: see @pages filled in once @npages is non-zero */
+	return smp_load_acquire(&obj->npages);
+}
+
+static void kshm_obj_free(struct kshm_obj *obj)
+{
+	unsigned long i;
+
+	for (i = 0; i < obj->npages; i++)
+		put_page(obj->pages[i]);
+	atomic_long_sub(obj->npages, &kshm_npages);
+	kvfree(obj->pages);
+	mutex_destroy(&obj->lock);
+	kfree(obj);
+}
+
+/* Drop one open file of an object: uncharge it, maybe free the object. */
+static void kshm_file_put(struct kshm_file *kf)
+{
+	struct kshm_obj *obj = kf->obj;
+
+	mutex_lock(&kshm_lock);
+	kshm_owner_uncharge(kf->owner);
+	if (--obj->opens) {
+		obj = NULL;
+	} else {
+		hash_del(&obj->node);
+		kshm_nobjects--;
+	}
+	mutex_unlock(&kshm_lock);
+	if (obj)
+		kshm_obj_free(obj);
+	kfree(kf);
+}
+
+static int kshm_release(struct inode *inode, struct file *file)
+{
+	kshm_file_put(file->private_data);
+	return 0;
+}
+
+static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
+			   struct kshm_trunc_args __user *uarg)
+{
+	struct kshm_trunc_args args;
+	struct page **pages;
+	unsigned long n, i;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (!args.size)
+		return -EINVAL;
+	if (args.size > (u64)max_pages << PAGE_SHIFT)
+		return -EFBIG;
+	n = (args.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	mutex_lock(&obj->lock);
+	ret = -EBUSY;
+	if (obj->npages)
+		goto out_unlock;
+	ret = -ENOMEM;
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		goto out_unlock;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!pages[i])
+			goto out_free;
+	}
+	/* Report before publishing, so a fault here leaves no trace. */
+	args.size = (u64)n << PAGE_SHIFT;
+	ret = -EFAULT;
+	if (copy_to_user(uarg, &args, sizeof(args)))
+		goto out_free;
+	obj->pages = pages;
+	atomic_long_add(n, &kshm_npages);
+	/* release: @pages is complete before anyone sees @npages */
+	smp_store_release(&obj->npages, n);
+	mutex_unlock(&obj->lock);
+	return 0;
+
+out_free:
+	while (i--)
+		put_page(pages[i]);
+	kvfree(pages);
+out_unlock:
+	mutex_unlock(&obj->lock);
+	return ret;
+}
+
+static long kshm_ioc_info(struct kshm_obj *obj, struct kshm_info __user *uarg)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kshm_info info = {};
+
+	info.size = (u64)kshm_obj_npages(obj) << PAGE_SHIFT;
+	info.uid = from_kuid_munged(ns, obj->uid);
+	info.gid = from_kgid_munged(ns, obj->gid);
+	info.mode = obj->mode;
+	mutex_lock(&kshm_lock);
+	info.opens = obj->opens;
+	mutex_unlock(&kshm_lock);
+	info.maps = atomic_read(&obj->maps);
+	strscpy(info.name, obj->name, sizeof(info.name));
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long kshm_obj_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct kshm_file *kf = file->private_data;
+
+	switch (cmd) {
+	case KSHM_IOC_TRUNC:
+		return kshm_ioc_trunc(file, kf->obj, (void __user *)arg);
+	case KSHM_IOC_INFO:
+		return kshm_ioc_info(kf->obj, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void kshm_vm_open(struct vm_area_struct *vma)
+{
+	struct kshm_obj *obj = vma->vm_private_data;
+
+	atomic_inc(&obj->maps);
+}
+
+static void kshm_vm_close(struct vm_area_struct *vma)
+{
+	struct kshm_obj *obj = vma->vm_private_data;
+
+	atomic_dec(&obj->maps);
+}
+
+/* Pages are inserted at mmap time; this refills PTEs that were zapped. */
+static vm_fault_t kshm_vm_fault(struct vm_fault *vmf)
+{
+	struct kshm_obj *obj = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= kshm_obj_npages(obj))
+		return VM_FAULT_SIGBUS;
+	page = obj->pages[vmf->pgoff];
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct kshm_vm_ops = {
+	.open = kshm_vm_open,
+	.close = kshm_vm_close,
+	.fault = kshm_vm_fault,
+};
+
+static int kshm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kshm_file *kf = file->private_data;
+	struct kshm_obj *obj = kf->obj;
+	unsigned long npages = kshm_obj_npages(obj);
+	unsigned long count = vma_pages(vma);
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= npages || count > npages - vma->vm_pgoff)
+		return -EINVAL;
+	/* A read-only mapping stays read-only: mprotect() cannot lift it. */
+	if (!(vma->vm_flags & VM_WRITE))
+		kipc_vm_flags_clear(vma, VM_MAYWRITE);
+	kipc_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	/* Map every page now: no page faults on first touch. */
+	ret = vm_insert_pages(vma, vma->vm_start, obj->pages + vma->vm_pgoff,
+			      &count);
+	if (ret)
+		return ret;	/* the caller zaps what was inserted */
+	/* Only now: a VMA that failed here must not reach kshm_vm_close(). */
+	vma->vm_private_data = obj;
+	vma->vm_ops = &kshm_vm_ops;
+	atomic_inc(&obj->maps);
+	return 0;
+}
+
+static const struct file_operations kshm_obj_fops = {
+	.owner = THIS_MODULE,
+	.release = kshm_release,
+	.mmap = kshm_mmap,
+	.unlocked_ioctl = kshm_obj_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static long kshm_ioc_open(struct kshm_open_args __user *uarg)
+{
+	struct kshm_open_args args;
+	struct kshm_owner *owner;
+	struct kshm_file *kf;
+	struct kshm_obj *obj;
+	const char *name;
+	int len, mask, oflags, fd;
+	u32 hash;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~KSHM_FLAGS_ALL || args.mode & ~KSHM_MODE_MASK)
+		return -EINVAL;
+	if ((args.flags & (KSHM_CREAT | KSHM_EXCL)) == KSHM_EXCL)
+		return -EINVAL;
+	len = kshm_name_check(args.name, &name);
+	if (len < 0)
+		return len;
+	hash = full_name_hash(NULL, name, len);
+	mask = MAY_READ;
+	oflags = O_RDONLY;
+	if (args.flags & KSHM_RDWR) {
+		mask |= MAY_WRITE;
+		oflags = O_RDWR;
+	}
+	if (args.flags & KSHM_CLOEXEC)
+		oflags |= O_CLOEXEC;
+
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
+	if (!kf)
+		return -ENOMEM;
+	mutex_lock(&kshm_lock);
+	obj = kshm_lookup(name, hash);
+	if (obj) {
+		fd = -EEXIST;
+		if ((args.flags & KSHM_EXCL))
+			goto out_unlock;
+		fd = -EACCES;
+		if (!kshm_may_open(obj, mask))
+			goto out_unlock;
+	} else {
+		fd = -ENOENT;
+		if (!(args.flags & KSHM_CREAT))
+			goto out_unlock;
+		fd = -ENOSPC;
+		if (kshm_nobjects >= max_objects)
+			goto out_unlock;
+	}
+	owner = kshm_owner_charge();
+	if (IS_ERR(owner)) {
+		fd = PTR_ERR(owner);
+		goto out_unlock;
+	}
+	if (!obj) {
+		obj = kshm_obj_create(name, hash,
+				      args.mode & ~current_umask());
+		if (!obj) {
+			kshm_owner_uncharge(owner);
+			fd = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	obj->opens++;
+	mutex_unlock(&kshm_lock);
+
+	kf->obj = obj;
+	kf->owner = owner;
+	fd = anon_inode_getfd("[kshm]", &kshm_obj_fops, kf, oflags);
+	if (fd < 0)
+		kshm_file_put(kf);
+	return fd;
+
+out_unlock:
+	mutex_unlock(&kshm_lock);
+	kfree(kf);
+	return fd;
+}
+
+static long kshm_ctl_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	if (cmd == KSHM_IOC_OPEN)
+		return kshm_ioc_open((void __user *)arg);
+	return -ENOTTY;
+}
+
+static const struct file_operations kshm_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kshm_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice kshm_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "kshm",
+	.fops = &kshm_ctl_fops,
+	.mode = 0666,
+};
+
+static int kshm_proc_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kshm_obj *obj;
+	int bkt;
+
+	mutex_lock(&kshm_lock);
+	seq_printf(m,
+		   "# objects=%u max_objects=%u pages=%ld max_pages=%u processes=%u max_per_process=%u\n",
+		   kshm_nobjects, max_objects, atomic_long_read(&kshm_npages),
+		   max_pages, kshm_nowners, max_per_process);
+	seq_puts(m, "SIZE UID GID MODE OPENS MAPS NAME\n");
+	hash_for_each(kshm_objects, bkt, obj, node)
+		seq_printf(m, "%lu %u %u %04o %u %d %s\n",
+			   kshm_obj_npages(obj) << PAGE_SHIFT,
+			   from_kuid_munged(ns, obj->uid),
+			   from_kgid_munged(ns, obj->gid), obj->mode,
+			   obj->opens, atomic_read(&obj->maps), obj->name);
+	mutex_unlock(&kshm_lock);
+	return 0;
+}
+
+static int __init kshm_init(void)
+{
+	int ret;
+
+	if (!max_objects || !max_per_process || !max_pages ||
+	    max_pages > KSHM_PAGES_LIMIT) {
+		pr_err("bad limits: max_objects=%u max_per_process=%u max_pages=%u (1..%u)\n",
+		       max_objects, max_per_process, max_pages,
+		       KSHM_PAGES_LIMIT);
+		return -EINVAL;
+	}
+	ret = misc_register(&kshm_misc);
+	if (ret)
+		return ret;
+	if (!proc_create_single("kshm", 0444, NULL, kshm_proc_show)) {
+		ret = -ENOMEM;
+		goto out_misc;
+	}
+	return 0;
+
+out_misc:
+	misc_deregister(&kshm_misc);
+	return ret;
+}
+
+static void __exit kshm_exit(void)
+{
+	remove_proc_entry("kshm", NULL);
+	misc_deregister(&kshm_misc);
+}
+
+module_init(kshm_init);
+module_exit(kshm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kipc named shared memory objects");
+MODULE_AUTHOR("kipc");

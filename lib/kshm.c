@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * kshm.c - libkipc's named shared memory calls (see <kipc/kshm.h>).
+ *
+ * The control device /dev/kshm is opened once per process (O_CLOEXEC) and
+ * cached.  If the program closed it behind our back, the next kshm_open()
+ * whose ioctl fails finds that the descriptor is no longer /dev/kshm
+ * (fstat) and reopens it.  The cached descriptor holds a reference on
+ * kshm.ko, like any open device.  Mappings made by kshm_map() are recorded
+ * in a table (fd, address, length) so kshm_close() can unmap them; the
+ * table is copied into children by fork() along with the mappings.
+ */
+#include <kipc/kshm.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KSHM_DEV "/dev/kshm"
+
+static int ctl_fd = -1;		/* cached /dev/kshm descriptor, or -1 */
+static dev_t ctl_rdev;		/* its device number, set before ctl_fd */
+
+struct kshm_mapping {
+	int fd;
+	void *addr;
+	size_t len;
+};
+
+/* Protects maps, nmaps and cap. */
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kshm_mapping *maps;
+static size_t nmaps, cap;
+
+static void maps_prepare(void)
+{
+	pthread_mutex_lock(&maps_lock);
+}
+
+static void maps_unlock(void)
+{
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/* Keep the table usable in a child forked while another thread held it. */
+__attribute__((constructor)) static void kshm_lib_init(void)
+{
+	pthread_atfork(maps_prepare, maps_unlock, maps_unlock);
+}
+
+static int ctl_get(void)
+{
+	int fd = __atomic_load_n(&ctl_fd, __ATOMIC_ACQUIRE);
+	int expected = -1;
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	fd = open(KSHM_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			errno = ENODEV;	/* kshm.ko is not loaded */
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		close(fd);
+		errno = ENODEV;
+		return -1;
+	}
+	__atomic_store_n(&ctl_rdev, st.st_rdev, __ATOMIC_RELEASE);
+	if (!__atomic_compare_exchange_n(&ctl_fd, &expected, fd, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);
+		fd = expected;
+	}
+	return fd;
+}
+
+/*
+ * After a failed ioctl: is FD still our /dev/kshm?  If not (the program
+ * closed it, maybe reused the number), forget it and return false.
+ */
+static bool ctl_valid(int fd)
+{
+	struct stat st;
+	int err = errno;
+
+	if (!fstat(fd, &st) && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == __atomic_load_n(&ctl_rdev, __ATOMIC_ACQUIRE)) {
+		errno = err;
+		return true;
+	}
+	__atomic_compare_exchange_n(&ctl_fd, &fd, -1, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+	errno = err;
+	return false;
+}
+
+int kshm_open_mode(const char *name, int oflag, mode_t mode)
+{
+	struct kshm_open_args args;
+	int acc = oflag & O_ACCMODE;
+	size_t len;
+	int fd, ret, tries;
+
+	if (!name) {
+		errno = EFAULT;
+		return -1;
+	}
+	if ((acc != O_RDONLY && acc != O_RDWR) ||
+	    (oflag & ~(O_ACCMODE | O_CREAT | O_EXCL | O_CLOEXEC))) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&args, 0, sizeof(args));
+	/* The kernel validates the name; an unterminated buffer is too long. */
+	len = strnlen(name, sizeof(args.name));
+	memcpy(args.name, name, len);
+	args.flags = (acc == O_RDWR ? KSHM_RDWR : KSHM_RDONLY) |
+		     (oflag & O_CREAT ? KSHM_CREAT : 0) |
+		     (oflag & O_EXCL ? KSHM_EXCL : 0) |
+		     (oflag & O_CLOEXEC ? KSHM_CLOEXEC : 0);
+	args.mode = mode;
+	for (tries = 0; tries < 2; tries++) {
+		fd = ctl_get();
+		if (fd < 0)
+			return -1;
+		ret = ioctl(fd, KSHM_IOC_OPEN, &args);
+		if (ret >= 0 || ctl_valid(fd))
+			return ret;
+	}
+	return -1;
+}
+
+int kshm_open(const char *name)
+{
+	return kshm_open_mode(name, O_RDWR | O_CREAT, 0600);
+}
+
+int kshm_trunc(int fd, size_t size)
+{
+	struct kshm_trunc_args args = { .size = size };
+
+	if (ioctl(fd, KSHM_IOC_TRUNC, &args) < 0)
+		return errno == ENOTTY ? (errno = EBADF, -1) : -1;
+	return (int)args.size;
+}
+
+int kshm_stat(int fd, struct kshm_info *info)
+{
+	if (!info) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (ioctl(fd, KSHM_IOC_INFO, info) < 0)
+		return errno == ENOTTY ? (errno = EBADF, -1) : -1;
+	return 0;
+}
+
+ssize_t kshm_size(int fd)
+{
+	struct kshm_info info;
+
+	if (kshm_stat(fd, &info) < 0)
+		return -1;
+	return (ssize_t)info.size;
+}
+
+int kshm_map(int fd, void **va, int flags)
+{
+	struct kshm_mapping *m;
+	ssize_t size;
+	void *addr;
+	int prot;
+
+	if (!va || (flags != O_RDONLY && flags != O_RDWR)) {
+		errno = EINVAL;
+		return -1;
+	}
+	size = kshm_size(fd);
+	if (size < 0)
+		return -1;
+	if (size == 0) {
+		errno = EINVAL;	/* not sized yet */
+		return -1;
+	}
+	prot = flags == O_RDWR ? PROT_READ | PROT_WRITE : PROT_READ;
+	addr = mmap(NULL, (size_t)size, prot, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED)
+		return -1;
+	pthread_mutex_lock(&maps_lock);
+	if (nmaps == cap) {
+		size_t ncap = cap ? 2 * cap : 16;
+
+		m = realloc(maps, ncap * sizeof(*maps));
+		if (!m) {
+			pthread_mutex_unlock(&maps_lock);
+			munmap(addr, (size_t)size);
+			errno = ENOMEM;
+			return -1;
+		}
+		maps = m;
+		cap = ncap;
+	}
+	maps[nmaps].fd = fd;
+	maps[nmaps].addr = addr;
+	maps[nmaps].len = (size_t)size;
+	nmaps++;
+	pthread_mutex_unlock(&maps_lock);
+	*va = addr;
+	return 0;
+}
+
+int kshm_close(int fd)
+{
+	size_t i;
+
+	pthread_mutex_lock(&maps_lock);
+	for (i = 0; i < nmaps;) {
+		if (maps[i].fd != fd) {
+			i++;
+			continue;
+		}
+		munmap(maps[i].addr, maps[i].len);
+		maps[i] = maps[--nmaps];
+	}
+	pthread_mutex_unlock(&maps_lock);
+	return close(fd);
+}

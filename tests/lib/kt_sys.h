@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kt_sys.h - more guest test helpers: kernel log counts, /proc/meminfo,
+ * numbers from sysfs files, and running commands with captured output.
+ */
+#ifndef KT_SYS_H
+#define KT_SYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The kernel log since MARK (from kt_kmsg_mark), one message per line
+ * without the record prefix; malloc'd, free() it.  Closes MARK.
+ */
+char *kt_kmsg_text(int mark);
+/* Lines of TEXT that contain NEEDLE. */
+int kt_count_lines(const char *text, const char *needle);
+/* FIELD ("MemFree", "VmallocUsed", ...) of /proc/meminfo in KiB, or -1. */
+long long kt_meminfo_kb(const char *field);
+/*
+ * Is MemFree above KB?  Retries for a few seconds, dropping caches, since
+ * after near-OOM reclaim freed pages can sit on per-CPU lists for a while.
+ */
+bool kt_memfree_above(long long kb);
+/* The decimal number at the start of file PATH, or -1. */
+long long kt_read_ll(const char *path);
+/*
+ * Run shell command CMD with stdout (and stderr) captured into OUT
+ * (NUL-terminated, truncated to OUTLEN).  Returns the exit status, or
+ * 1000 + signal number, or -1.
+ */
+int kt_run(const char *cmd, char *out, size_t outlen);
+
+#endif /* KT_SYS_H */

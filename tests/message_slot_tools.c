@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * message_slot_tools - message_sender and message_reader end to end: exit
+ * codes, strerror text on stderr, and exactly the message bytes on stdout.
+ */
+#include "lib/kipc_test.h"
+#include "lib/msgslot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BIN "/kipc/bin/"
+
+struct result {
+	int status;		/* exit status, or 1000 + signal */
+	char out[512], err[512];
+	ssize_t outlen;
+};
+
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, size - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+/* Run ARGV (NULL-terminated; argv[0] is a program in /kipc/bin). */
+static void run(struct result *r, const char *const *argv)
+{
+	char prog[128];
+	pid_t pid;
+	int st;
+
+	snprintf(prog, sizeof(prog), BIN "%s", argv[0]);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = open("/tmp/kt-out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open("/tmp/kt-err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+	r->outlen = slurp("/tmp/kt-out", r->out, sizeof(r->out));
+	slurp("/tmp/kt-err", r->err, sizeof(r->err));
+}
+
+#define RUN(r, ...) do { \
+	const char *const argv_[] = { __VA_ARGS__, NULL }; \
+	run((r), argv_); \
+} while (0)
+
+static void expect_ok(const struct result *r, const char *out)
+{
+	if (r->status != 0)
+		fail_msg("exit %d, stderr: %s", r->status, r->err);
+	assert_string_equal(r->err, "");
+	assert_int_equal(r->outlen, strlen(out));
+	assert_memory_equal(r->out, out, r->outlen);
+}
+
+static void expect_fail(const struct result *r, const char *errtext)
+{
+	assert_int_equal(r->status, 1);
+	assert_int_equal(r->outlen, 0);
+	if (!strstr(r->err, errtext))
+		fail_msg("stderr \"%s\" lacks \"%s\"", r->err, errtext);
+	/* one line */
+	assert_non_null(strchr(r->err, '\n'));
+	assert_ptr_equal(strchr(r->err, '\n'), r->err + strlen(r->err) - 1);
+}
+
+static void test_exchange(void **state)
+{
+	const char *dev = ms_path(0);
+	struct result r;
+
+	(void)state;
+	RUN(&r, "message_sender", dev, "5", "Hello, slot!");
+	expect_ok(&r, "");
+	RUN(&r, "message_reader", dev, "5");
+	expect_ok(&r, "Hello, slot!");		/* no newline added */
+	RUN(&r, "message_reader", dev, "5");	/* not consumed */
+	expect_ok(&r, "Hello, slot!");
+	RUN(&r, "message_sender", dev, "4294967295", "top id");
+	expect_ok(&r, "");
+	RUN(&r, "message_reader", dev, "4294967295");
+	expect_ok(&r, "top id");
+	RUN(&r, "message_reader", dev, "5");
+	expect_ok(&r, "Hello, slot!");
+}
+
+static void test_censor_form(void **state)
+{
+	const char *dev = ms_path(1);
+	struct result r;
+
+	(void)state;
+	RUN(&r, "message_sender", dev, "7", "1", "abcdefghijkl");
+	expect_ok(&r, "");
+	RUN(&r, "message_reader", dev, "7");
+	expect_ok(&r, "abc#efg#ijk#");
+	RUN(&r, "message_sender", dev, "7", "0", "abcdefghijkl");
+	expect_ok(&r, "");
+	RUN(&r, "message_reader", dev, "7");
+	expect_ok(&r, "abcdefghijkl");
+	/* censorship is set before the channel: its error comes first */
+	RUN(&r, "message_sender", dev, "0", "2", "x");
+	expect_fail(&r, "Invalid argument");
+	assert_non_null(strstr(r.err, "MSG_SLOT_SET_CEN"));
+	RUN(&r, "message_sender", dev, "7", "2", "x");
+	expect_fail(&r, "Invalid argument");
+	RUN(&r, "message_reader", dev, "7");
+	expect_ok(&r, "abcdefghijkl");
+}
+
+static void test_errors(void **state)
+{
+	const char *dev = ms_path(2);
+	char max[129], big[130];
+	struct result r;
+
+	(void)state;
+	memset(big, 'B', 129);
+	big[129] = '\0';
+	/* channel 0 reaches the ioctl */
+	RUN(&r, "message_sender", dev, "0", "msg");
+	expect_fail(&r, "Invalid argument");
+	assert_non_null(strstr(r.err, "MSG_SLOT_CHANNEL"));
+	RUN(&r, "message_reader", dev, "0");
+	expect_fail(&r, "Invalid argument");
+	RUN(&r, "message_sender", dev, "abc", "msg");	/* strtoul: 0 */
+	expect_fail(&r, "Invalid argument");
+	RUN(&r, "message_sender", dev, "4294967296", "msg");
+	expect_fail(&r, "Invalid argument");
+	/* an empty message reaches write() */
+	RUN(&r, "message_sender", dev, "3", "");
+	expect_fail(&r, "Message too long");
+	memset(max, 'm', 128);
+	max[128] = '\0';
+	RUN(&r, "message_sender", dev, "3", max);
+	expect_ok(&r, "");
+	RUN(&r, "message_reader", dev, "3");
+	expect_ok(&r, max);
+	memset(max, 'M', 127);
+	max[127] = '\0';
+	RUN(&r, "message_sender", dev, "3", "x", max);	/* CENSOR "x" = 0 */
+	expect_ok(&r, "");
+	RUN(&r, "message_sender", dev, "3", big);	/* 129 bytes */
+	expect_fail(&r, "Message too long");
+	RUN(&r, "message_reader", dev, "3");
+	expect_ok(&r, max);
+	/* no message */
+	RUN(&r, "message_reader", dev, "4");
+	expect_fail(&r, strerror(EWOULDBLOCK));
+	/* no device */
+	RUN(&r, "message_sender", "/tmp/kt-no-such-node", "1", "x");
+	expect_fail(&r, "No such file or directory");
+	RUN(&r, "message_reader", "/tmp/kt-no-such-node", "1");
+	expect_fail(&r, "No such file or directory");
+	/* not a message slot */
+	RUN(&r, "message_sender", "/dev/null", "1", "x");
+	expect_fail(&r, strerror(ENOTTY));
+}
+
+static void test_usage(void **state)
+{
+	const char *dev = ms_path(0);
+	struct result r;
+
+	(void)state;
+	RUN(&r, "message_sender");
+	expect_fail(&r, "usage");
+	RUN(&r, "message_sender", dev);
+	expect_fail(&r, "usage");
+	RUN(&r, "message_sender", dev, "1");
+	expect_fail(&r, "usage");
+	RUN(&r, "message_sender", dev, "1", "1", "x", "extra");
+	expect_fail(&r, "usage");
+	RUN(&r, "message_reader");
+	expect_fail(&r, "usage");
+	RUN(&r, "message_reader", dev);
+	expect_fail(&r, "usage");
+	RUN(&r, "message_reader", dev, "1", "x");
+	expect_fail(&r, "usage");
+}
+
+/* The reader copies binary messages (NUL bytes included) unchanged. */
+static void test_reader_binary(void **state)
+{
+	static const char msg[] = "\0bin\0ary\xff\x80\0";
+	struct result r;
+	int fd = ms_open_chan(3, 42);
+
+	(void)state;
+	ms_put(fd, msg, sizeof(msg));
+	close(fd);
+	RUN(&r, "message_reader", ms_path(3), "42");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.outlen, sizeof(msg));
+	assert_memory_equal(r.out, msg, sizeof(msg));
+}
+
+/* The tools work with the slot's other files and persistence. */
+static void test_with_open_files(void **state)
+{
+	struct result r;
+	int fd = ms_open_chan(4, 9);
+
+	(void)state;
+	RUN(&r, "message_sender", ms_path(4), "9", "from the tool");
+	expect_ok(&r, "");
+	ms_expect_str(fd, "from the tool");
+	ms_put_str(fd, "from the test");
+	RUN(&r, "message_reader", ms_path(4), "9");
+	expect_ok(&r, "from the test");
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exchange),
+		cmocka_unit_test(test_censor_form),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_reader_binary),
+		cmocka_unit_test(test_with_open_files),
+	};
+
+	return kt_run_group(tests, ms_setup, ms_teardown);
+}
