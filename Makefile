@@ -114,7 +114,8 @@ check-debug: deps user
 	echo "  MODULES $$rel"; \
 	KDIR=$$tree scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF'; \
 	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
-	tests/run-suite --kernel "$$tree/arch/x86/boot/bzImage"
+	KIPC_SUITE_TIMEOUT=$${KIPC_SUITE_TIMEOUT:-5400} \
+		tests/run-suite --kernel "$$tree/arch/x86/boot/bzImage"
 
 demo: modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo
