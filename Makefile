@@ -25,7 +25,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
 
-.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench clean install install-lib
+.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench bench-docs clean install install-lib
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -37,7 +37,8 @@ help:
 	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
 	@echo "make shell      interactive guest shell with kipc loaded"
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
-	@echo "make bench      benchmarks against Linux IPC (build/bench/)"
+	@echo "make bench      benchmarks against Linux IPC in a $(BENCH_KERNEL) guest (build/bench/)"
+	@echo "make bench-docs copy the last make bench results into docs/benchmarks.md"
 	@echo "make modules KERNELS=running   build for the running kernel"
 	@echo "make install    install modules (running kernel), lib, headers, tools"
 	@echo "make install-lib  libkipc, kipc.pc, headers, man pages (DESTDIR ok)"
@@ -126,6 +127,17 @@ shell: modules user
 lint: user
 	@scripts/deps.sh lint
 	@scripts/lint.sh $(KERNELS)
+
+# One guest runs every benchmark (bench/run.sh); CSV, PNG charts and the
+# ratio tables land in build/bench/.  BENCH_ARGS: e.g. --quick, or areas.
+bench: modules user
+	@scripts/deps.sh bench
+	@bench/run.sh --kernel $(BENCH_KERNEL) $(BENCH_ARGS)
+
+# Put the last results into docs/benchmarks.md (between its RESULTS markers)
+# and the charts and CSV into docs/bench/.
+bench-docs:
+	@bench/docs.sh
 
 clean:
 	rm -rf build

@@ -18,12 +18,18 @@
  *    and memory proportional to the number of channels whatever their ids
  *    (an xarray costs up to ~1.2 KiB of index per channel for scattered
  *    32-bit ids, enough to exhaust a 1 GiB machine at 2^20 channels).
- *  - A message (struct ms_msg, the hash table entry itself) is allocated at
- *    its exact length, filled before it is published and never changed
- *    afterwards; a write replaces the entry (rhashtable_replace_fast()),
- *    and the old one is freed after an RCU grace period.  Readers therefore
- *    need no lock: they copy the message to a stack buffer under
- *    rcu_read_lock() and then to user space.
+ *  - A channel's message (struct ms_msg, the hash table entry itself) is
+ *    allocated with room for its length rounded up to the kmalloc size
+ *    class.  A write that fits overwrites it in place inside a seqcount
+ *    write section (no allocation, no table update, no RCU callback per
+ *    message: the common case costs about what a pipe's write does); only
+ *    a longer message allocates a bigger entry, replaces the old one
+ *    (rhashtable_replace_fast()) and frees it after an RCU grace period.
+ *    Readers need no lock: under rcu_read_lock() they copy the message to
+ *    a stack buffer, retrying if a write raced (read_seqcount_retry()),
+ *    then copy it to user space; a torn message is never returned.
+ *  - A write copies the user's bytes to a stack buffer before it takes any
+ *    lock, so a fault (EFAULT) leaves the stored message intact.
  *  - Writers of a slot are serialized by the slot's mutex, which keeps the
  *    cap accounting exact: a write either replaces the message and updates
  *    the counters, or fails and changes nothing.
@@ -44,6 +50,7 @@
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -73,19 +80,24 @@ MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 
 /**
- * struct ms_msg - one channel's message; immutable once published
+ * struct ms_msg - one channel's current message
  * @node: entry in the slot's channel table
  * @id: channel id (the key)
- * @len: number of bytes in @data (1..MSG_SLOT_MAX_MSG_LEN)
+ * @cap: bytes @data can hold (fixed at allocation)
+ * @len: number of bytes in @data (1..@cap)
  * @seq: the channel's sequence number of this message (1, 2, ...)
- * @rcu: frees the message after readers that may see it are gone
+ * @sc: protects @len, @seq and @data against readers; writers hold the
+ *	slot's mutex and write with preemption disabled
+ * @rcu: frees the entry after readers that may see it are gone
  * @data: the message bytes
  */
 struct ms_msg {
 	struct rhash_head node;
 	u32 id;
+	u32 cap;
 	u32 len;
 	u64 seq;
+	seqcount_t sc;		/* @len, @seq, @data; see above */
 	struct rcu_head rcu;
 	u8 data[];
 };
@@ -244,10 +256,16 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 	struct ms_msg *msg;
 	u64 seq = 0;
 
+	unsigned int start;
+
 	rcu_read_lock();
 	msg = rhashtable_lookup(&slot->channels, &id, ms_ht_params);
-	if (msg)
-		seq = msg->seq;
+	if (msg) {
+		do {
+			start = read_seqcount_begin(&msg->sc);
+			seq = msg->seq;
+		} while (read_seqcount_retry(&msg->sc, start));
+	}
 	rcu_read_unlock();
 	return seq;
 }
@@ -276,6 +294,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	struct ms_slot *slot = mf->slot;
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
 	struct ms_msg *msg;
+	unsigned int start;
 	struct ms_view v;
 	u32 len;
 	u64 seq;
@@ -296,14 +315,16 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
 	}
-	len = msg->len;
-	seq = msg->seq;
-	if (count < len) {
-		rcu_read_unlock();
-		return -ENOSPC;
-	}
-	memcpy(kbuf, msg->data, len);
+	do {
+		start = read_seqcount_begin(&msg->sc);
+		len = min_t(u32, msg->len, sizeof(kbuf));
+		seq = msg->seq;
+		if (count >= len)
+			memcpy(kbuf, msg->data, len);
+	} while (read_seqcount_retry(&msg->sc, start));
 	rcu_read_unlock();
+	if (count < len)
+		return -ENOSPC;
 
 	if (copy_to_user(buf, kbuf, len))
 		return -EFAULT;
@@ -320,10 +341,11 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 {
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
+	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
 	struct ms_msg *msg, *old;
 	unsigned long bytes;
 	struct ms_view v;
-	size_t i;
+	size_t i, size;
 	int err;
 
 	ms_view(mf, &v);
@@ -331,19 +353,11 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
-
-	msg = kmalloc(struct_size(msg, data, count), GFP_KERNEL_ACCOUNT);
-	if (!msg)
-		return -ENOMEM;
-	if (copy_from_user(msg->data, buf, count)) {
-		err = -EFAULT;
-		goto out_free;
-	}
+	if (copy_from_user(kbuf, buf, count))
+		return -EFAULT;
 	if (v.censor)
 		for (i = 3; i < count; i += 4)
-			msg->data[i] = '#';
-	msg->id = v.channel;
-	msg->len = count;
+			kbuf[i] = '#';
 
 	mutex_lock(&slot->lock);
 	/* Only writers free messages, and they hold the lock: @old stays. */
@@ -352,9 +366,35 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	bytes = slot->bytes - (old ? old->len : 0) + count;
 	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
 	    bytes > READ_ONCE(max_bytes)) {
-		err = -ENOSPC;
+		mutex_unlock(&slot->lock);
+		return -ENOSPC;
+	}
+	if (old && count <= old->cap) {
+		/* The common case: overwrite in place. */
+		preempt_disable();
+		write_seqcount_begin(&old->sc);
+		memcpy(old->data, kbuf, count);
+		old->len = count;
+		old->seq++;
+		write_seqcount_end(&old->sc);
+		preempt_enable();
+		slot->bytes = bytes;
+		mutex_unlock(&slot->lock);
+		goto wake;
+	}
+
+	size = kmalloc_size_roundup(struct_size(msg, data, count));
+	msg = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!msg) {
+		err = -ENOMEM;
 		goto out_unlock;
 	}
+	msg->id = v.channel;
+	msg->cap = min_t(size_t, size - offsetof(struct ms_msg, data),
+			 MSG_SLOT_MAX_MSG_LEN);
+	msg->len = count;
+	memcpy(msg->data, kbuf, count);
+	seqcount_init(&msg->sc);
 	if (old) {
 		msg->seq = old->seq + 1;
 		err = rhashtable_replace_fast(&slot->channels, &old->node,
@@ -375,13 +415,13 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 
 	if (old)
 		kfree_rcu(old, rcu);
+wake:
 	if (wq_has_sleeper(&slot->wq))
 		wake_up_interruptible_poll(&slot->wq, EPOLLIN | EPOLLRDNORM);
 	return count;
 
 out_unlock:
 	mutex_unlock(&slot->lock);
-out_free:
 	kfree(msg);
 	return err;
 }

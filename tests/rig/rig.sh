@@ -9,7 +9,7 @@ run=$top/vm/run
 rel=$("$top/scripts/kver.sh" "$k")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..7"
 n=0
 check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
 
@@ -36,3 +36,9 @@ check "a hung guest is killed at the time limit with 124" \
 "$run" --kernel "$k" -- sh -c 'echo c > /proc/sysrq-trigger' >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "a guest kernel crash fails the run with 125" '[ $rc = 125 ]'
+
+KIPC_APPEND="rdinit=/kipc-no-such-init" "$run" --kernel "$k" --timeout 120 -- true \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a guest that never reaches init is retried, then fails with 125" \
+	'[ $rc = 125 ] && [ "$(grep -c "died while booting" "$tmp/err")" = 2 ]'

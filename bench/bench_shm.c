@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_shm - shared-memory bandwidth: /dev/myshm against anonymous memory
+ * and POSIX shm (tmpfs).
+ *
+ * Area "shm"; SIZE is the myshm buffer's size (4 MiB by default; at most
+ * 4 MiB are used), or 4 MiB when the device is missing:
+ *   memcpy       GB/s copying 1 MiB at a time from a private buffer into
+ *                a SIZE mapping whose pages are already touched: myshm,
+ *                anon (private anonymous), posix-shm (shm_open, /dev/shm).
+ *   first-touch  ns per page to map 256 KiB fresh, write one byte in every
+ *                page and unmap: myshm (pages exist since load), posix-shm
+ *                (pages exist, object touched once before: the like-for-like
+ *                peer), posix-shm-new (a new object each time: allocation
+ *                and zeroing included), anon (new zeroed pages).
+ *   transfer     MB/s of 64 KiB messages from a child process to the
+ *                parent: a ring of 16 slots in a /dev/myshm mapping with
+ *                futex wake-ups (myshm-ring+futex), the same ring woken
+ *                through a message slot (myshm-ring+slot, if /dev/slot4 is
+ *                there), the same ring in POSIX shm (posix-shm-ring+futex),
+ *                and a pipe (default 64 KiB, and enlarged to 1 MiB, the
+ *                ring's capacity).  Each side copies every message once
+ *                (producer into the ring, consumer out of it), as write()
+ *                and read() do for the pipe; sequence numbers are checked.
+ */
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "bench.h"
+#include "slot_abi.h"
+
+#if __has_include(<kipc/myshm.h>)
+#include <kipc/myshm.h>
+#endif
+
+#define PAGE 4096ul
+#define MSG (64ul * 1024)
+#define RING_SLOTS 16u
+#define COPY (1ul << 20)	/* bytes per memcpy iteration */
+#define TOUCH (256ul << 10)	/* bytes per first-touch mapping */
+
+static size_t size = 4ul << 20;	/* bytes per mapping */
+static const char *myshm_dev = "/dev/myshm";
+static const char *slot_dev = "/dev/slot4";
+
+/* ---- memcpy bandwidth --------------------------------------------------- */
+
+struct copy {
+	char *dst;
+	const void *src;
+	size_t next;		/* offset of the next copy in dst */
+};
+
+/* Copy COPY bytes per iteration, walking through the whole mapping. */
+static int loop_copy(void *p, long iters)
+{
+	struct copy *c = p;
+
+	for (long i = 0; i < iters; i++) {
+		memcpy(c->dst + c->next, c->src, COPY);
+		c->next += COPY;
+		if (c->next + COPY > size)
+			c->next = 0;
+		/* Keep the compiler from dropping or merging the copies. */
+		__asm__ volatile("" : : "r"(c->dst) : "memory");
+	}
+	return 0;
+}
+
+static void *map_myshm(int prot, off_t off, size_t len)
+{
+	int fd = open(myshm_dev, O_RDWR);
+	void *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	close(fd);
+	return p;
+}
+
+static void *map_posix(const char *name, size_t len, int touch)
+{
+	int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+	void *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	if (ftruncate(fd, (off_t)len) < 0) {
+		close(fd);
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p != MAP_FAILED && touch)
+		memset(p, 0, len);
+	return p;
+}
+
+static void bandwidth(void)
+{
+	static struct copy c[3];
+	struct bench_case bc[3];
+	void *src = mmap(NULL, COPY, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int n = 0;
+
+	if (src == MAP_FAILED)
+		bench_die("mmap");
+	memset(src, 0x5a, COPY);
+	memset(bc, 0, sizeof(bc));
+	c[n].dst = size < COPY ? MAP_FAILED :
+		   map_myshm(PROT_READ | PROT_WRITE, 0, size);
+	if (c[n].dst == MAP_FAILED) {
+		bench_skip("shm", "memcpy", "myshm", "%s: %s", myshm_dev,
+			   strerror(errno));
+	} else {
+		memset(c[n].dst, 0, size);
+		bc[n++].mech = "myshm";
+	}
+	c[n].dst = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c[n].dst == MAP_FAILED)
+		bench_die("mmap");
+	memset(c[n].dst, 0, size);
+	bc[n++].mech = "anon";
+	c[n].dst = map_posix("/kipc-bench-bw", size, 1);
+	if (c[n].dst == MAP_FAILED)
+		bench_die("shm_open /kipc-bench-bw");
+	bc[n++].mech = "posix-shm";
+	for (int i = 0; i < n; i++) {
+		c[i].src = src;
+		bc[i].ctx = &c[i];
+		bc[i].fn = loop_copy;
+		bc[i].rate = (double)COPY;	/* bytes/ns = GB/s */
+		snprintf(bc[i].param, sizeof(bc[i].param), "%lu", COPY);
+	}
+	bench_group("shm", "memcpy", "GB/s", bc, n, 2);
+	for (int i = 0; i < n; i++)
+		munmap(c[i].dst, size);
+	munmap(src, COPY);
+	shm_unlink("/kipc-bench-bw");
+}
+
+/* ---- first touch -------------------------------------------------------- */
+
+enum touch_kind { T_MYSHM, T_POSIX, T_POSIX_NEW, T_ANON };
+
+struct touch {
+	enum touch_kind kind;
+	int fd;			/* myshm, or the resident POSIX object */
+};
+
+static int loop_touch(void *p, long iters)
+{
+	struct touch *t = p;
+
+	for (long i = 0; i < iters; i++) {
+		volatile char *m;
+		int fd = t->fd;
+
+		if (t->kind == T_POSIX_NEW) {
+			fd = shm_open("/kipc-bench-new", O_RDWR | O_CREAT | O_EXCL,
+				      0600);
+			if (fd < 0 || ftruncate(fd, (off_t)TOUCH) < 0)
+				return -1;
+		}
+		if (t->kind == T_ANON)
+			m = mmap(NULL, TOUCH, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		else
+			m = mmap(NULL, TOUCH, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return -1;
+		for (size_t off = 0; off < TOUCH; off += PAGE)
+			m[off] = 1;
+		if (munmap((void *)m, TOUCH) < 0)
+			return -1;
+		if (t->kind == T_POSIX_NEW) {
+			close(fd);
+			shm_unlink("/kipc-bench-new");
+		}
+	}
+	return 0;
+}
+
+static void first_touch(void)
+{
+	static struct touch t[4];
+	struct bench_case bc[4];
+	void *m;
+	int n = 0;
+
+	memset(bc, 0, sizeof(bc));
+	t[n].fd = open(myshm_dev, O_RDWR);
+	if (t[n].fd < 0) {
+		bench_skip("shm", "first-touch", "myshm", "%s: %s", myshm_dev,
+			   strerror(errno));
+	} else {
+		t[n].kind = T_MYSHM;
+		bc[n++].mech = "myshm";
+	}
+	shm_unlink("/kipc-bench-touch");
+	shm_unlink("/kipc-bench-new");
+	t[n].fd = shm_open("/kipc-bench-touch", O_RDWR | O_CREAT, 0600);
+	if (t[n].fd < 0 || ftruncate(t[n].fd, (off_t)size) < 0)
+		bench_die("shm_open /kipc-bench-touch");
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t[n].fd, 0);
+	if (m == MAP_FAILED)
+		bench_die("mmap");
+	memset(m, 0, size);	/* pages resident, like myshm's */
+	munmap(m, size);
+	t[n].kind = T_POSIX;
+	bc[n++].mech = "posix-shm";
+	t[n].kind = T_POSIX_NEW;
+	t[n].fd = -1;
+	bc[n++].mech = "posix-shm-new";
+	t[n].kind = T_ANON;
+	t[n].fd = -1;
+	bc[n++].mech = "anon";
+	for (int i = 0; i < n; i++) {
+		bc[i].ctx = &t[i];
+		bc[i].fn = loop_touch;
+		bc[i].per = (double)(TOUCH / PAGE);
+		snprintf(bc[i].param, sizeof(bc[i].param), "%lu", TOUCH);
+	}
+	bench_group("shm", "first-touch", "ns/page", bc, n, 1);
+	for (int i = 0; i < n; i++)
+		if (t[i].fd >= 0)
+			close(t[i].fd);
+	shm_unlink("/kipc-bench-touch");
+}
+
+/* ---- two-process transfer ----------------------------------------------- */
+
+/*
+ * The ring's control block, at the start of the shared mapping; the slots
+ * follow at RING_DATA.  head counts messages produced, tail consumed; each
+ * side sleeps on the other's counter when it has to wait, after announcing
+ * itself in *_waiting (the waker checks that flag after publishing, so a
+ * wake-up is never lost: both sides use sequentially consistent atomics).
+ * A full ring makes the producer wait until half of it is free, so it is
+ * woken once per RING_SLOTS / 2 messages (the consumer is woken by the
+ * first message, for latency).
+ */
+struct ring {
+	_Atomic uint32_t head;
+	_Atomic uint32_t cons_waiting;
+	char pad1[56];
+	_Atomic uint32_t tail;
+	_Atomic uint32_t prod_waiting;
+	char pad2[56];
+};
+#define RING_DATA PAGE
+#define RING_BYTES (RING_DATA + RING_SLOTS * MSG)
+
+enum xfer_kind { X_RING_FUTEX, X_RING_SLOT, X_PIPE };
+
+struct xfer {
+	enum xfer_kind kind;
+	struct ring *r;
+	char *data;
+	int rfd, wfd;		/* pipe ends */
+	int slot_cons, slot_prod;	/* this side's slot files (wake-ups) */
+	unsigned int ch;	/* first of the two slot channels */
+	pid_t child;
+	uint64_t seq;		/* next sequence number expected */
+	char *buf;		/* consumer's private buffer */
+};
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
+
+/* Sleep until *W != OLD.  SELF_WAITING is this side's announcement flag. */
+static int ring_wait(struct xfer *x, _Atomic uint32_t *w, uint32_t old,
+		     _Atomic uint32_t *self_waiting, int slot_fd)
+{
+	for (int spin = 0; spin < 64; spin++)
+		if (atomic_load(w) != old)
+			return 0;
+	atomic_store(self_waiting, 1);
+	while (atomic_load(w) == old) {
+		if (x->kind == X_RING_FUTEX) {
+			if (futex(w, FUTEX_WAIT, old) < 0 && errno != EAGAIN &&
+			    errno != EINTR)
+				return -1;
+		} else {
+			struct pollfd pfd = { .fd = slot_fd, .events = POLLIN };
+			char b[8];
+
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+			/* Reading marks the wake-up message as seen. */
+			if (read(slot_fd, b, sizeof(b)) < 0 &&
+			    errno != EWOULDBLOCK)
+				return -1;
+		}
+	}
+	atomic_store(self_waiting, 0);
+	return 0;
+}
+
+static int ring_wake(struct xfer *x, _Atomic uint32_t *w,
+		     _Atomic uint32_t *other_waiting, int slot_fd)
+{
+	if (!atomic_load(other_waiting))
+		return 0;
+	if (x->kind == X_RING_FUTEX)
+		return futex(w, FUTEX_WAKE, 1) < 0 ? -1 : 0;
+	return write(slot_fd, "w", 1) == 1 ? 0 : -1;
+}
+
+static int open_slot_ch(unsigned int ch)
+{
+	int fd = open(slot_dev, O_RDWR);
+	char b[8];
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, MSG_SLOT_CHANNEL, ch) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (read(fd, b, sizeof(b)) < 0 && errno != EWOULDBLOCK) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Child: produce numbered 64 KiB messages forever. */
+static __attribute__((noreturn)) void producer(void *arg, int ready)
+{
+	struct xfer *x = arg;
+	char *src = malloc(MSG);
+	uint64_t seq = 0;
+
+	if (!src)
+		_exit(1);
+	memset(src, 0x3c, MSG);
+	if (x->kind == X_RING_SLOT) {
+		/* Wait on channel ch+1 (tail moved), wake on ch (head moved). */
+		x->slot_prod = open_slot_ch(x->ch + 1);
+		x->slot_cons = open_slot_ch(x->ch);
+		if (x->slot_prod < 0 || x->slot_cons < 0)
+			_exit(1);
+	}
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;; seq++) {
+		memcpy(src, &seq, sizeof(seq));
+		if (x->kind == X_PIPE) {
+			for (size_t done = 0; done < MSG;) {
+				ssize_t n = write(x->wfd, src + done, MSG - done);
+
+				if (n <= 0)
+					_exit(1);
+				done += (size_t)n;
+			}
+			continue;
+		}
+		uint32_t h = atomic_load(&x->r->head);
+		uint32_t t = atomic_load(&x->r->tail);
+
+		/* Full: sleep until half the ring is free again (hysteresis:
+		 * one wake-up per RING_SLOTS / 2 messages, not one each). */
+		if (h - t >= RING_SLOTS) {
+			while (h - t > RING_SLOTS / 2) {
+				if (ring_wait(x, &x->r->tail, t,
+					      &x->r->prod_waiting,
+					      x->slot_prod) < 0)
+					_exit(1);
+				t = atomic_load(&x->r->tail);
+			}
+		}
+		memcpy(x->data + (size_t)(h % RING_SLOTS) * MSG, src, MSG);
+		atomic_store(&x->r->head, h + 1);
+		if (ring_wake(x, &x->r->head, &x->r->cons_waiting,
+			      x->slot_cons) < 0)
+			_exit(1);
+	}
+}
+
+/* Parent: consume ITERS messages into a private buffer, checking order. */
+static int loop_consume(void *p, long iters)
+{
+	struct xfer *x = p;
+
+	for (long i = 0; i < iters; i++, x->seq++) {
+		uint64_t got;
+
+		if (x->kind == X_PIPE) {
+			for (size_t done = 0; done < MSG;) {
+				ssize_t n = read(x->rfd, x->buf + done, MSG - done);
+
+				if (n <= 0)
+					return -1;
+				done += (size_t)n;
+			}
+		} else {
+			uint32_t t = atomic_load(&x->r->tail);
+
+			if (atomic_load(&x->r->head) == t &&
+			    ring_wait(x, &x->r->head, t, &x->r->cons_waiting,
+				      x->slot_cons) < 0)
+				return -1;
+			memcpy(x->buf, x->data + (size_t)(t % RING_SLOTS) * MSG,
+			       MSG);
+			atomic_store(&x->r->tail, t + 1);
+			/* The producer waits for half the ring (see producer). */
+			if (atomic_load(&x->r->head) - (t + 1) <= RING_SLOTS / 2 &&
+			    ring_wake(x, &x->r->tail, &x->r->prod_waiting,
+				      x->slot_prod) < 0)
+				return -1;
+		}
+		memcpy(&got, x->buf, sizeof(got));
+		if (got != x->seq) {
+			errno = EPROTO;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int xfer_start(struct xfer *x, const char *mech)
+{
+	x->buf = malloc(MSG);
+	if (!x->buf)
+		bench_die("malloc");
+	memset(x->buf, 0, MSG);
+	if (x->r) {
+		memset(x->r, 0, sizeof(*x->r));
+		x->data = (char *)x->r + RING_DATA;
+		memset(x->data, 0, RING_SLOTS * MSG);
+	}
+	if (x->kind == X_RING_SLOT) {
+		x->slot_cons = open_slot_ch(x->ch);
+		x->slot_prod = open_slot_ch(x->ch + 1);
+		if (x->slot_cons < 0 || x->slot_prod < 0) {
+			bench_skip("shm", "transfer", mech, "%s: %s", slot_dev,
+				   strerror(errno));
+			return -1;
+		}
+	}
+	x->child = bench_spawn(producer, x);
+	if (x->child < 0) {
+		bench_skip("shm", "transfer", mech, "producer failed to start");
+		return -1;
+	}
+	return 0;
+}
+
+static void xfer_stop(struct xfer *x)
+{
+	if (x->child > 0) {
+		kill(x->child, SIGKILL);
+		waitpid(x->child, NULL, 0);
+	}
+	if (x->rfd >= 0)
+		close(x->rfd);
+	if (x->wfd >= 0)
+		close(x->wfd);
+	if (x->slot_cons >= 0)
+		close(x->slot_cons);
+	if (x->slot_prod >= 0)
+		close(x->slot_prod);
+	if (x->r && x->r != MAP_FAILED)
+		munmap(x->r, RING_BYTES);
+	free(x->buf);
+}
+
+static void transfer(void)
+{
+	static const char *const mechs[] = {
+		"myshm-ring+futex", "myshm-ring+slot", "posix-shm-ring+futex",
+		"pipe", "pipe-1M",
+	};
+	enum { NM = sizeof(mechs) / sizeof(mechs[0]) };
+	static struct xfer x[NM];
+	struct bench_case bc[NM];
+	int fds[2], n = 0;
+
+	memset(bc, 0, sizeof(bc));
+	for (int k = 0; k < NM; k++) {
+		struct xfer *p = &x[n];
+		/* The myshm rings live at 0 and 2 MiB into the buffer. */
+		off_t off = k == 1 ? 2l << 20 : 0;
+
+		*p = (struct xfer){ .slot_cons = -1, .slot_prod = -1,
+				    .rfd = -1, .wfd = -1, .child = -1,
+				    .ch = 1 };
+		switch (k) {
+		case 0:
+		case 1:
+			p->kind = k ? X_RING_SLOT : X_RING_FUTEX;
+			if (size < (size_t)off + RING_BYTES) {
+				bench_skip("shm", "transfer", mechs[k],
+					   "%s: %zu bytes, too small for the ring",
+					   myshm_dev, size);
+				continue;
+			}
+			p->r = map_myshm(PROT_READ | PROT_WRITE, off, RING_BYTES);
+			if (p->r == MAP_FAILED) {
+				p->r = NULL;
+				bench_skip("shm", "transfer", mechs[k], "%s: %s",
+					   myshm_dev, strerror(errno));
+				continue;
+			}
+			break;
+		case 2:
+			p->kind = X_RING_FUTEX;
+			shm_unlink("/kipc-bench-ring");
+			p->r = map_posix("/kipc-bench-ring", RING_BYTES, 1);
+			shm_unlink("/kipc-bench-ring");
+			if (p->r == MAP_FAILED)
+				bench_die("shm_open /kipc-bench-ring");
+			break;
+		default:
+			p->kind = X_PIPE;
+			if (pipe(fds) < 0)
+				bench_die("pipe");
+			if (k == 4 && fcntl(fds[1], F_SETPIPE_SZ,
+					    RING_SLOTS * MSG) < 0)
+				bench_die("F_SETPIPE_SZ");
+			p->rfd = fds[0];
+			p->wfd = fds[1];
+			break;
+		}
+		if (xfer_start(p, mechs[k]) < 0) {
+			xfer_stop(p);
+			continue;
+		}
+		bc[n].mech = mechs[k];
+		bc[n].ctx = p;
+		bc[n].fn = loop_consume;
+		bc[n].rate = (double)MSG * 1e3;	/* bytes/ns * 1e3 = MB/s */
+		snprintf(bc[n].param, sizeof(bc[n].param), "%lu", MSG);
+		n++;
+	}
+	/* At least 4 laps of the ring per sample: steady state, not start-up. */
+	bench_group("shm", "transfer", "MB/s", bc, n, 4 * RING_SLOTS);
+	for (int i = 0; i < n; i++)
+		xfer_stop(&x[i]);
+}
+
+int main(int argc, char **argv)
+{
+	int i = bench_options(argc, argv,
+		"Usage: bench_shm [OPTIONS] [MYSHM_DEVICE [SLOT_DEVICE]]\n"
+		"Shared-memory bandwidth, first-touch cost and a two-process\n"
+		"64 KiB transfer: /dev/myshm (MYSHM_DEVICE) against anonymous\n"
+		"memory, POSIX shm and a pipe.  SLOT_DEVICE (default /dev/slot4)\n"
+		"carries the ring's wake-ups in the myshm-ring+slot variant.");
+	int fd;
+
+	if (i < argc)
+		myshm_dev = argv[i++];
+	if (i < argc)
+		slot_dev = argv[i++];
+	bench_header();
+	fd = open(myshm_dev, O_RDWR);
+	if (fd >= 0) {
+		off_t end = lseek(fd, 0, SEEK_END);
+
+#ifdef MYSHM_GET_SIZE
+		__u64 sz = 0;
+
+		if (ioctl(fd, MYSHM_GET_SIZE, &sz) == 0 && sz)
+			end = (off_t)sz;
+#endif
+		/* At most 4 MiB: the same work for every mechanism. */
+		if (end > 0 && (size_t)end < size)
+			size = (size_t)end & ~(PAGE - 1);
+		close(fd);
+		bench_note("shm: %s holds %zu bytes", myshm_dev, size);
+	} else {
+		bench_note("shm: %s: %s (myshm rows skipped; peers use %zu bytes)",
+			   myshm_dev, strerror(errno), size);
+	}
+	bandwidth();
+	first_touch();
+	transfer();
+	return 0;
+}
