@@ -25,7 +25,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
 
-.PHONY: all help deps modules user check demo shell lint bench bench-docs clean install install-lib
+.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench bench-docs clean install install-lib
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -33,6 +33,7 @@ all: modules user
 help:
 	@echo "make            build modules (for KERNELS='$(KERNELS)') and user space"
 	@echo "make check      install deps, build, run the test suite on every kernel"
+	@echo "make check-debug  the suite on a KASAN/lockdep/kmemleak/UBSAN/fault-injection kernel"
 	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
 	@echo "make shell      interactive guest shell with kipc loaded"
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
@@ -100,6 +101,22 @@ $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
 
 check: modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))
+
+# The debug guest kernel (scripts/build-debug-kernel.sh, vm/debug.config):
+# built once from linux-source-6.1 and cached under build/debug-kernel/.
+debug-kernel:
+	@scripts/deps.sh debug
+	@scripts/build-debug-kernel.sh >/dev/null
+
+check-debug: deps user
+	@scripts/deps.sh debug
+	@tree=$$(scripts/build-debug-kernel.sh) || exit 1; \
+	rel=$$(cat "$$tree/kipc-release"); \
+	echo "  MODULES $$rel"; \
+	KDIR=$$tree scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF'; \
+	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	KIPC_SUITE_TIMEOUT=$${KIPC_SUITE_TIMEOUT:-5400} \
+		tests/run-suite --kernel "$$tree/arch/x86/boot/bzImage"
 
 demo: modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo

@@ -17,7 +17,7 @@ linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-
 libcmocka-dev trinity"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
 bench="gnuplot-nox"
-debug="linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev dwarves"
+debug="linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev perl"
 
 [ $# -gt 0 ] || set -- base
 want=

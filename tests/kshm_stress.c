@@ -7,6 +7,7 @@
 #include "lib/kipc_test.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
+#include "lib/kt_debug.h"
 
 #include <kipc/kshm.h>
 
@@ -98,6 +99,7 @@ static void cycle(long i)
 static void test_cycles_leave_nothing(void **state)
 {
 	struct snap a, b;
+	long cycles = kt_scaled(CYCLES);
 	double t;
 	long i;
 
@@ -106,11 +108,11 @@ static void test_cycles_leave_nothing(void **state)
 		cycle(i);
 	snap(&a);
 	t = now();
-	for (i = 0; i < CYCLES; i++)
+	for (i = 0; i < cycles; i++)
 		cycle(i);
 	t = now() - t;
 	snap(&b);
-	printf("# %d cycles in %.1f s (%.0f cycles/s)\n", CYCLES, t, CYCLES / t);
+	printf("# %ld cycles in %.1f s (%.0f cycles/s)\n", cycles, t, cycles / t);
 	printf("# MemFree %ld -> %ld kB, Slab %ld -> %ld kB, SUnreclaim %ld -> %ld kB\n",
 	       a.memfree, b.memfree, a.slab, b.slab, a.sunreclaim, b.sunreclaim);
 	assert_int_equal(kt_kshm_counter("objects"), 0);
@@ -119,8 +121,12 @@ static void test_cycles_leave_nothing(void **state)
 	/*
 	 * Slab: leaking even 8 bytes per cycle would add 2 MB.  Pages: leaking
 	 * one page per 16 cycles would cost 60 MB; MemFree itself wanders by
-	 * a few MB (per-CPU page lists, page tables), hence 16 MB.
+	 * a few MB (per-CPU page lists, page tables), hence 16 MB.  On the
+	 * debug kernel KASAN's quarantine holds freed memory back, and
+	 * kmemleak checks for leaks instead.
 	 */
+	if (kt_debug_kernel())
+		return;
 	assert_true(b.sunreclaim - a.sunreclaim < 1024);
 	assert_true(b.slab - a.slab < 2048);
 	assert_true(a.memfree - b.memfree < 16384);

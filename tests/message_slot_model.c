@@ -8,6 +8,7 @@
  * KT_MS_SEED=N in the environment repeats a run; the seed is printed.
  */
 #include "lib/kipc_test.h"
+#include "lib/kt_debug.h"
 #include "lib/msgslot.h"
 
 #include <errno.h>
@@ -170,7 +171,7 @@ static void op_ioctl(struct mfile *f, long op)
 static void test_random_vs_model(void **state)
 {
 	const char *env = getenv("KT_MS_SEED");
-	long op, start = ms_now_ms();
+	long op, start = ms_now_ms(), nops = kt_scaled(OPS);
 	struct mfile *f;
 	int i;
 
@@ -178,13 +179,13 @@ static void test_random_vs_model(void **state)
 	rng = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u;
 	if (!rng)
 		rng = 1;
-	printf("# seed %llu (KT_MS_SEED), %d operations\n",
-	       (unsigned long long)rng, OPS);
+	printf("# seed %llu (KT_MS_SEED), %ld operations\n",
+	       (unsigned long long)rng, nops);
 	for (i = 0; i < NFILES; i++) {
 		files[i].fd = -1;
 		reopen(&files[i], i % NMINORS);
 	}
-	for (op = 0; op < OPS; op++) {
+	for (op = 0; op < nops; op++) {
 		f = &files[rnd(NFILES)];
 		switch (rnd(20)) {
 		case 0:
@@ -206,7 +207,7 @@ static void test_random_vs_model(void **state)
 	check_stats();
 	for (i = 0; i < NFILES; i++)
 		close(files[i].fd);
-	printf("# %d operations in %ld ms\n", OPS, ms_now_ms() - start);
+	printf("# %ld operations in %ld ms\n", nops, ms_now_ms() - start);
 }
 
 int main(void)

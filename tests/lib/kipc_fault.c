@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kipc_fault.c - systematic fault injection for guest tests; see kipc_fault.h. */
+#include "kipc_fault.h"
+#include "kipc_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#define KF_NTH "/proc/thread-self/fail-nth"
+#define KF_DEBUGFS "/sys/kernel/debug"
+#define KF_KMEMLEAK KF_DEBUGFS "/kmemleak"
+
+/*
+ * Lines in the kernel log that mean a report.  vm/run scans the console
+ * for the same things; this list only lets a walk say which fault point
+ * caused one.  The stack dump of an allocation-failure warning that the
+ * injected fault caused is expected: its KF_DUMP lines are skipped up to
+ * the dump's end.
+ */
+static const char *const kf_dump[] = { "Call Trace:", "RIP:", NULL };
+static const char *const kf_reports[] = {
+	"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "kernel BUG at",
+	"general protection fault", "Kernel panic", "RIP:", "Call Trace:",
+	"list_add corruption", "list_del corruption",
+	"possible circular locking", "possible recursive locking",
+	"inconsistent lock state", "sleeping function called",
+	"unreferenced object", "INFO: trying to register non-static key",
+	NULL
+};
+static const char *const kf_alloc_warnings[] = {
+	"page allocation failure:", "vmalloc error:", NULL
+};
+static const int kf_default_errnos[] = { ENOMEM, EFAULT, 0 };
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+bool kf_available(void)
+{
+	if (access(KF_NTH, W_OK))
+		return false;
+	if (access(KF_DEBUGFS "/failslab", F_OK))
+		mount("debugfs", KF_DEBUGFS, "debugfs", 0, NULL);
+	return !access(KF_DEBUGFS "/failslab/ignore-gfp-wait", W_OK) &&
+	       !access(KF_DEBUGFS "/fail_page_alloc/min-order", W_OK) &&
+	       !access(KF_DEBUGFS "/fail_usercopy/verbose", W_OK);
+}
+
+static void kf_set(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	int rc;
+
+	snprintf(path, sizeof(path), KF_DEBUGFS "/%s/%s", dir, file);
+	rc = write_file(path, val);
+	if (rc)
+		fail_msg("kipc_fault: %s <- %s: %s", path, val, strerror(-rc));
+}
+
+void kf_require(void)
+{
+	static const char *const dirs[] = {
+		"failslab", "fail_page_alloc", "fail_usercopy", NULL
+	};
+	const char *const *d;
+
+	if (!kf_available()) {
+		printf("# kipc-fault: no fail-nth fault injection in this kernel (make check-debug has it)\n");
+		skip();
+	}
+	for (d = dirs; *d; d++) {
+		kf_set(*d, "probability", "0");
+		kf_set(*d, "interval", "1");
+		kf_set(*d, "times", "-1");
+		kf_set(*d, "space", "0");
+		kf_set(*d, "verbose", "0");
+		kf_set(*d, "task-filter", "Y");
+	}
+	kf_set("failslab", "ignore-gfp-wait", "N");
+	kf_set("fail_page_alloc", "ignore-gfp-wait", "N");
+	kf_set("fail_page_alloc", "ignore-gfp-highmem", "N");
+	kf_set("fail_page_alloc", "min-order", "0");
+	/*
+	 * The walk marks its windows in the log: no rate limit on /dev/kmsg
+	 * (the sysctl insists on the newline).
+	 */
+	if (write_file("/proc/sys/kernel/printk_devkmsg", "on\n"))
+		fail_msg("kipc_fault: cannot lift the /dev/kmsg rate limit");
+}
+
+static bool has_any(const char *msg, const char *const *needles)
+{
+	for (; *needles; needles++)
+		if (strstr(msg, *needles))
+			return true;
+	return false;
+}
+
+/*
+ * Read the kernel log records since the last seek of FD.  Returns a
+ * report line (in BUF) or NULL.  The stack dump of an allocation-failure
+ * warning is skipped when TOLERATE_ALLOC_WARN (a fault was injected).
+ */
+static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
+			       size_t size)
+{
+	bool in_dump = false;
+	char *msg, *nl;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, size - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			return NULL;
+		buf[n] = '\0';
+		msg = strchr(buf, ';');
+		msg = msg ? msg + 1 : buf;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strstr(msg, "kipc-fault-window"))
+			continue;
+		if (tolerate_alloc_warn && has_any(msg, kf_alloc_warnings)) {
+			in_dump = true;
+			continue;
+		}
+		if (in_dump && strstr(msg, "</TASK>")) {
+			in_dump = false;
+			continue;
+		}
+		if (in_dump && has_any(msg, kf_dump))
+			continue;
+		if (has_any(msg, kf_reports))
+			return msg;
+	}
+}
+
+static void kmsg_write(int fd, const char *fmt, const char *name, unsigned int n)
+{
+	char line[256];
+	int len = snprintf(line, sizeof(line), fmt, name, n);
+
+	if (fd >= 0 && write(fd, line, len) != len)
+		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
+}
+
+/* Did the last attempt consume the injected fault?  Resets fail-nth. */
+static bool fault_injected(int nth_fd)
+{
+	char buf[32];
+	ssize_t n;
+	bool injected;
+
+	/* reading copies to user space: a pending last point fails it */
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	injected = n > 0 && buf[0] == '0';
+	/* writing copies from user space: same; either way ends at 0 */
+	if (pwrite(nth_fd, "0", 1, 0) != 1 && errno != EFAULT)
+		fail_msg("kipc_fault: reset " KF_NTH ": %s", strerror(errno));
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0 || buf[0] != '0')
+		fail_msg("kipc_fault: " KF_NTH " did not reset");
+	return injected;
+}
+
+static bool errno_allowed(const struct kf_op *op, int rc)
+{
+	const int *e = op->errnos ? op->errnos : kf_default_errnos;
+
+	for (; *e; e++)
+		if (rc == -*e)
+			return true;
+	return false;
+}
+
+unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
+{
+	unsigned int max = op->max_points ? op->max_points : 20000;
+	struct kf_result r = { 0 };
+	char nbuf[16], log[8192];
+	const char *report;
+	int nth_fd, kmsg, mark, rc, len;
+	unsigned int n;
+	bool injected, verbose = getenv("KIPC_FAULT_VERBOSE") != NULL;
+
+	nth_fd = open(KF_NTH, O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0)
+		fail_msg("kipc_fault: " KF_NTH ": %s (call kf_require() first)",
+			 strerror(errno));
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	mark = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (kmsg < 0 || mark < 0)
+		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
+
+	for (n = 1;; n++) {
+		if (n > max)
+			fail_msg("%s: still failing after %u fault points",
+				 op->name, max);
+		lseek(kmsg, 0, SEEK_END);
+		/*
+		 * vm/run tolerates allocation-failure call traces only
+		 * between these two lines.
+		 */
+		kmsg_write(mark, "<4>kipc-fault-window open: %s point %u\n",
+			   op->name, n);
+		len = snprintf(nbuf, sizeof(nbuf), "%u", n);
+		if (pwrite(nth_fd, nbuf, len, 0) != len)
+			fail_msg("kipc_fault: " KF_NTH ": %s", strerror(errno));
+		rc = op->run(op->arg);
+		injected = fault_injected(nth_fd);
+		kmsg_write(mark, "<4>kipc-fault-window close: %s point %u\n",
+			   op->name, n);
+		report = kmsg_report(kmsg, injected, log, sizeof(log));
+		if (report)
+			fail_msg("%s: fault point %u%s: kernel report: %s",
+				 op->name, n, injected ? "" : " (not reached)",
+				 report);
+		if (!injected) {
+			if (rc)
+				fail_msg("%s: failed with no fault injected: %s",
+					 op->name, strerror(-rc));
+			if (op->undo)
+				op->undo(op->arg);
+			break;
+		}
+		r.points++;
+		if (verbose)
+			printf("# kipc-fault: %s: point %u: %s\n", op->name, n,
+			       rc ? strerror(-rc) : "absorbed");
+		if (rc) {
+			r.failed++;
+			if (!errno_allowed(op, rc))
+				fail_msg("%s: fault point %u: unexpected error %d (%s)",
+					 op->name, n, rc, strerror(-rc));
+		} else {
+			r.absorbed++;
+		}
+		if (op->check)
+			op->check(op->arg, n, rc);
+		if (!rc && op->undo)
+			op->undo(op->arg);
+	}
+	close(mark);
+	close(kmsg);
+	close(nth_fd);
+	printf("# kipc-fault: %s: %u points (%u failed, %u absorbed)\n",
+	       op->name, r.points, r.failed, r.absorbed);
+	fflush(stdout);
+	if (res)
+		*res = r;
+	return r.points;
+}
+
+int kf_kmemleak_scan(void)
+{
+	char line[512];
+	int count = 0;
+	FILE *f;
+
+	if (access(KF_KMEMLEAK, W_OK))
+		return -1;
+	sleep(6);	/* kmemleak ignores objects younger than 5 s */
+	if (write_file(KF_KMEMLEAK, "scan") || write_file(KF_KMEMLEAK, "scan"))
+		fail_msg("kipc_fault: kmemleak scan failed (kmemleak disabled?)");
+	f = fopen(KF_KMEMLEAK, "r");
+	if (!f) {
+		fail_msg("kipc_fault: " KF_KMEMLEAK ": %s", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "unreferenced object"))
+			count++;
+		printf("# %s", line);
+	}
+	fclose(f);
+	fflush(stdout);
+	return count;
+}

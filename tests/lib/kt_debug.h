@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kt_debug.h - let guest tests adapt to the debug kernel (make check-debug).
+ *
+ * Under KASAN, lockdep and kmemleak in a TCG guest every kernel entry costs
+ * 10-50x more than on Debian's kernels, and freed memory sits in KASAN's
+ * quarantine for a while, so fixed-count stress loops and MemFree/Slab
+ * growth checks do not transfer: scale the loops with kt_scaled(), and leave
+ * leak detection to kmemleak (vm/guest/run-tests checks it after the last
+ * test) where kt_debug_kernel() is true.
+ */
+#ifndef KT_DEBUG_H
+#define KT_DEBUG_H
+
+#include <stdbool.h>
+
+/* Factor by which kt_scaled() shrinks loop counts on the debug kernel. */
+#define KT_DEBUG_SLOWDOWN 50
+
+/* Is this the debug kernel (release ends in -kipc-debug)? */
+bool kt_debug_kernel(void);
+
+/* N, or N / KT_DEBUG_SLOWDOWN (at least 1) on the debug kernel. */
+long kt_scaled(long n);
+
+#endif /* KT_DEBUG_H */
