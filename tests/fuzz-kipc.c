@@ -807,10 +807,7 @@ static void test_random(void **state)
 static void test_unload(void **state)
 {
 	(void)state;
-	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(kt_unload("myshm"), 0);
-	assert_int_equal(kt_kshm_counter("objects"), 0);
-	assert_int_equal(kt_unload("kshm"), 0);
+	kt_unload_kipc();
 }
 
 static int setup(void **state)

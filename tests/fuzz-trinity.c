@@ -166,10 +166,7 @@ static void test_trinity(void **state)
 	assert_memory_equal(buf, "ok", 2);
 	close(fd);
 	/* trinity's processes are gone: nothing holds the modules */
-	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(kt_unload("myshm"), 0);
-	assert_int_equal(kt_kshm_counter("objects"), 0);
-	assert_int_equal(kt_unload("kshm"), 0);
+	kt_unload_kipc();
 }
 
 static int setup(void **state)

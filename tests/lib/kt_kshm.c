@@ -32,3 +32,11 @@ int kt_kshm_unload(void)
 	kt_close_fds_to("/dev/kshm");
 	return kt_unload("kshm");
 }
+
+void kt_unload_kipc(void)
+{
+	assert_int_equal(kt_unload("message_slot"), 0);
+	assert_int_equal(kt_unload("myshm"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_unload("kshm"), 0);
+}
