@@ -244,12 +244,15 @@ static int ms_open(struct inode *inode, struct file *file)
 	struct ms_file *mf;
 	struct ms_slot *slot;
 
-	slot = ms_slot_get(iminor(inode));
-	if (IS_ERR(slot))
-		return PTR_ERR(slot);
+	/* First the file's state: a failed open must not create a slot. */
 	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
 	if (!mf)
 		return -ENOMEM;
+	slot = ms_slot_get(iminor(inode));
+	if (IS_ERR(slot)) {
+		kfree(mf);
+		return PTR_ERR(slot);
+	}
 	mf->slot = slot;
 	spin_lock_init(&mf->lock);
 	file->private_data = mf;

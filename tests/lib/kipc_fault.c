@@ -209,7 +209,7 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	if (kmsg < 0 || mark < 0)
 		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
 
-	for (n = 1;; n++) {
+	for (n = op->first ? op->first : 1;; n++) {
 		if (n > max)
 			fail_msg("%s: still failing after %u fault points",
 				 op->name, max);

@@ -44,6 +44,9 @@ void kf_require(void);
  * @errnos: optional, 0-terminated: the only errors run may return under an
  *         injected fault (default: ENOMEM, EFAULT)
  * @max_points: give up (and fail) after this many points (default 20000)
+ * @first: optional; the first fault point to fail (default 1), for a walk
+ *         that skips a prefix walked elsewhere: the kernel's module loader
+ *         before a module's init (see kf_load.h)
  */
 struct kf_op {
 	const char *name;
@@ -53,6 +56,7 @@ struct kf_op {
 	void *arg;
 	const int *errnos;
 	unsigned int max_points;
+	unsigned int first;
 };
 
 /**

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kf_load.c - fault walks over module loading; see kf_load.h. */
+#include "kf_load.h"
+#include "kipc_test.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KF_NTH "/proc/thread-self/fail-nth"
+#define KF_KMEMLEAK "/sys/kernel/debug/kmemleak"
+/* More fault points than any load passes: none of them fails. */
+#define KF_NEVER 1000000
+
+unsigned int kf_load_first(const char *mod, const char *failing)
+{
+	char buf[32] = "";
+	int fd = open(KF_NTH, O_RDWR | O_CLOEXEC);
+	int len, rc;
+	long left;
+
+	if (fd < 0)
+		fail_msg("kf_load: " KF_NTH ": %m");
+	len = snprintf(buf, sizeof(buf), "%d", KF_NEVER);
+	if (pwrite(fd, buf, len, 0) != len)
+		fail_msg("kf_load: " KF_NTH ": %m");
+	rc = kt_load(mod, failing);
+	/* the count left before this read's own copy */
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		fail_msg("kf_load: " KF_NTH ": %m");
+	left = atol(buf);
+	if (pwrite(fd, "0", 1, 0) != 1)
+		fail_msg("kf_load: " KF_NTH ": %m");
+	close(fd);
+	if (!rc)
+		fail_msg("kf_load: %s '%s' loaded; it must fail", mod, failing);
+	printf("# kipc-fault: loading %s '%s' (failing init) passes %ld points\n",
+	       mod, failing, KF_NEVER - left);
+	if (KF_NEVER - left <= KF_LOAD_MARGIN)
+		fail_msg("kf_load: only %ld points", KF_NEVER - left);
+	return (unsigned int)(KF_NEVER - left - KF_LOAD_MARGIN);
+}
+
+/* Is the kmemleak report OBJ (one object's lines) the class name leak? */
+static bool class_name_leak(const char *obj, const char *name)
+{
+	const char *set_name = strstr(obj, "kobject_set_name+");
+	char ascii[64];
+
+	snprintf(ascii, sizeof(ascii), "  %s.", name);
+	return strstr(obj, ascii) && set_name &&
+	       strstr(set_name, "__class_register+");
+}
+
+int kf_kmemleak_forgive_class_name(const char *name)
+{
+	char line[512], obj[8192] = "";
+	int known = 0, other = 0, fd;
+	size_t len = 0;
+	FILE *f = fopen(KF_KMEMLEAK, "r");
+
+	if (!f)
+		return 0;
+	for (;;) {
+		bool eof = !fgets(line, sizeof(line), f);
+
+		if (eof || !strncmp(line, "unreferenced object", 19)) {
+			if (len && class_name_leak(obj, name))
+				known++;
+			else if (len)
+				other++;
+			len = 0;
+			obj[0] = '\0';
+		}
+		if (eof)
+			break;
+		if (len + strlen(line) < sizeof(obj)) {
+			strcpy(obj + len, line);
+			len += strlen(line);
+		}
+	}
+	fclose(f);
+	if (!known || other)
+		return other;
+	printf("# kmemleak: %d of Linux 6.1's kset_register() leaks (the name of class \"%s\" after a failed class_create()), cleared\n",
+	       known, name);
+	fd = open(KF_KMEMLEAK, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "clear", 5) != 5)
+		fail_msg("kf_load: kmemleak clear: %m");
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kf_load.h - fault walks over module loading (tests/lib/kipc_fault.h).
+ *
+ * Loading a module passes about 300 fault points in the kernel's module
+ * loader before the module's init runs: the same for every module and
+ * every parameter form, and walked once by tests/01-faultinject.c.  A walk
+ * over one module's loading with each of its parameter forms starts a
+ * little before its init instead (kf_op.first = kf_load_first()).
+ */
+#ifndef KF_LOAD_H
+#define KF_LOAD_H
+
+/*
+ * The fault point at which a walk over loading MOD should start:
+ * kf_load_points(MOD, FAILING) - KF_LOAD_MARGIN, where FAILING are
+ * parameters that make MOD's init fail at once (with few or no fault
+ * points of its own).  The margin covers the points that the loader passes
+ * after a failed init (about 6 on the debug kernel) and the drift of the
+ * count from one load to the next (KASAN's quarantine makes slabs refill
+ * at varying moments: 299-320 seen for the same load), so the walk starts
+ * in the loader, before the init.  Fails the test if the load succeeds.
+ */
+#define KF_LOAD_MARGIN 30
+unsigned int kf_load_first(const char *mod, const char *failing);
+
+/*
+ * Linux 6.1's kset_register() does not free the kobject's name when it
+ * fails (fixed upstream by commit 1662cea4623f "kset: fix memory leak when
+ * kset_register() returns error", which 6.1 does not have), so a
+ * class_create() that fails there leaks the class's name: a kstrdup'd
+ * string allocated by kobject_set_name() from __class_register().
+ * Counts the unreferenced objects kmemleak reports now (after
+ * kf_kmemleak_scan()) that are exactly that leak for class NAME; if every
+ * one reported is, clears them (kmemleak "clear") so that the suite's
+ * final check does not count them again.  Returns the number of the other
+ * unreferenced objects; prints what it forgave.
+ */
+int kf_kmemleak_forgive_class_name(const char *name);
+
+#endif /* KF_LOAD_H */
