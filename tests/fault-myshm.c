@@ -15,11 +15,13 @@
  * Then kmemleak must find nothing after unloading.  Skipped on kernels
  * without fault injection (Debian's); runs under make check-debug.
  *
- * Page faults: an allocation failing inside a fault taken in user mode
- * makes the fault return VM_FAULT_OOM, and the kernel retries the access
- * (pagefault_out_of_memory()): the touch succeeds, never SIGBUS.  The same
- * failure in a fault taken by a kernel copy (write(2) from a mapping) makes
- * the copy fail: EFAULT, and the write changes nothing.
+ * Page faults: a page table allocation failing inside a fault taken in
+ * user mode makes the fault return VM_FAULT_OOM, and the kernel retries
+ * the access (pagefault_out_of_memory() logs "Huh VM_FAULT_OOM leaked out
+ * to the #PF handler. Retrying PF"): the touch succeeds, never SIGBUS.  In
+ * a fault taken by a kernel copy (write(2) from a mapping) the copy
+ * retries the faulting bytes: the write succeeds too; only a failure of
+ * the copy itself is EFAULT, and then the write changes nothing.
  */
 #include "lib/kipc_test.h"
 #include "lib/kipc_fault.h"
@@ -714,9 +716,9 @@ static void test_walk_touch(void **state)
 
 /*
  * write(2) from a fresh mapping of the same buffer: the copy in takes the
- * page fault in the kernel.  A failure of the copy itself, or one that
- * fails the fault (VM_FAULT_OOM, no retry in kernel mode), is EFAULT and
- * the buffer is unchanged; one the fault path tolerates copies the page.
+ * page fault in the kernel.  The copy's own injected failure is EFAULT
+ * and changes nothing; a failure inside the fault fails that fault, but
+ * x86's user copy retries the faulting bytes, so the page is copied.
  */
 static int kwrite_run(void *arg)
 {
