@@ -2,14 +2,15 @@
 # rig.sh KERNEL - TAP self-tests of vm/run itself, run on the host.
 # Each test boots a guest: the exit status and output of CMD come back, files
 # added with --add arrive, a kernel WARN() fails the run (exit 125) even
-# though CMD succeeded, and a hung guest is killed at the time limit (124).
+# though CMD succeeded, a hung guest is killed at the time limit (124), and
+# boots that die before init are retried unless a sanitizer reported.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 k=${1:-6.1}
 run=$top/vm/run
 rel=$("$top/scripts/kver.sh" "$k")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..7"
+echo "1..8"
 n=0
 check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
 
@@ -37,8 +38,20 @@ check "a hung guest is killed at the time limit with 124" \
 rc=$?
 check "a guest kernel crash fails the run with 125" '[ $rc = 125 ]'
 
-KIPC_APPEND="rdinit=/kipc-no-such-init" "$run" --kernel "$k" --timeout 120 -- true \
+# No rdinit: Debian's kernels then panic mounting a root device; the debug
+# kernel (no block layer) keeps the initramfs as root and would start
+# busybox's /sbin/init, so init= names a missing program too (-> panic).
+KIPC_APPEND="rdinit=/kipc-no-such-init init=/kipc-no-such-init" "$run" --kernel "$k" --timeout 120 -- true \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "a guest that never reaches init is retried, then fails with 125" \
 	'[ $rc = 125 ] && [ "$(grep -c "died while booting" "$tmp/err")" = 2 ]'
+
+# A boot that dies with a sanitizer report is not retried away.  The fake
+# parameter puts "UBSAN:" on the console (at loglevel 7 the kernel echoes
+# its command line), standing in for a real boot-time report.
+KIPC_APPEND="loglevel=7 rdinit=/kipc-no-such-init init=/kipc-no-such-init kipc_fake=UBSAN:" \
+	"$run" --kernel "$k" --timeout 120 -- true >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a boot that dies with a sanitizer report is not retried; 125" \
+	'[ $rc = 125 ] && ! grep -q "died while booting" "$tmp/err"'
