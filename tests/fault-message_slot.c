@@ -80,22 +80,11 @@ static long long refcnt(void)
 	return kt_read_ll("/sys/module/" MOD "/refcnt");
 }
 
-/* Slot MINOR holds CHANNELS channels with BYTES message bytes in all. */
-static void assert_stats(unsigned int minor, unsigned long channels,
-			 unsigned long bytes)
-{
-	unsigned long c, b;
-
-	assert_true(ms_stats(minor, &c, &b));
-	assert_int_equal(c, channels);
-	assert_int_equal(b, bytes);
-}
-
 /* The keeper's message is intact, and so is slot 0 otherwise. */
 static void assert_keeper(unsigned long channels, unsigned long bytes)
 {
 	ms_expect(keeper, keep, KEEP_LEN);
-	assert_stats(0, channels, bytes);
+	ms_expect_stats(0, channels, bytes);
 }
 
 /* Is FD readable (a message it has not read) right now? */
@@ -563,7 +552,7 @@ static void test_walk_poll(void **state)
 	assert_int_equal(epoll_wait(w.ep, &ev, 1, 0), 1);
 	ms_expect_str(w.fd, "news");
 	assert_int_equal(read(w.fd, buf, sizeof(buf)), 4);
-	assert_stats(0, 1, 4);
+	ms_expect_stats(0, 1, 4);
 }
 
 /* ---- module parameters written at run time ---- */
@@ -681,13 +670,6 @@ struct load_walk {
 	bool saw_init_fail;	/* init's first allocation failed */
 };
 
-static int load_run(void *arg)
-{
-	struct load_walk *w = arg;
-
-	return kt_load(MOD, w->params);
-}
-
 static void load_check(void *arg, unsigned int nth, int rc)
 {
 	struct load_walk *w = arg;
@@ -728,34 +710,20 @@ static void load_check(void *arg, unsigned int nth, int rc)
 	close(fd);
 }
 
-static void load_undo(void *arg)
-{
-	(void)arg;
-	assert_int_equal(kt_unload(MOD), 0);
-}
-
 static void walk_load(const char *params, int major, unsigned int nodes,
 		      unsigned int min_failed)
 {
 	struct load_walk w = { .params = params, .major = major,
 			       .nodes = nodes };
-	char name[96];
-	struct kf_op op = {
-		.name = name, .run = load_run, .check = load_check,
-		.undo = load_undo, .arg = &w,
-	};
 	struct kf_result r;
 
 	kf_require();
 	assert_int_equal(close(keeper), 0);
 	keeper = -1;
 	assert_int_equal(kt_unload(MOD), 0);
-	/* init fails at once: nodes above the limit */
-	op.first = kf_load_first(MOD, "nodes=257");
-	snprintf(name, sizeof(name), "message_slot load '%s' (from point %u)",
-		 params, op.first);
 	w.kmsg = kt_kmsg_mark();
-	kf_walk(&op, &r);
+	/* init fails at once with nodes above the limit */
+	kf_walk_load(MOD, params, "nodes=257", load_check, &w, &r);
 	close(w.kmsg);
 	assert_true(r.failed >= min_failed);
 	assert_true(w.saw_enomem);

@@ -169,13 +169,6 @@ struct load_walk {
 	bool saw_vmalloc_fail;		/* a buffer's allocation failed */
 };
 
-static int load_run(void *arg)
-{
-	struct load_walk *w = arg;
-
-	return kt_load(MOD, w->params);
-}
-
 static bool exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -245,32 +238,18 @@ static void load_check(void *arg, unsigned int nth, int rc)
 	}
 }
 
-static void load_undo(void *arg)
-{
-	(void)arg;
-	assert_int_equal(kt_unload(MOD), 0);
-}
-
 static void walk_load(const char *params, const struct buf_spec *bufs,
 		      unsigned int min_failed)
 {
 	struct load_walk w = { .params = params, .bufs = bufs };
-	char name[96];
-	struct kf_op op = {
-		.name = name, .run = load_run, .check = load_check,
-		.undo = load_undo, .arg = &w,
-	};
 	struct kf_result r;
 
 	kf_require();
 	assert_int_equal(kt_unload(MOD), 0);
-	/* init fails at once (after its first allocation): size 0 */
-	op.first = kf_load_first(MOD, "size=0");
-	snprintf(name, sizeof(name), "myshm load '%s' (from point %u)",
-		 params, op.first);
 	w.vmalloc_kb = kt_meminfo_kb("VmallocUsed");
 	w.kmsg = kt_kmsg_mark();
-	kf_walk(&op, &r);
+	/* init fails at once (after its first allocation) with size 0 */
+	kf_walk_load(MOD, params, "size=0", load_check, &w, &r);
 	assert_true(r.failed >= min_failed);
 	assert_true(w.saw_enomem);
 	printf("# the buffers' allocation %s\n", w.saw_vmalloc_fail ?

@@ -45,16 +45,6 @@ static unsigned long get_param(const char *name)
 	return strtoul(buf, NULL, 10);
 }
 
-static void expect_stats(unsigned int minor, unsigned long ch,
-			 unsigned long by)
-{
-	unsigned long c, b;
-
-	assert_true(ms_stats(minor, &c, &b));
-	assert_int_equal(c, ch);
-	assert_int_equal(b, by);
-}
-
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -83,19 +73,19 @@ static void test_channel_cap(void **state)
 		snprintf(msg, sizeof(msg), "chan %lu", id);
 		ms_put_str(fd, msg);		/* 6 bytes each */
 	}
-	expect_stats(0, 4, 24);
+	ms_expect_stats(0, 4, 24);
 	/* a fifth channel: ENOSPC, nothing created or lost */
 	ms_chan(fd, 5000);
 	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
 	assert_int_equal(ms_err(read(fd, msg, sizeof(msg))), -EWOULDBLOCK);
-	expect_stats(0, 4, 24);
+	ms_expect_stats(0, 4, 24);
 	/* overwriting an existing channel is fine */
 	ms_chan(fd, 2000);
 	ms_put_str(fd, "new 2");
-	expect_stats(0, 4, 23);
+	ms_expect_stats(0, 4, 23);
 	/* the cap is per slot */
 	ms_put_str(other, "slot 1");
-	expect_stats(1, 1, 6);
+	ms_expect_stats(1, 1, 6);
 	for (id = 1; id <= 4; id++) {
 		ms_chan(fd, id * 1000);
 		snprintf(msg, sizeof(msg), id == 2 ? "new 2" : "chan %lu", id);
@@ -105,14 +95,14 @@ static void test_channel_cap(void **state)
 	set_param("max_channels", "5");
 	ms_chan(fd, 5000);
 	ms_put_str(fd, "five");
-	expect_stats(0, 5, 27);
+	ms_expect_stats(0, 5, 27);
 	/* lowering it below what is stored drops nothing */
 	set_param("max_channels", "2");
 	ms_chan(fd, 6000);
 	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
 	ms_chan(fd, 1000);
 	ms_put_str(fd, "still writable");
-	expect_stats(0, 5, 35);
+	ms_expect_stats(0, 5, 35);
 	close(fd);
 	close(other);
 }
@@ -131,11 +121,11 @@ static void test_byte_cap(void **state)
 	ms_put(fd, big, 128);
 	ms_chan(fd, 3);
 	ms_put(fd, big, 44);		/* 300: exactly the cap */
-	expect_stats(2, 3, 300);
+	ms_expect_stats(2, 3, 300);
 	assert_int_equal(ms_err(write(fd, big, 45)), -ENOSPC);
 	ms_chan(fd, 4);
 	assert_int_equal(ms_err(write(fd, big, 1)), -ENOSPC);
-	expect_stats(2, 3, 300);
+	ms_expect_stats(2, 3, 300);
 	/* nothing lost */
 	ms_chan(fd, 3);
 	ms_expect(fd, big, 44);
@@ -147,11 +137,11 @@ static void test_byte_cap(void **state)
 	ms_chan(fd, 4);
 	assert_int_equal(ms_err(write(fd, big, 44)), -ENOSPC);
 	ms_put(fd, big, 43);
-	expect_stats(2, 4, 300);
+	ms_expect_stats(2, 4, 300);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 43);
 	set_param("max_bytes", "1000");
 	ms_put(fd, big, 128);
-	expect_stats(2, 4, 385);
+	ms_expect_stats(2, 4, 385);
 	close(fd);
 	/* back to the defaults for the next tests */
 	assert_int_equal(kt_unload("message_slot"), 0);

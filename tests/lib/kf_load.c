@@ -43,6 +43,55 @@ unsigned int kf_load_first(const char *mod, const char *failing)
 	return (unsigned int)(KF_NEVER - left - KF_LOAD_MARGIN);
 }
 
+struct kf_load_walk {
+	const char *mod, *params;
+	void (*check)(void *arg, unsigned int nth, int rc);
+	void *arg;
+};
+
+static int kf_load_run(void *arg)
+{
+	struct kf_load_walk *l = arg;
+
+	return kt_load(l->mod, l->params);
+}
+
+static void kf_load_check(void *arg, unsigned int nth, int rc)
+{
+	struct kf_load_walk *l = arg;
+
+	if (l->check)
+		l->check(l->arg, nth, rc);
+}
+
+static void kf_load_undo(void *arg)
+{
+	struct kf_load_walk *l = arg;
+	int rc = kt_unload(l->mod);
+
+	if (rc)
+		fail_msg("kf_load: unload %s: %s", l->mod, strerror(-rc));
+}
+
+void kf_walk_load(const char *mod, const char *params, const char *failing,
+		  void (*check)(void *arg, unsigned int nth, int rc),
+		  void *arg, struct kf_result *res)
+{
+	struct kf_load_walk l = { mod, params, check, arg };
+	char name[128];
+	struct kf_op op = {
+		.name = name, .run = kf_load_run, .check = kf_load_check,
+		.undo = kf_load_undo, .arg = &l,
+	};
+
+	if (kt_loaded(mod))
+		fail_msg("kf_load: %s is loaded", mod);
+	op.first = kf_load_first(mod, failing);
+	snprintf(name, sizeof(name), "%s load '%s' (from point %u)", mod,
+		 params, op.first);
+	kf_walk(&op, res);
+}
+
 /* Is the kmemleak report OBJ (one object's lines) the class name leak? */
 static bool class_name_leak(const char *obj, const char *name)
 {

@@ -11,6 +11,8 @@
 #ifndef KF_LOAD_H
 #define KF_LOAD_H
 
+#include "kipc_fault.h"
+
 /*
  * The fault point at which a walk over loading MOD should start:
  * kf_load_points(MOD, FAILING) - KF_LOAD_MARGIN, where FAILING are
@@ -23,6 +25,16 @@
  */
 #define KF_LOAD_MARGIN 30
 unsigned int kf_load_first(const char *mod, const char *failing);
+
+/*
+ * kf_walk() over loading MOD with PARAMS, from kf_load_first(MOD,
+ * FAILING): CHECK(ARG, nth, rc) after every injected attempt, MOD
+ * unloaded after every successful one.  MOD must not be loaded.  The walk
+ * is named "MOD load 'PARAMS' (from point N)"; fills RES.
+ */
+void kf_walk_load(const char *mod, const char *params, const char *failing,
+		  void (*check)(void *arg, unsigned int nth, int rc),
+		  void *arg, struct kf_result *res);
 
 /*
  * Linux 6.1's kset_register() does not free the kobject's name when it

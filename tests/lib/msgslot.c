@@ -125,6 +125,16 @@ bool ms_stats(unsigned int minor, unsigned long *channels,
 	return found;
 }
 
+void ms_expect_stats(unsigned int minor, unsigned long channels,
+		     unsigned long bytes)
+{
+	unsigned long c, b;
+
+	assert_true(ms_stats(minor, &c, &b));
+	assert_int_equal(c, channels);
+	assert_int_equal(b, bytes);
+}
+
 int ms_load(const char *params)
 {
 	unsigned int i;

@@ -41,6 +41,9 @@ int ms_err(long r);
 /* Per-slot counts from debugfs; false if MINOR has no slot yet. */
 bool ms_stats(unsigned int minor, unsigned long *channels,
 	      unsigned long *bytes);
+/* Slot MINOR exists and holds CHANNELS channels with BYTES bytes in all. */
+void ms_expect_stats(unsigned int minor, unsigned long channels,
+		     unsigned long bytes);
 /* Load message_slot with PARAMS and make nodes 0..7; cmocka setup. */
 int ms_load(const char *params);
 int ms_setup(void **state);
