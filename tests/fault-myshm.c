@@ -267,7 +267,7 @@ static void test_walk_load_default(void **state)
 	};
 
 	(void)state;
-	walk_load("", bufs, 1);
+	walk_load("", bufs, 5);
 }
 
 static void test_walk_load_size(void **state)
@@ -277,7 +277,7 @@ static void test_walk_load_size(void **state)
 	};
 
 	(void)state;
-	walk_load("size=64K", bufs, 1);
+	walk_load("size=64K", bufs, 5);
 }
 
 static void test_walk_load_buffers(void **state)
@@ -288,7 +288,7 @@ static void test_walk_load_buffers(void **state)
 	};
 
 	(void)state;
-	walk_load("size=16K buffers=ring:8K,plain,mmapdemo:4K", bufs, 5);
+	walk_load("size=16K buffers=ring:8K,plain,mmapdemo:4K", bufs, 15);
 }
 
 /* ---- open, ioctl, lseek ---- */
