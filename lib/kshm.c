@@ -70,7 +70,14 @@ static int ctl_get(void)
 			errno = ENODEV;	/* kshm.ko is not loaded */
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		int err = errno;	/* ENOMEM, EFAULT: not a wrong device */
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode)) {
 		close(fd);
 		errno = ENODEV;
 		return -1;
