@@ -229,6 +229,7 @@ int kshm_map(int fd, void **va, int flags)
 int kshm_close(int fd)
 {
 	size_t i;
+	int err = 0;
 
 	pthread_mutex_lock(&maps_lock);
 	for (i = 0; i < nmaps;) {
@@ -236,9 +237,18 @@ int kshm_close(int fd)
 			i++;
 			continue;
 		}
-		munmap(maps[i].addr, maps[i].len);
+		if (munmap(maps[i].addr, maps[i].len)) {
+			/* still mapped: keep it, and FD, for another try */
+			err = errno;
+			i++;
+			continue;
+		}
 		maps[i] = maps[--nmaps];
 	}
 	pthread_mutex_unlock(&maps_lock);
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return close(fd);
 }
