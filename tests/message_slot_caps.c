@@ -163,8 +163,10 @@ static long kernel_mem_kb(void)
 {
 	char line[128];
 	long kb, sum = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f;
 
+	kt_slab_shrink();	/* empty slabs, KASAN's quarantine */
+	f = fopen("/proc/meminfo", "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "Slab: %ld kB", &kb) == 1 ||
@@ -188,22 +190,30 @@ static long us_per_op(int fd, int loops)
 	return (ms_now_ms() - t0) * 1000 / loops;
 }
 
-/* 2^20 channels in one slot, ids far above 2^20, with the default caps. */
+/*
+ * 2^20 channels in one slot, ids far above 2^20, with the default caps.
+ * On the debug kernel (KASAN, kmemleak: about 300 s for 2^20 writes under
+ * TCG) the same walk runs over 2^15 channels with max_channels=2^15, so it
+ * still ends at the cap; test_defaults checks the default value itself.
+ */
 static void test_million_channels(void **state)
 {
-	const unsigned long n = 1UL << 20, base = 0x80000000UL;
+	const unsigned long base = 0x80000000UL;
+	const unsigned long n = kt_debug_kernel() ? 1UL << 15 : 1UL << 20;
 	long before, loaded, after, t0, empty_us, full_us;
 	unsigned long id, ch, by, i;
+	char params[32];
 	char buf[8];
 	int fd, fd2;
 
 	(void)state;
 	assert_int_equal(kt_unload("message_slot"), 0);
 	before = kernel_mem_kb();
-	assert_int_equal(ms_load(NULL), 0);
+	snprintf(params, sizeof(params), "max_channels=%lu", n);
+	assert_int_equal(ms_load(kt_debug_kernel() ? params : NULL), 0);
 	fd = ms_open(3, 0);
 	fd2 = ms_open_chan(4, 1);	/* a slot with one channel */
-	empty_us = us_per_op(fd2, 20000);
+	empty_us = us_per_op(fd2, kt_scaled(20000));
 	ms_chan(fd2, 2000);	/* ... and a channel of the full slot */
 	t0 = ms_now_ms();
 	for (i = 0; i < n; i++) {
@@ -222,9 +232,9 @@ static void test_million_channels(void **state)
 	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
 	close(fd2);
 	fd2 = ms_open_chan(3, base + 3 * (n / 2));
-	full_us = us_per_op(fd2, 20000);
-	printf("# write+read %ld us with 1 channel, %ld us with 2^20 (TCG)\n",
-	       empty_us, full_us);
+	full_us = us_per_op(fd2, kt_scaled(20000));
+	printf("# write+read %ld us with 1 channel, %ld us with %lu (TCG)\n",
+	       empty_us, full_us, n);
 	t0 = ms_now_ms();
 	for (i = 0; i < n; i++) {
 		id = base + 3 * i;
@@ -239,24 +249,35 @@ static void test_million_channels(void **state)
 	close(fd);
 	close(fd2);
 	assert_int_equal(kt_unload("message_slot"), 0);
-	usleep(200000);
-	after = kernel_mem_kb();
-	printf("# slab+vmalloc %ld kB -> %ld kB loaded -> %ld kB unloaded\n",
-	       before, loaded, after);
-	/* 64 MiB of messages + the table were in use; unloading freed them */
-	assert_true(loaded - before > 64 * 1024);
-	/* the debug kernel's KASAN quarantine holds freed memory back */
-	assert_true(kt_debug_kernel() || after - before < 4 * 1024);
+	t0 = ms_now_ms();
+	/*
+	 * Unloading frees everything; Debian's kernels show it at once.  The
+	 * debug kernel frees kmemleak's per-object records after an RCU grace
+	 * period, so the memory comes back over some seconds there (and
+	 * kernel_mem_kb() flushes KASAN's quarantine): wait for it.  A real
+	 * leak never comes back; kmemleak also checks after the suite.
+	 */
+	do {
+		usleep(200000);
+		after = kernel_mem_kb();
+	} while (kt_debug_kernel() && after - before >= 4 * 1024 &&
+		 ms_now_ms() - t0 < 60000);
+	printf("# slab+vmalloc %ld kB -> %ld kB loaded -> %ld kB unloaded (%ld ms later)\n",
+	       before, loaded, after, ms_now_ms() - t0);
+	/* 64 B per channel (64 MiB for 2^20) were in use; unloading freed them */
+	assert_true(loaded - before > (long)(n * 64 / 1024));
+	assert_true(after - before < 4 * 1024);
 	assert_int_equal(ms_load(NULL), 0);
 }
 
 /*
  * Memory per channel does not depend on how the ids are spread: 2^18
- * channels with random 32-bit ids cost about what a message costs.
+ * channels (2^16 on the debug kernel) with random 32-bit ids cost about
+ * what a message costs.
  */
 static void test_scattered_ids_memory(void **state)
 {
-	const unsigned long n = 1UL << 18;
+	const unsigned long n = kt_debug_kernel() ? 1UL << 16 : 1UL << 18;
 	unsigned long i, ch, by;
 	uint32_t x = 2463534242u;
 	long before, after;
@@ -279,10 +300,11 @@ static void test_scattered_ids_memory(void **state)
 	       n, (after - before) * 1024 / (long)n);
 	/*
 	 * a 44-byte message in a 64-byte object plus its table slot (KASAN's
-	 * redzones and kmemleak's records make it more on the debug kernel)
+	 * redzones and kmemleak's record of each object make it more on the
+	 * debug kernel)
 	 */
-	assert_true(kt_debug_kernel() ||
-		    (after - before) * 1024 / (long)n < 160);
+	assert_true((after - before) * 1024 / (long)n <
+		    (kt_debug_kernel() ? 1024 : 160));
 	close(fd);
 }
 

@@ -2,8 +2,12 @@
 /* kt_debug.c - adapt guest tests to the debug kernel; see kt_debug.h. */
 #include "kt_debug.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 bool kt_debug_kernel(void)
 {
@@ -18,4 +22,28 @@ long kt_scaled(long n)
 		return n;
 	n /= KT_DEBUG_SLOWDOWN;
 	return n > 0 ? n : 1;
+}
+
+int kt_slab_shrink(void)
+{
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *e;
+	char path[512];
+	int fd, n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+			 e->d_name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n += write(fd, "1", 1) == 1;
+		close(fd);
+	}
+	closedir(d);
+	return n;
 }

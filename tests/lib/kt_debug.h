@@ -23,4 +23,13 @@ bool kt_debug_kernel(void);
 /* N, or N / KT_DEBUG_SLOWDOWN (at least 1) on the debug kernel. */
 long kt_scaled(long n);
 
+/*
+ * Shrink every slab cache (/sys/kernel/slab/NAME/shrink): frees empty
+ * slabs and, under KASAN, the objects the cache has in KASAN's quarantine
+ * (up to 1/32 of RAM that is freed but still counted in Slab).  Call it
+ * before reading Slab from /proc/meminfo to measure what is really in use.
+ * Returns the number of caches shrunk.
+ */
+int kt_slab_shrink(void);
+
 #endif /* KT_DEBUG_H */
