@@ -340,6 +340,14 @@ static int teardown(void **state)
 	return kt_loaded(MOD) ? kt_kshm_unload() : 0;
 }
 
+/* Every walk test starts so: fault injection, kshm loaded with PARAMS, base. */
+static void begin(const char *params)
+{
+	kf_require();
+	reload(params);
+	base_create();
+}
+
 /* kf_walk, and how long it took. */
 static void walk(const struct kf_op *op, struct kf_result *r)
 {
@@ -415,9 +423,7 @@ static void test_walk_dev_open(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload("max_per_process=4");
-	base_create();
+	begin("max_per_process=4");
 	walk(&op, &r);
 	/* getname's allocation and copies */
 	assert_true(r.failed >= 2);
@@ -513,10 +519,8 @@ static void walk_open(const char *what, const char *name, unsigned int flags)
 	struct kf_result r;
 
 	snprintf(title, sizeof(title), "kshm KSHM_IOC_OPEN %s", what);
-	kf_require();
 	/* small limits: a leaked charge or object soon shows as an errno */
-	reload("max_objects=6 max_per_process=4");
-	base_create();
+	begin("max_objects=6 max_per_process=4");
 	walk(&op, &r);
 	/* the argument copy; kshm_file; owner (create: object); the file */
 	assert_true(r.failed >= 3);
@@ -623,9 +627,7 @@ static void test_walk_trunc(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload("max_per_process=4");
-	base_create();
+	begin("max_per_process=4");
 	base.objects = 1;
 	trunc_fresh(&w);
 	walk(&op, &r);
@@ -679,9 +681,7 @@ static void test_walk_info(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload(NULL);
-	base_create();
+	begin(NULL);
 	walk(&op, &r);
 	assert_int_equal(r.failed, 1);	/* the one copy out */
 	assert_int_equal(w.info.size, BASE_PAGES * PG);
@@ -762,9 +762,7 @@ static void test_walk_mmap(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload(NULL);
-	base_create();
+	begin(NULL);
 	walk(&op, &r);
 	assert_true(r.failed >= 2);	/* the VMA, its page tables */
 	w.write = true;
@@ -848,9 +846,7 @@ static void test_walk_vma(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload(NULL);
-	base_create();
+	begin(NULL);
 	vma_map(&w);
 	walk(&split, &r);
 	assert_true(r.failed >= 2);	/* the new VMA, the maple tree */
@@ -932,9 +928,7 @@ static void test_walk_release(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload(NULL);
-	base_create();
+	begin(NULL);
 	/*
 	 * Releasing allocates nothing and copies nothing, and close cannot
 	 * fail: the walk checks that release frees the object, with no
@@ -1067,10 +1061,8 @@ static void test_walk_proc(void **state)
 	int i;
 
 	(void)state;
-	kf_require();
 	assert_non_null(w);
-	reload("max_per_process=64");
-	base_create();
+	begin("max_per_process=64");
 	for (i = 0; i < PROC_OBJS; i++) {
 		proc_name(name, sizeof(name), i);
 		w->objs[i] = ko_open(base.ctl, name, KSHM_RDWR | KSHM_CREAT,
@@ -1167,9 +1159,7 @@ static void test_walk_lib(void **state)
 	struct kf_result r;
 
 	(void)state;
-	kf_require();
-	reload("max_per_process=4");
-	base_create();
+	begin("max_per_process=4");
 	walk(&op, &r);
 	assert_true(r.failed >= 3 + 3 + 1 + 1);
 	assert_true(w.seen.efault >= 3);
