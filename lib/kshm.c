@@ -70,7 +70,14 @@ static int ctl_get(void)
 			errno = ENODEV;	/* kshm.ko is not loaded */
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		int err = errno;	/* ENOMEM, EFAULT: not a wrong device */
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode)) {
 		close(fd);
 		errno = ENODEV;
 		return -1;
@@ -222,6 +229,7 @@ int kshm_map(int fd, void **va, int flags)
 int kshm_close(int fd)
 {
 	size_t i;
+	int err = 0;
 
 	pthread_mutex_lock(&maps_lock);
 	for (i = 0; i < nmaps;) {
@@ -229,9 +237,18 @@ int kshm_close(int fd)
 			i++;
 			continue;
 		}
-		munmap(maps[i].addr, maps[i].len);
+		if (munmap(maps[i].addr, maps[i].len)) {
+			/* still mapped: keep it, and FD, for another try */
+			err = errno;
+			i++;
+			continue;
+		}
 		maps[i] = maps[--nmaps];
 	}
 	pthread_mutex_unlock(&maps_lock);
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return close(fd);
 }

@@ -71,6 +71,8 @@ int kshm_stat(int fd, struct kshm_info *info);
 /*
  * kshm_close - unmap everything this process mapped through FD with
  * kshm_map(), then close FD.  Touching those mappings afterwards faults.
+ * If munmap() fails (ENOMEM), FD stays open and what could not be unmapped
+ * stays recorded: call kshm_close() again.
  */
 int kshm_close(int fd);
 

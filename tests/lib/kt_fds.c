@@ -3,13 +3,15 @@
 #include "kt_fds.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int kt_close_fds_to(const char *target)
+/* Count the descriptors that refer to TARGET; close them if CLOSE_THEM. */
+static int fds_to(const char *target, bool close_them)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -31,9 +33,21 @@ int kt_close_fds_to(const char *target)
 		if (len < 0)
 			continue;
 		link[len] = '\0';
-		if (!strcmp(link, target) && !close(fd))
+		if (strcmp(link, target))
+			continue;
+		if (!close_them || !close(fd))
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+int kt_close_fds_to(const char *target)
+{
+	return fds_to(target, true);
+}
+
+int kt_count_fds_to(const char *target)
+{
+	return fds_to(target, false);
 }

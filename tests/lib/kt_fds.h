@@ -11,4 +11,7 @@
  */
 int kt_close_fds_to(const char *target);
 
+/* How many descriptors of this process refer to TARGET (as above); -1. */
+int kt_count_fds_to(const char *target);
+
 #endif /* KT_FDS_H */
