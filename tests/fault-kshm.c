@@ -632,11 +632,13 @@ static void test_walk_trunc(void **state)
 	trunc_fresh(&w);
 	walk(&op, &r);
 	/*
-	 * both copies; the page array and every one of the pages (KASAN's
+	 * both copies; the page array and every one of the pages.  KASAN's
 	 * stack depot sometimes adds an absorbed point in one run, which
-	 * shifts the numbering by one and skips one page)
+	 * shifts the numbering by one and skips one later point: a page, or
+	 * the copy out (seen once in CI).  The copy in is point 1, before
+	 * any allocation, so it always fails.
 	 */
-	assert_int_equal(w.seen.efault, 2);
+	assert_true(w.seen.efault >= 1);
 	assert_true(w.seen.enomem >= TRUNC_PAGES);
 	assert_true(r.failed >= TRUNC_PAGES + 2);
 	close(w.fd);
