@@ -637,28 +637,6 @@ static void test_walk_params(void **state)
 
 /* ---- module load ---- */
 
-/* The character major NAME has in /proc/devices, or -1. */
-static int chrdev_major(const char *name)
-{
-	char line[256], n[128];
-	bool chr = false;
-	FILE *f = fopen("/proc/devices", "r");
-	int m, major = -1;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "Character", 9))
-			chr = true;
-		else if (!strncmp(line, "Block", 5))
-			chr = false;
-		else if (chr && sscanf(line, "%d %127s", &m, n) == 2 &&
-			 !strcmp(n, name))
-			major = m;
-	}
-	fclose(f);
-	return major;
-}
-
 static bool exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -684,7 +662,7 @@ static void load_check(void *arg, unsigned int nth, int rc)
 	w->saw_enomem |= rc == -ENOMEM;
 	w->saw_init_fail |= kt_kmsg_find(w->kmsg, "cannot register major");
 	w->kmsg = kt_kmsg_mark();
-	major = chrdev_major(MOD);
+	major = kt_chrdev_major(MOD, 0);
 	if (rc) {
 		/* nothing left behind */
 		assert_false(kt_loaded(MOD));
@@ -745,7 +723,7 @@ static void walk_load(const char *params, int major, unsigned int nodes,
 	/* the next load works */
 	assert_int_equal(kt_load(MOD, params), 0);
 	if (major)
-		assert_int_equal(chrdev_major(MOD), major);
+		assert_int_equal(kt_chrdev_major(MOD, 0), major);
 }
 
 static void test_walk_load_default(void **state)

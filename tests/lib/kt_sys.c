@@ -133,3 +133,26 @@ int kt_run(const char *cmd, char *out, size_t outlen)
 		return 1000 + WTERMSIG(st);
 	return WEXITSTATUS(st);
 }
+
+int kt_chrdev_major(const char *name, int major)
+{
+	char line[256], n[128];
+	int chr = 0, m, found = -1;
+	FILE *f = fopen("/proc/devices", "r");
+
+	if (!f) {	/* never in a guest; do not let "absent" pass */
+		perror("kt_chrdev_major: /proc/devices");
+		abort();
+	}
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character", 9))
+			chr = 1;
+		else if (!strncmp(line, "Block", 5))
+			chr = 0;
+		else if (chr && sscanf(line, "%d %127s", &m, n) == 2 &&
+			 (name ? !strcmp(n, name) : m == major))
+			found = m;
+	}
+	fclose(f);
+	return found;
+}

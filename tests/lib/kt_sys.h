@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kt_sys.h - more guest test helpers: kernel log counts, /proc/meminfo,
- * numbers from sysfs files, and running commands with captured output.
+ * numbers from sysfs files, running commands with captured output, and
+ * character-device majors.
  */
 #ifndef KT_SYS_H
 #define KT_SYS_H
@@ -31,5 +32,11 @@ long long kt_read_ll(const char *path);
  * 1000 + signal number, or -1.
  */
 int kt_run(const char *cmd, char *out, size_t outlen);
+/*
+ * The character-device major registered as NAME in /proc/devices, or, with
+ * NAME NULL, MAJOR itself if some driver has it; -1 if there is none.
+ * Aborts if /proc/devices cannot be read.
+ */
+int kt_chrdev_major(const char *name, int major);
 
 #endif /* KT_SYS_H */
