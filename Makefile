@@ -21,7 +21,10 @@ LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.0)
 TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
-TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*.c))
+# Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
+# AREA/NAME, built as $(B)/tests/AREA/NAME; no list to keep in sync.
+TEST_SRCS := $(filter-out tests/lib/% tests/kmod/%,$(wildcard tests/*/*.c))
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
 
@@ -96,7 +99,7 @@ $(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
+	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
 		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm
 
 check: modules user

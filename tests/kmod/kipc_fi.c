@@ -6,7 +6,7 @@
  * pushed with an ioctl.  open() allocates the file's state, KIPC_FI_PUSH
  * copies the argument, allocates an entry and its bytes and copies the
  * bytes in, KIPC_FI_GET copies them back out.  Every step can fail and
- * every failure unwinds, which is what tests/01-faultinject.c walks with
+ * every failure unwinds, which is what tests/faultinject/walker.c walks with
  * /proc/thread-self/fail-nth to show that the walk really injects faults.
  * Module init allocates too, so a walk over finit_module() reaches it.
  * Never shipped.  ABI: tests/kmod/kipc_fi.h.

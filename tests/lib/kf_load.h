@@ -4,7 +4,7 @@
  *
  * Loading a module passes about 300 fault points in the kernel's module
  * loader before the module's init runs: the same for every module and
- * every parameter form, and walked once by tests/01-faultinject.c.  A walk
+ * every parameter form, and walked once by tests/faultinject/walker.c.  A walk
  * over one module's loading with each of its parameter forms starts a
  * little before its init instead (kf_op.first = kf_load_first()).
  */

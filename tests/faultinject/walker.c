@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * 01-faultinject - the fault-injection walk (tests/lib/kipc_fault.h) really
+ * faultinject/walker - the fault-injection walk (tests/lib/kipc_fault.h) really
  * injects: walked over the test-only kipc_fi module (tests/kmod/kipc_fi.c),
  * every allocation and user copy of open(), its ioctls and module loading
  * fails once, each failure comes back as the right errno with the earlier

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault-kshm - fault-injection walks (tests/lib/kipc_fault.h) over every
+ * kshm/fault - fault-injection walks (tests/lib/kipc_fault.h) over every
  * entry point of kshm.ko that allocates memory or copies from or to user
  * space: open of /dev/kshm, KSHM_IOC_OPEN (create, open existing,
  * KSHM_EXCL, read-only), KSHM_IOC_TRUNC (every page allocation),
@@ -356,7 +356,7 @@ static void walk(const struct kf_op *op, struct kf_result *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kf_walk(op, r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("# fault-kshm: %s: %.1f s\n", op->name,
+	printf("# kshm/fault: %s: %.1f s\n", op->name,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }

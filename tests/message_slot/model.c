@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_model - a long random sequence of ioctls, writes, reads,
+ * message_slot/model - a long random sequence of ioctls, writes, reads,
  * closes and reopens on several files, minors and channels, each result
  * checked against a model of the course ABI kept by the test (return value,
  * errno, message bytes), plus the debugfs counts now and then.

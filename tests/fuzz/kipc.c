@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz-kipc - a kipc-aware random sequence generator (issue 7): open,
+ * fuzz/kipc - a kipc-aware random sequence generator (issue 7): open,
  * close, ioctl, read, write, pread, pwrite, lseek, mmap, munmap, mremap,
  * mprotect, poll and touching mappings, on message slot minors and myshm
  * buffers, with random and boundary arguments: lengths 0, 1, 127, 128,

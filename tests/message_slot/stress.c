@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stress-message_slot - bounded-time stress of message_slot.ko (issue 7):
+ * message_slot/stress - bounded-time stress of message_slot.ko (issue 7):
  * 4 writer processes on shared and private channels of two slots, 4 reader
  * processes (plain reads with channel switching, poll, blocking reads
  * interrupted by a timer signal), one process opening and closing files on

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stress-kshm - bounded-time stress of kshm.ko (issue 7): 4 processes in a
+ * kshm/stress - bounded-time stress of kshm.ko (issue 7): 4 processes in a
  * create/size/map/touch/close storm over 8 shared names, 2 killers that
  * fork holders (which open, size, map and keep touching objects) and
  * SIGKILL them at random moments, one process opening and closing

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_abi - the course ABI of message_slot.ko, rule by rule: check
+ * message_slot/abi - the course ABI of message_slot.ko, rule by rule: check
  * order of write/read/ioctl, errnos, persistence, isolation, ids, binary
  * messages, censorship, both ioctl encodings, module parameters, unload.
  */

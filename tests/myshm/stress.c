@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stress-myshm - bounded-time stress of myshm.ko (issue 7): 4 processes
+ * myshm/stress - bounded-time stress of myshm.ko (issue 7): 4 processes
  * mapping and unmapping random ranges (random page offsets, lengths that
  * are not always page multiples) of two buffers and touching random pages,
  * 2 processes using pread/pwrite/read on the same pages, one process with

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_stress - concurrency: several writer and reader processes
+ * message_slot/concurrency - concurrency: several writer and reader processes
  * on the same and different channels of two slots, and threads sharing one
  * open file, with a torn-message checker.  Every message is self-describing
  * (writer, counter, length and content derived from them, censored or not

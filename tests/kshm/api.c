@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kshm - kshm.ko and libkipc's kshm_* API: sharing across fork, object
+ * kshm/api - kshm.ko and libkipc's kshm_* API: sharing across fork, object
  * lifetime, read-only and closed mappings, every limit and bad input,
  * SIGKILL cleanup, name reuse, permissions for other uids, dup/fork/exec,
  * the /proc/kshm listing and the kshm tool.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * 00-modules - every module in the tree loads, shows up in /proc/modules,
+ * modules/load - every module in the tree loads, shows up in /proc/modules,
  * unloads, and disappears again; twice, to catch state left behind.
  */
 #include "lib/kipc_test.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault-myshm - fault injection on every myshm entry point that allocates
+ * myshm/fault - fault injection on every myshm entry point that allocates
  * memory or copies from or to user space (issue 7): module loading with
  * each parameter form (default, size=, buffers= with several buffers
  * including a one-page one), open, MYSHM_GET_SIZE, read, write, lseek,

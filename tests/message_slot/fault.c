@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault-message_slot - fault injection on every message_slot entry point
+ * message_slot/fault - fault injection on every message_slot entry point
  * that allocates memory or copies from or to user space (issue 7): open
  * (of a new slot and of an existing one), the six ioctl encodings, write
  * (a new channel, an overwrite in place, a longer message than the one

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * myshm-params - myshm's module parameters: every bad form fails to load
+ * myshm/params - myshm's module parameters: every bad form fails to load
  * with EINVAL, one clear kernel log line and nothing left behind; sizes
  * are rounded and defaulted as documented; several buffers are independent
  * devices; a 256 MiB buffer works; a buffer that does not fit in memory

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * myshm-dev - /dev/myshm with the default parameters: the node, zero fill,
+ * myshm/dev - /dev/myshm with the default parameters: the node, zero fill,
  * sharing between forked and separately executed processes, offset and
  * refused mappings, read-only enforcement, read/write/lseek edge cases,
  * ioctls, unload while in use, access control, the write_test example.

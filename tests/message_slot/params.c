@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_params - bad module parameters of message_slot.ko (issue 7):
+ * message_slot/params - bad module parameters of message_slot.ko (issue 7):
  * out-of-range, malformed, missing and zero values of every parameter, and
  * every character major already registered in the guest (/proc/devices).
  * Each must fail the load with the right errno and exactly one clear

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_caps - bounds: the max_channels and max_bytes caps (ENOSPC,
+ * message_slot/caps - bounds: the max_channels and max_bytes caps (ENOSPC,
  * nothing lost, per slot, changeable at run time), 2^20 channels in one
  * slot with the default caps, memory per channel independent of the ids,
  * and memory given back on unload.

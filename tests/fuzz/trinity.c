@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz-trinity - Debian's trinity syscall fuzzer against kipc's device
+ * fuzz/trinity - Debian's trinity syscall fuzzer against kipc's device
  * nodes only (issue 7).  trinity runs as the unprivileged user kipc (it
  * refuses root), with file descriptors only from a directory of victim
  * nodes (-V: message slot minors 0, 1 and 255, two myshm buffers and

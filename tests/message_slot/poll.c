@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_poll - notification extensions: poll/select/epoll readiness
+ * message_slot/poll - notification extensions: poll/select/epoll readiness
  * (a message this file has not read yet), wake-up by another process, the
  * opt-in blocking read with O_NONBLOCK, signals (EINTR and SA_RESTART), and
  * that without the opt-in reads behave exactly like the course's.

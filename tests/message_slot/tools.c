@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * message_slot_tools - message_sender and message_reader end to end: exit
+ * message_slot/tools - message_sender and message_reader end to end: exit
  * codes, strerror text on stderr, and exactly the message bytes on stdout.
  */
 #include "lib/kipc_test.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kshm_params - bad module parameters of kshm.ko (issue 7): zero, too
+ * kshm/params - bad module parameters of kshm.ko (issue 7): zero, too
  * large, out-of-range, negative, malformed, empty and missing values of
  * max_objects, max_pages and max_per_process, alone and next to good ones.
  * Each must fail the load with the right errno and exactly one clear
