@@ -858,13 +858,12 @@ static int ms_users_show(struct seq_file *m, void *v)
 
 	spin_lock(&ms_acct_lock);
 	hash_for_each(ms_users, bkt, u, node) {
-		if (n < MS_TOP_USERS) {
+		if (n < MS_TOP_USERS)
 			i = n++;
-		} else if (u->mem > top[MS_TOP_USERS - 1].mem) {
-			i = MS_TOP_USERS - 1;
-		} else {
+		else if (u->mem > top[MS_TOP_USERS - 1].mem)
+			i = MS_TOP_USERS - 1;	/* the smallest one drops out */
+		else
 			continue;
-		}
 		for (; i > 0 && top[i - 1].mem < u->mem; i--)
 			top[i] = top[i - 1];
 		top[i].uid = u->uid;

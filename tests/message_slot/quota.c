@@ -347,7 +347,7 @@ static void test_scenario(void **state)
 	assert_true(mem <= quota && quota - mem < c128);
 	assert_int_equal(msq_memory("mem_used"), mem);
 	after_kb = kernel_mem_kb();
-	printf("# uid %u: %lu messages over %u slots in %ld ms, then ENOSPC at"
+	printf("# uid %d: %lu messages over %d slots in %ld ms, then ENOSPC at"
 	       " its quota (%lu of %lu bytes)\n",
 	       USER_A, a->written, NSLOTS, a->ms, mem, quota);
 	printf("# memory per channel: %lu bytes charged, %ld measured"
