@@ -226,6 +226,7 @@ static DEFINE_SPINLOCK(ms_acct_lock);
  * @seq: the channel's sequence number of this message (1, 2, ...)
  * @owner: the user charged @charge (its last writer); valid while the
  *	message exists, changed only by writers holding the slot's mutex
+ * @uid: @owner's uid, here for the common write's check (same cache line)
  * @sc: protects @len, @seq and @data against readers; writers hold the
  *	slot's mutex and write with preemption disabled
  * @rcu: frees the entry after readers that may see it are gone
@@ -240,6 +241,7 @@ struct ms_msg {
 	u64 seq;
 	struct ms_user *owner;
 	seqcount_t sc;		/* @len, @seq, @data; see above */
+	kuid_t uid;
 	struct rcu_head rcu;
 	u8 data[];
 };
@@ -669,13 +671,14 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 		 * The common case: overwrite in place.  No memory is added;
 		 * another user's message becomes the writer's (its quota).
 		 */
-		if (!uid_eq(old->owner->uid, current_uid())) {
+		if (!uid_eq(old->uid, current_uid())) {
 			c.mem = old->charge;
 			err = ms_charge_reserve(&c, file);
 			if (err)
 				goto out_unlock;
 			ms_charge_commit(&c);
 			old->owner = c.user;
+			old->uid = c.user->uid;
 		}
 		preempt_disable();
 		write_seqcount_begin(&old->sc);
@@ -705,6 +708,7 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	msg->len = count;
 	msg->charge = c.mem;
 	msg->owner = c.user;
+	msg->uid = c.user->uid;
 	memcpy(msg->data, kbuf, count);
 	seqcount_init(&msg->sc);
 	if (old) {
