@@ -36,6 +36,12 @@
  *  - Each message carries its channel's sequence number (1 for the first
  *    message, +1 per write); each open file remembers the number of the
  *    last message it read, which drives poll and blocking reads.
+ *  - Targeted wake-ups (issue 15): each open file has its own wait queue
+ *    (blocking reads, poll, select and epoll wait there), and each slot
+ *    keeps its files in a small hash by selected channel.  A write walks
+ *    only its channel's bucket under RCU and wakes only the files that
+ *    selected its channel and have a waiter; a file that switches channel
+ *    moves buckets and wakes its own waiters to re-evaluate.
  *  - Memory limits (issue 16): every stored message is charged its real
  *    memory (the entry's slab object size plus its share of the channel
  *    table) to the module's total and to the real uid of its last writer.
@@ -54,12 +60,14 @@
 #include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/poll.h>
+#include <linux/rculist_nulls.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
@@ -253,6 +261,9 @@ static const struct rhashtable_params ms_ht_params = {
 	.automatic_shrinking = true,
 };
 
+/* Buckets of a slot's hash of open files by channel: 64 (512 bytes). */
+#define MS_WATCH_BITS 6
+
 /**
  * struct ms_slot - one slot (minor)
  * @lock: serializes writers of this slot; protects @nr_channels, @bytes
@@ -262,7 +273,11 @@ static const struct rhashtable_params ms_ht_params = {
  * @channels: channel id -> current struct ms_msg
  * @nr_channels: number of channels holding a message
  * @bytes: sum of the lengths of all stored messages
- * @wq: readers and pollers of this slot wait here for new messages
+ * @watch_lock: serializes changes to @watchers (writers walk it under RCU)
+ * @watchers: the slot's open files that selected a channel, hashed by the
+ *	channel (hash_32(id, MS_WATCH_BITS)); a nulls list whose end marker
+ *	is the bucket's number, since a file moving between buckets can lead
+ *	a walker into another bucket (it then starts again)
  * @minor: this slot's minor number
  */
 struct ms_slot {
@@ -270,7 +285,8 @@ struct ms_slot {
 	struct rhashtable channels;
 	unsigned long nr_channels;
 	unsigned long bytes;
-	wait_queue_head_t wq;
+	spinlock_t watch_lock;	/* changes to @watchers */
+	struct hlist_nulls_head watchers[1 << MS_WATCH_BITS];
 	unsigned int minor;
 };
 
@@ -282,6 +298,10 @@ struct ms_slot {
  * @censor: censorship on
  * @blocking: blocking reads on
  * @last_seq: sequence number of the last message read on @channel
+ * @wq: this file's blocking readers and pollers wait here
+ * @wnode: entry in the slot's @watchers bucket of @channel (once set);
+ *	changed under the slot's watch_lock
+ * @rcu: frees the file's state after writers walking @wnode are gone
  */
 struct ms_file {
 	struct ms_slot *slot;
@@ -290,6 +310,9 @@ struct ms_file {
 	bool censor;
 	bool blocking;
 	u64 last_seq;
+	wait_queue_head_t wq;
+	struct hlist_nulls_node wnode;
+	struct rcu_head rcu;
 };
 
 /* Slots by minor; the xarray's lock protects it, ms_slots_mutex creation. */
@@ -449,6 +472,7 @@ static void ms_uncharge(struct ms_msg *msg)
 static struct ms_slot *ms_slot_get(unsigned int minor)
 {
 	struct ms_slot *slot;
+	unsigned int i;
 	int err;
 
 	slot = xa_load(&ms_slots, minor);
@@ -468,7 +492,9 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (err)
 		goto err_free;
 	mutex_init(&slot->lock);
-	init_waitqueue_head(&slot->wq);
+	spin_lock_init(&slot->watch_lock);
+	for (i = 0; i < ARRAY_SIZE(slot->watchers); i++)
+		INIT_HLIST_NULLS_HEAD(&slot->watchers[i], i);
 	slot->minor = minor;
 	err = xa_err(xa_store(&ms_slots, minor, slot, GFP_KERNEL));
 	if (err)
@@ -514,14 +540,55 @@ static int ms_open(struct inode *inode, struct file *file)
 	}
 	mf->slot = slot;
 	spin_lock_init(&mf->lock);
+	init_waitqueue_head(&mf->wq);
 	file->private_data = mf;
 	return 0;
 }
 
 static int ms_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+
+	/* No waiter is left: epoll let go before, poll and read returned. */
+	if (mf->channel) {
+		spin_lock(&slot->watch_lock);
+		hlist_nulls_del_rcu(&mf->wnode);
+		spin_unlock(&slot->watch_lock);
+	}
+	kfree_rcu(mf, rcu);
 	return 0;
+}
+
+static unsigned int ms_watch_bucket(u32 id)
+{
+	return hash_32(id, MS_WATCH_BITS);
+}
+
+/*
+ * Wake the waiters of the files that selected channel ID, and only those.
+ * The caller has published the message; the barrier orders that before
+ * the lockless look at each file's wait queue, and pairs with the one in
+ * ms_poll() after poll_wait() and with set_current_state() in blocking
+ * reads (as wq_has_sleeper() does).
+ */
+static void ms_wake_channel(struct ms_slot *slot, u32 id)
+{
+	unsigned int b = ms_watch_bucket(id);
+	struct hlist_nulls_node *pos;
+	struct ms_file *mf;
+
+	smp_mb();
+	rcu_read_lock();
+again:
+	hlist_nulls_for_each_entry_rcu(mf, pos, &slot->watchers[b], wnode)
+		if (READ_ONCE(mf->channel) == id && waitqueue_active(&mf->wq))
+			wake_up_interruptible_poll(&mf->wq,
+						   EPOLLIN | EPOLLRDNORM);
+	/* a file moved to another bucket led us there: walk ours again */
+	if (get_nulls_value(pos) != b)
+		goto again;
+	rcu_read_unlock();
 }
 
 /* Snapshot of an open file's state, taken at the start of an operation. */
@@ -565,18 +632,30 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 /*
  * Blocking mode: wait until the channel holds a message newer than the
  * last one this file read.  -EAGAIN instead of waiting if NONBLOCK,
- * -ERESTARTSYS if a signal arrives.
+ * -ERESTARTSYS if a signal arrives.  If the file switches channel
+ * meanwhile (another process sharing it), V is taken again and the wait
+ * goes on for the new channel.
  */
-static int ms_wait_newer(struct ms_slot *slot, const struct ms_view *v,
+static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 			 bool nonblock)
 {
-	if (ms_current_seq(slot, v->channel) > v->last_seq)
-		return 0;
-	if (nonblock)
-		return -EAGAIN;
-	return wait_event_interruptible(slot->wq,
-					ms_current_seq(slot, v->channel) >
-					v->last_seq);
+	struct ms_slot *slot = mf->slot;
+	int err;
+
+	for (;;) {
+		if (ms_current_seq(slot, v->channel) > v->last_seq)
+			return 0;
+		if (nonblock)
+			return -EAGAIN;
+		err = wait_event_interruptible(mf->wq,
+					       ms_current_seq(slot, v->channel) >
+					       v->last_seq ||
+					       READ_ONCE(mf->channel) !=
+					       v->channel);
+		if (err)
+			return err;
+		ms_view(mf, v);
+	}
 }
 
 static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
@@ -596,7 +675,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (!v.channel)
 		return -EINVAL;
 	if (v.blocking) {
-		err = ms_wait_newer(slot, &v, file->f_flags & O_NONBLOCK);
+		err = ms_wait_newer(mf, &v, file->f_flags & O_NONBLOCK);
 		if (err)
 			return err;
 	}
@@ -733,8 +812,7 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	if (old)
 		kfree_rcu(old, rcu);
 wake:
-	if (wq_has_sleeper(&slot->wq))
-		wake_up_interruptible_poll(&slot->wq, EPOLLIN | EPOLLRDNORM);
+	ms_wake_channel(slot, v.channel);
 	return count;
 
 out_cancel:
@@ -751,7 +829,9 @@ static __poll_t ms_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 	struct ms_view v;
 
-	poll_wait(file, &mf->slot->wq, wait);
+	poll_wait(file, &mf->wq, wait);
+	/* the wait queue entry before the check; see ms_wake_channel() */
+	smp_mb();
 	ms_view(mf, &v);
 	if (v.channel && ms_current_seq(mf->slot, v.channel) > v.last_seq)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -773,6 +853,8 @@ static int ms_arg(unsigned int cmd, unsigned long arg, u32 *val)
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+	bool moved = false;
 	u32 val;
 
 	switch (cmd) {
@@ -782,10 +864,29 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		spin_lock(&mf->lock);
 		if (mf->channel != val) {
-			mf->channel = val;
+			spin_lock(&slot->watch_lock);
+			if (mf->channel)
+				hlist_nulls_del_rcu(&mf->wnode);
+			hlist_nulls_add_head_rcu(&mf->wnode,
+						 &slot->watchers[ms_watch_bucket(val)]);
+			spin_unlock(&slot->watch_lock);
+			WRITE_ONCE(mf->channel, val);
 			mf->last_seq = 0;
+			moved = true;
 		}
 		spin_unlock(&mf->lock);
+		/*
+		 * The file's waiters (epoll, poll, a blocking read through a
+		 * shared file) re-evaluate for the new channel.  The barrier
+		 * orders the move before their check of the channel: a write
+		 * to it either finds the file in its bucket or is seen.
+		 */
+		if (moved) {
+			smp_mb();
+			if (waitqueue_active(&mf->wq))
+				wake_up_interruptible_poll(&mf->wq,
+							   EPOLLIN | EPOLLRDNORM);
+		}
 		return 0;
 	case MSG_SLOT_SET_CEN:
 	case MSG_SLOT_SET_CEN_LONG:
