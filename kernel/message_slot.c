@@ -293,7 +293,9 @@ struct ms_slot {
 /**
  * struct ms_file - state of one open file
  * @slot: the slot of the file's minor
- * @lock: protects the fields below
+ * @lock: serializes changes to the fields below
+ * @sc: lets reads and writes snapshot @channel, @censor, @blocking and
+ *	@last_seq without taking @lock (changes happen inside it)
  * @channel: selected channel id, 0 if none
  * @censor: censorship on
  * @blocking: blocking reads on
@@ -305,7 +307,8 @@ struct ms_slot {
  */
 struct ms_file {
 	struct ms_slot *slot;
-	spinlock_t lock;	/* channel, censor, blocking, last_seq */
+	spinlock_t lock;	/* changes of channel, censor, blocking, last_seq */
+	seqcount_spinlock_t sc;	/* lockless snapshots of them; see above */
 	u32 channel;
 	bool censor;
 	bool blocking;
@@ -540,6 +543,7 @@ static int ms_open(struct inode *inode, struct file *file)
 	}
 	mf->slot = slot;
 	spin_lock_init(&mf->lock);
+	seqcount_spinlock_init(&mf->sc, &mf->lock);
 	init_waitqueue_head(&mf->wq);
 	file->private_data = mf;
 	return 0;
@@ -599,14 +603,18 @@ struct ms_view {
 	u64 last_seq;
 };
 
+/* Lockless: a consistent snapshot through the file's seqcount. */
 static void ms_view(struct ms_file *mf, struct ms_view *v)
 {
-	spin_lock(&mf->lock);
-	v->channel = mf->channel;
-	v->censor = mf->censor;
-	v->blocking = mf->blocking;
-	v->last_seq = mf->last_seq;
-	spin_unlock(&mf->lock);
+	unsigned int start;
+
+	do {
+		start = read_seqcount_begin(&mf->sc);
+		v->channel = mf->channel;
+		v->censor = mf->censor;
+		v->blocking = mf->blocking;
+		v->last_seq = mf->last_seq;
+	} while (read_seqcount_retry(&mf->sc, start));
 }
 
 /* Sequence number of the channel's current message; 0 if it has none. */
@@ -700,10 +708,16 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (copy_to_user(buf, kbuf, len))
 		return -EFAULT;
 
-	spin_lock(&mf->lock);
-	if (mf->channel == v.channel && mf->last_seq < seq)
-		mf->last_seq = seq;
-	spin_unlock(&mf->lock);
+	/* Mark it read (no lock when a read of it did so already). */
+	if (READ_ONCE(mf->last_seq) < seq) {
+		spin_lock(&mf->lock);
+		if (mf->channel == v.channel && mf->last_seq < seq) {
+			write_seqcount_begin(&mf->sc);
+			WRITE_ONCE(mf->last_seq, seq);
+			write_seqcount_end(&mf->sc);
+		}
+		spin_unlock(&mf->lock);
+	}
 	return len;
 }
 
@@ -870,8 +884,10 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			hlist_nulls_add_head_rcu(&mf->wnode,
 						 &slot->watchers[ms_watch_bucket(val)]);
 			spin_unlock(&slot->watch_lock);
+			write_seqcount_begin(&mf->sc);
 			WRITE_ONCE(mf->channel, val);
-			mf->last_seq = 0;
+			WRITE_ONCE(mf->last_seq, 0);
+			write_seqcount_end(&mf->sc);
 			moved = true;
 		}
 		spin_unlock(&mf->lock);
@@ -895,10 +911,12 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (ms_arg(cmd, arg, &val) || val > 1)
 			return -EINVAL;
 		spin_lock(&mf->lock);
+		write_seqcount_begin(&mf->sc);
 		if (_IOC_NR(cmd) == _IOC_NR(MSG_SLOT_SET_CEN))
 			mf->censor = val;
 		else
 			mf->blocking = val;
+		write_seqcount_end(&mf->sc);
 		spin_unlock(&mf->lock);
 		return 0;
 	}
