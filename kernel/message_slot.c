@@ -582,13 +582,18 @@ static void ms_wake_channel(struct ms_slot *slot, u32 id)
 	struct hlist_nulls_node *pos;
 	struct ms_file *mf;
 
+	/* the message before the wait queues: pairs with ms_poll()'s */
 	smp_mb();
 	rcu_read_lock();
 again:
-	hlist_nulls_for_each_entry_rcu(mf, pos, &slot->watchers[b], wnode)
-		if (READ_ONCE(mf->channel) == id && waitqueue_active(&mf->wq))
+	hlist_nulls_for_each_entry_rcu(mf, pos, &slot->watchers[b], wnode) {
+		if (READ_ONCE(mf->channel) != id)
+			continue;
+		/* lockless: ordered by the smp_mb() above */
+		if (waitqueue_active(&mf->wq))
 			wake_up_interruptible_poll(&mf->wq,
 						   EPOLLIN | EPOLLRDNORM);
+	}
 	/* a file moved to another bucket led us there: walk ours again */
 	if (get_nulls_value(pos) != b)
 		goto again;
@@ -898,7 +903,9 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		 * to it either finds the file in its bucket or is seen.
 		 */
 		if (moved) {
+			/* the move before the wait queue: see above */
 			smp_mb();
+			/* lockless: ordered by the smp_mb() above */
 			if (waitqueue_active(&mf->wq))
 				wake_up_interruptible_poll(&mf->wq,
 							   EPOLLIN | EPOLLRDNORM);
