@@ -97,10 +97,12 @@ $(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
+# Extra libraries of one test: TEST_LIBS_<area>_<name>.
+TEST_LIBS_message_slot_uring := -luring
 $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
-		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm
+		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
 
 check: modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))

@@ -11,6 +11,7 @@
 
 #include <linux/version.h>
 #include <linux/device.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 
 /* class_create() lost its owner argument in 6.4. */
@@ -53,5 +54,17 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #else
 #define KIPC_CLASS_DEV_CONST const
 #endif
+
+/*
+ * A file whose read_iter/write_iter honour IOCB_NOWAIT says so with
+ * FMODE_NOWAIT in f_mode, set in open, on both 6.1 and 6.12 (io_uring then
+ * issues reads and writes inline instead of punting them to io-wq workers).
+ * Later kernels may move it to file_operations' fop_flags; this is the one
+ * place to change then.
+ */
+static inline void kipc_file_set_nowait(struct file *file)
+{
+	file->f_mode |= FMODE_NOWAIT;
+}
 
 #endif /* KIPC_COMPAT_H */

@@ -76,6 +76,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -546,6 +547,8 @@ static int ms_open(struct inode *inode, struct file *file)
 	seqcount_spinlock_init(&mf->sc, &mf->lock);
 	init_waitqueue_head(&mf->wq);
 	file->private_data = mf;
+	/* read_iter/write_iter honour IOCB_NOWAIT: io_uring runs them inline */
+	kipc_file_set_nowait(file);
 	return 0;
 }
 
@@ -671,11 +674,18 @@ static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 	}
 }
 
-static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
-		       loff_t *ppos)
+/*
+ * read(2), readv(2) and io_uring's READ/READV.  The user's buffer is the
+ * iterator TO; its total length is the read's size.  IOCB_NOWAIT (io_uring's
+ * first, inline attempt; RWF_NOWAIT) turns a blocking-mode wait into -EAGAIN,
+ * after which io_uring waits through ms_poll() and tries again.
+ */
+static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	struct file *file = iocb->ki_filp;
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
+	size_t count = iov_iter_count(to);
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
 	struct ms_msg *msg;
 	unsigned int start;
@@ -688,7 +698,8 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (!v.channel)
 		return -EINVAL;
 	if (v.blocking) {
-		err = ms_wait_newer(mf, &v, file->f_flags & O_NONBLOCK);
+		err = ms_wait_newer(mf, &v, (file->f_flags & O_NONBLOCK) ||
+					(iocb->ki_flags & IOCB_NOWAIT));
 		if (err)
 			return err;
 	}
@@ -710,7 +721,8 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (count < len)
 		return -ENOSPC;
 
-	if (copy_to_user(buf, kbuf, len))
+	/* a short copy (a fault part way) is EFAULT; the mark does not move */
+	if (copy_to_iter(kbuf, len, to) != len)
 		return -EFAULT;
 
 	/* Mark it read (no lock when a read of it did so already). */
@@ -726,11 +738,18 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	return len;
 }
 
-static ssize_t ms_write(struct file *file, const char __user *buf,
-			size_t count, loff_t *ppos)
+/*
+ * write(2), writev(2) and io_uring's WRITE/WRITEV.  The message is the whole
+ * iterator FROM (a writev's message is its iovecs concatenated; the length
+ * limits apply to the total).  A write never waits for anything but the
+ * slot's mutex (held briefly, like a pipe's), so IOCB_NOWAIT changes nothing.
+ */
+static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
+	struct file *file = iocb->ki_filp;
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
+	size_t count = iov_iter_count(from);
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
 	struct ms_msg *msg = NULL, *old;
 	struct ms_charge c = {};
@@ -744,7 +763,8 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
-	if (copy_from_user(kbuf, buf, count))
+	/* all of it or EFAULT: a fault part way stores nothing */
+	if (copy_from_iter(kbuf, count, from) != count)
 		return -EFAULT;
 	if (v.censor)
 		for (i = 3; i < count; i += 4)
@@ -934,8 +954,8 @@ static const struct file_operations ms_fops = {
 	.owner = THIS_MODULE,
 	.open = ms_open,
 	.release = ms_release,
-	.read = ms_read,
-	.write = ms_write,
+	.read_iter = ms_read_iter,
+	.write_iter = ms_write_iter,
 	.poll = ms_poll,
 	.unlocked_ioctl = ms_ioctl,
 	.compat_ioctl = ms_ioctl,	/* the argument is a value, not a pointer */

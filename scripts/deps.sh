@@ -14,7 +14,7 @@ set -eu
 
 base="make gcc libc6-dev pkg-config kmod cpio gzip busybox-static qemu-system-x86
 linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
-libcmocka-dev trinity"
+libcmocka-dev liburing-dev trinity"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
 bench="gnuplot-nox"
 debug="linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev perl"
