@@ -84,6 +84,8 @@ $(B)/lib/pkgconfig/kipc.pc: Makefile
 
 # Programs link libkipc statically, so they run anywhere without -L games.
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
+# bench_msg drives slots and pipes through io_uring too (liburing)
+$(B)/bench/bench_msg: EXTRA_LIBS = -lpthread -lrt -lm -luring
 $(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)

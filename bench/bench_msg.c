@@ -9,10 +9,15 @@
  *   pingpong    two processes bounce a message (ns per round trip): the
  *               slot woken by poll(), pipe (blocking read), pipe woken by
  *               poll(), socketpair, mq, and eventfd (8 bytes).
+ *   uring32     128-byte write+read pairs in one process, 32 pairs (64
+ *               requests) per io_uring_enter (ns/msg): slot and pipe through
+ *               io_uring (liburing), and both through plain write()/read()
+ *               in the same group (the ratios the targets use).
  * The slot device must exist (default /dev/slot0, a node for major 235); if
  * it does not, its rows are skipped with a note on stderr.
  */
 #include <fcntl.h>
+#include <liburing.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
@@ -563,6 +568,108 @@ static void pingpong(const char *slot, int same_cpu)
 		bench_die("sched_setaffinity");
 }
 
+/* ---- 32 write+read pairs per io_uring_enter ------------------------- */
+
+#define URING_PAIRS 32
+
+struct uctx {
+	struct io_uring ring;
+	int wfd, rfd;
+	unsigned char buf[MAXMSG], rbuf[URING_PAIRS][MAXMSG];
+};
+
+/* One iteration: 32 writes, each followed by a read, in one enter. */
+static int loop_uring(void *p, long iters)
+{
+	struct uctx *u = p;
+	struct io_uring_cqe *cqe;
+
+	for (long i = 0; i < iters; i++) {
+		for (int k = 0; k < URING_PAIRS; k++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+			/*
+			 * Unlinked: inline requests run in submission order.
+			 * (A pipe's read punted to io-wq just waits there.)
+			 */
+			io_uring_prep_write(sqe, u->wfd, u->buf, MAXMSG, 0);
+			sqe = io_uring_get_sqe(&u->ring);
+			io_uring_prep_read(sqe, u->rfd, u->rbuf[k], MAXMSG, 0);
+		}
+		if (io_uring_submit_and_wait(&u->ring, 2 * URING_PAIRS) !=
+		    2 * URING_PAIRS)
+			return -1;
+		for (int k = 0; k < 2 * URING_PAIRS; k++) {
+			if (io_uring_peek_cqe(&u->ring, &cqe) ||
+			    cqe->res != MAXMSG) {
+				errno = EPROTO;
+				return -1;
+			}
+			io_uring_cqe_seen(&u->ring, cqe);
+		}
+	}
+	return 0;
+}
+
+static void uring32(const char *slot)
+{
+	static struct uctx u[2];
+	static struct ctx c[2];
+	struct bench_case bc[4];
+	int n = 0, fds[2];
+
+	memset(bc, 0, sizeof(bc));
+	for (int m = 0; m < 2; m++) {
+		if (io_uring_queue_init(2 * URING_PAIRS, &u[m].ring, 0) < 0)
+			bench_die("io_uring_queue_init");
+		memset(u[m].buf, 'u', sizeof(u[m].buf));
+		if (m == 0) {
+			u[m].wfd = u[m].rfd = open_slot(slot, 2);
+			if (u[m].wfd < 0) {
+				bench_skip("msg", "uring32", "slot+uring",
+					   "%s: %s", slot, strerror(errno));
+				continue;
+			}
+		} else {
+			if (pipe(fds) < 0)
+				bench_die("pipe");
+			u[m].wfd = fds[1];
+			u[m].rfd = fds[0];
+		}
+		bc[n] = (struct bench_case){
+			.mech = m ? "pipe+uring" : "slot+uring", .param = "128",
+			.fn = loop_uring, .ctx = &u[m], .per = URING_PAIRS };
+		n++;
+		c[m].len = MAXMSG;
+		memset(c[m].buf, 'p', sizeof(c[m].buf));
+		if (m == 0) {
+			c[m].wfd = c[m].rfd = open_slot(slot, 3);
+		} else {
+			if (pipe(fds) < 0)
+				bench_die("pipe");
+			c[m].wfd = fds[1];
+			c[m].rfd = fds[0];
+		}
+		bc[n] = (struct bench_case){ .mech = m ? "pipe" : "slot",
+					     .param = "128", .fn = loop_rw,
+					     .ctx = &c[m] };
+		n++;
+	}
+	bench_group("msg", "uring32", "ns/msg", bc, n, 4);
+	for (int m = 0; m < 2; m++) {
+		io_uring_queue_exit(&u[m].ring);
+		for (int k = 0; k < 2; k++) {
+			int w = k ? c[m].wfd : u[m].wfd;
+			int r = k ? c[m].rfd : u[m].rfd;
+
+			if (r > 0 && r != w)
+				close(r);
+			if (w > 0)
+				close(w);
+		}
+	}
+}
+
 static int want(int argc, char **argv, int first, const char *part)
 {
 	for (int i = first; i < argc; i++)
@@ -578,7 +685,8 @@ int main(int argc, char **argv)
 		"Message passing: write+read in one process and a ping-pong\n"
 		"between two, through a message slot (SLOT_DEVICE, default\n"
 		"/dev/slot0) and pipe, socketpair, POSIX mq, eventfd, getppid.\n"
-		"PART: write+read, pingpong-1cpu, pingpong-2cpu (default: all).");
+		"PART: write+read, pingpong-1cpu, pingpong-2cpu, uring32\n"
+		"(default: all).");
 	const char *slot = i < argc ? argv[i++] : "/dev/slot0";
 	int all = i >= argc;
 
@@ -589,5 +697,7 @@ int main(int argc, char **argv)
 		pingpong(slot, 1);
 	if (all || want(argc, argv, i, "pingpong-2cpu"))
 		pingpong(slot, 0);
+	if (all || want(argc, argv, i, "uring32"))
+		uring32(slot);
 	return 0;
 }
