@@ -24,6 +24,29 @@
  * owner, group or other bits, or CAP_IPC_OWNER.
  *
  * /proc/kshm lists the live objects and the module's counters.
+ *
+ * Memory: KSHM_IOC_TRUNC creates a shmem (tmpfs) file of the object's
+ * size (shmem_file_setup(), on the kernel's internal tmpfs mount) and
+ * allocates all its pages at once with shmem_read_mapping_page_gfp(),
+ * zeroed by shmem; the mapping is unevictable (like SHM_LOCK: never
+ * swapped, never reclaimed) and the object keeps one reference on every
+ * page until it dies, so the pages exist from trunc to the object's death
+ * and are never truncated, migrated or dropped.  Why shmem: a
+ * process-shared futex (PTHREAD_PROCESS_SHARED mutexes, condvars, robust
+ * mutexes, semaphores) is keyed by the page's mapping and index
+ * (get_futex_key()); a bare alloc_page() page has no mapping, so shared
+ * futexes failed with EFAULT.  The pages are charged to the truncating
+ * task's memory cgroup and count as Shmem in /proc/meminfo.
+ *
+ * Mappings: the pages are inserted here (vm_insert_pages() at mmap time,
+ * like drivers/dma-buf/udmabuf.c serves shmem pages), not delegated to
+ * the shmem file with vma_set_file() and its mmap: a delegated VMA would
+ * hold the shmem file instead of the object's file, so mappings would no
+ * longer keep the object (its name, its counts, KSHM_IOC_INFO's maps) and
+ * the module alive, and every first touch would take a page fault where
+ * kshm maps the whole object at mmap.  Objects are small (max_pages,
+ * default 32 pages), so huge pages would not pay; the VMA is VM_MIXEDMAP
+ * and PTE-mapped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,8 +61,10 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
@@ -75,7 +100,9 @@ MODULE_PARM_DESC(max_per_process,
  * @mode:   permission bits
  * @lock:   serializes KSHM_IOC_TRUNC, i.e. the one write of @pages and
  *          @npages
- * @pages:  the object's pages, valid once @npages is non-zero
+ * @shmem:  the shmem file holding the pages, set with @pages
+ * @pages:  the object's pages, each with a reference of the object; valid
+ *          once @npages is non-zero
  * @npages: size in pages; 0 until sized, then never changes (written with
  *          smp_store_release() under @lock, read with smp_load_acquire())
  * @name:   the name, without a leading '/'
@@ -89,6 +116,7 @@ struct kshm_obj {
 	kgid_t gid;
 	umode_t mode;
 	struct mutex lock;	/* protects the sizing of @pages/@npages */
+	struct file *shmem;
 	struct page **pages;
 	unsigned long npages;
 	char name[KSHM_NAME_MAX + 1];
@@ -246,14 +274,21 @@ static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
 	return smp_load_acquire(&obj->npages);
 }
 
+/* Drop the first N of PAGES and the shmem file SHMEM (may be NULL). */
+static void kshm_pages_free(struct file *shmem, struct page **pages,
+			    unsigned long n)
+{
+	while (n--)
+		put_page(pages[n]);
+	kvfree(pages);
+	if (shmem)
+		fput(shmem);
+}
+
 static void kshm_obj_free(struct kshm_obj *obj)
 {
-	unsigned long i;
-
-	for (i = 0; i < obj->npages; i++)
-		put_page(obj->pages[i]);
+	kshm_pages_free(obj->shmem, obj->pages, obj->npages);
 	atomic_long_sub(obj->npages, &kshm_npages);
-	kvfree(obj->pages);
 	mutex_destroy(&obj->lock);
 	kfree(obj);
 }
@@ -287,8 +322,10 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 			   struct kshm_trunc_args __user *uarg)
 {
 	struct kshm_trunc_args args;
+	struct address_space *mapping;
+	struct file *shmem = NULL;
 	struct page **pages;
-	unsigned long n, i;
+	unsigned long n, i = 0;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -309,16 +346,36 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		goto out_unlock;
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!pages[i])
+	/* flags 0: the size is committed now (overcommit accounting) */
+	shmem = shmem_file_setup("kshm", (loff_t)n << PAGE_SHIFT, 0);
+	if (IS_ERR(shmem)) {
+		ret = PTR_ERR(shmem);
+		shmem = NULL;
+		goto out_free;
+	}
+	mapping = shmem->f_mapping;
+	/* like SHM_LOCK: never swapped, never reclaimed */
+	mapping_set_unevictable(mapping);
+	/* the pages stay pinned: keep them out of movable zones */
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
+	for (; i < n; i++) {
+		struct page *page = shmem_read_mapping_page_gfp(mapping, i,
+								GFP_HIGHUSER);
+
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
 			goto out_free;
+		}
+		/* the bytes exist nowhere else: never clean, never dropped */
+		set_page_dirty(page);
+		pages[i] = page;
 	}
 	/* Report before publishing, so a fault here leaves no trace. */
 	args.size = (u64)n << PAGE_SHIFT;
 	ret = -EFAULT;
 	if (copy_to_user(uarg, &args, sizeof(args)))
 		goto out_free;
+	obj->shmem = shmem;
 	obj->pages = pages;
 	atomic_long_add(n, &kshm_npages);
 	/* release: @pages is complete before anyone sees @npages */
@@ -327,9 +384,9 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	return 0;
 
 out_free:
-	while (i--)
-		put_page(pages[i]);
-	kvfree(pages);
+	kshm_pages_free(shmem, pages, i);
+	if (ret != -EFAULT)
+		ret = -ENOMEM;	/* the documented error, whatever shmem said */
 out_unlock:
 	mutex_unlock(&obj->lock);
 	return ret;

@@ -276,7 +276,8 @@ static void test_256m(void **state)
 {
 	const size_t size = 256 * MiB;
 	long long free0 = kt_meminfo_kb("MemFree"), free1;
-	long long vm0 = kt_meminfo_kb("VmallocUsed");
+	long long shmem0 = kt_meminfo_kb("Shmem");
+	long long unevictable0 = kt_meminfo_kb("Unevictable");
 	unsigned long long v;
 	unsigned char *map;
 	size_t i;
@@ -285,8 +286,9 @@ static void test_256m(void **state)
 	(void)state;
 	assert_int_equal(kt_load("myshm", "buffers=big:256M"), 0);
 	free1 = kt_meminfo_kb("MemFree");
-	/* allocated at load, not at first touch */
-	assert_true(kt_meminfo_kb("VmallocUsed") >= vm0 + 256 * 1024);
+	/* allocated at load, not at first touch: shmem, never reclaimed */
+	assert_true(kt_meminfo_kb("Shmem") >= shmem0 + 256 * 1024);
+	assert_true(kt_meminfo_kb("Unevictable") >= unevictable0 + 256 * 1024);
 	assert_true(free1 < free0 - 200 * 1024);
 	assert_int_equal(dev_size("big"), size);
 	fd = open("/dev/big", O_RDWR);
@@ -309,7 +311,8 @@ static void test_256m(void **state)
 	munmap(map, size);
 	close(fd);
 	assert_int_equal(kt_unload("myshm"), 0);
-	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
+	assert_true(kt_meminfo_kb("Shmem") < shmem0 + 1024);
+	assert_true(kt_meminfo_kb("Unevictable") < unevictable0 + 1024);
 	/*
 	 * Measured noise of MemFree across a 256 MiB load/touch/unload cycle
 	 * is up to ~40 MiB (per-CPU lists, reclaim); a leaked buffer would
@@ -322,6 +325,7 @@ static void test_enomem(void **state)
 {
 	long long free0 = kt_meminfo_kb("MemFree");
 	long long vm0 = kt_meminfo_kb("VmallocUsed");
+	long long shmem0 = kt_meminfo_kb("Shmem");
 	int mark = kt_kmsg_mark();
 	char *log;
 
@@ -336,6 +340,7 @@ static void test_enomem(void **state)
 	assert_false(kt_loaded("myshm"));
 	assert_int_equal(access("/dev/a", F_OK), -1);
 	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
+	assert_true(kt_meminfo_kb("Shmem") < shmem0 + 1024);
 	/*
 	 * Measured noise of MemFree across a 256 MiB load/touch/unload cycle
 	 * is up to ~40 MiB (per-CPU lists, reclaim); a leaked buffer would
