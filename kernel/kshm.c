@@ -175,12 +175,10 @@ static int kshm_name_check(const char *buf, const char **name)
 		return -EINVAL;
 	if (len > KSHM_NAME_MAX)
 		return -ENAMETOOLONG;
-	for (i = 0; i < len; i++) {
-		unsigned char c = buf[i];
-
-		if (c < 0x20 || c > 0x7e || c == '/')
+	/* any byte but '/' (NUL ends the name), as xv6 and shm_open allow */
+	for (i = 0; i < len; i++)
+		if (buf[i] == '/')
 			return -EINVAL;
-	}
 	*name = buf;
 	return len;
 }
@@ -596,6 +594,23 @@ static struct miscdevice kshm_misc = {
 	.mode = 0666,
 };
 
+/*
+ * Print NAME with every byte outside 0x20-0x7e, and '\\', as a backslash
+ * and three octal digits ("\\012"), so a name cannot end or forge a line
+ * of the listing and the escaped form is unambiguous.
+ */
+static void kshm_seq_name(struct seq_file *m, const char *name)
+{
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			seq_printf(m, "\\%03o", c);
+		else
+			seq_putc(m, c);
+	}
+}
+
 static int kshm_proc_show(struct seq_file *m, void *v)
 {
 	struct user_namespace *ns = seq_user_ns(m);
@@ -608,12 +623,15 @@ static int kshm_proc_show(struct seq_file *m, void *v)
 		   kshm_nobjects, max_objects, atomic_long_read(&kshm_npages),
 		   max_pages, kshm_nowners, max_per_process);
 	seq_puts(m, "SIZE UID GID MODE OPENS MAPS NAME\n");
-	hash_for_each(kshm_objects, bkt, obj, node)
-		seq_printf(m, "%lu %u %u %04o %u %d %s\n",
+	hash_for_each(kshm_objects, bkt, obj, node) {
+		seq_printf(m, "%lu %u %u %04o %u %d ",
 			   kshm_obj_npages(obj) << PAGE_SHIFT,
 			   from_kuid_munged(ns, obj->uid),
 			   from_kgid_munged(ns, obj->gid), obj->mode,
-			   obj->opens, atomic_read(&obj->maps), obj->name);
+			   obj->opens, atomic_read(&obj->maps));
+		kshm_seq_name(m, obj->name);
+		seq_putc(m, '\n');
+	}
 	mutex_unlock(&kshm_lock);
 	return 0;
 }

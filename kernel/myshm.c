@@ -12,8 +12,12 @@
  * Module parameters (validated completely before anything is allocated;
  * any error fails the load with -EINVAL and one kernel log line):
  *   size=N[K|M|G]         size of buffers that do not give one (default 4M)
- *   buffers=name[:N[K|M|G]],...
- *                         the buffers to create; default: one "myshm"
+ *   buffers=name[:N[K|M|G][:TEXT]],...
+ *                         the buffers to create; default: one "myshm".
+ *                         TEXT (no ',') is what the buffer starts
+ *                         with, the rest is zeroed (the kernel limits
+ *                         a string parameter to 1024 bytes);
+ *                         "name::TEXT" keeps the default size.
  * Sizes are rounded up to whole pages and limited to MYSHM_MAX_SIZE.
  *
  * Memory.  Why shmem: a process-shared futex (every PTHREAD_PROCESS_SHARED
@@ -83,7 +87,7 @@ MODULE_PARM_DESC(size,
 static char *buffers = "";
 module_param(buffers, charp, 0444);
 MODULE_PARM_DESC(buffers,
-		 "Devices to create, \"name[:SIZE],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; default: one device \"myshm\")");
+		 "Devices to create, \"name[:SIZE[:TEXT]],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; TEXT: what the buffer starts with, no commas (the whole value is at most 1024 bytes); default: one device \"myshm\")");
 
 /**
  * struct myshm_buf - one shared buffer and its device
@@ -92,8 +96,10 @@ MODULE_PARM_DESC(buffers,
  * @shmem: the shmem file that holds the bytes
  * @pages: every page of @shmem, in order, each with a reference of ours
  * @size: bytes in @shmem, a multiple of PAGE_SIZE
+ * @seed: the text the buffer starts with (buffers=name:SIZE:TEXT), or NULL;
+ *        freed once copied in at load
  *
- * All fields are immutable while the device is registered.
+ * All fields but @seed are immutable while the device is registered.
  */
 struct myshm_buf {
 	struct miscdevice misc;
@@ -101,6 +107,7 @@ struct myshm_buf {
 	struct file *shmem;
 	struct page **pages;
 	size_t size;
+	char *seed;
 };
 
 /* The buffers of this module load: myshm_nbufs entries, set up in init. */
@@ -415,6 +422,21 @@ static const char *myshm_check_name(const char *name, size_t len)
 }
 
 /*
+ * Is TEXT acceptable as the first bytes of a buffer?  It always fits: a
+ * buffer has at least a page, the kernel limits the whole parameter to
+ * 1024 bytes.
+ */
+static const char *myshm_check_seed(const char *text)
+{
+	size_t len = strlen(text);
+
+	/* the kernel limits the whole parameter to 1024 bytes (ENOSPC) */
+	if (!len)
+		return "empty text";
+	return NULL;
+}
+
+/*
  * Fill bufs[] (room for MYSHM_MAX_BUFFERS) from the "size" and "buffers"
  * parameters.  Returns the number of buffers, or -EINVAL after one log
  * line that says what is wrong.
@@ -442,8 +464,9 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 		return -ENOMEM;
 	rest = list;
 	while ((entry = strsep(&rest, ","))) {
-		const char *colon = strchr(entry, ':');
+		char *colon = strchr(entry, ':');
 		size_t nlen = colon ? colon - entry : strlen(entry);
+		char *text = colon ? strchr(colon + 1, ':') : NULL;
 
 		if (n == MYSHM_MAX_BUFFERS) {
 			pr_err("invalid buffers=\"%s\": more than %d entries\n",
@@ -451,11 +474,25 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 			goto bad;
 		}
 		why = myshm_check_name(entry, nlen);
-		if (!why && colon)
+		/* "name:SIZE:TEXT": the size ends at the second colon */
+		if (text)
+			*text++ = '\0';
+		if (!why && colon && (colon[1] || !text))
 			why = myshm_parse_size(colon + 1, strlen(colon + 1),
 					       &bufs[n].size);
 		else if (!why)
-			bufs[n].size = defsize;
+			bufs[n].size = defsize;	/* "name" or "name::TEXT" */
+		if (!why && text)
+			why = myshm_check_seed(text);
+		if (!why && text) {
+			bufs[n].seed = kstrdup(text, GFP_KERNEL);
+			if (!bufs[n].seed) {
+				kfree(list);
+				return -ENOMEM;
+			}
+		}
+		if (why && text)
+			text[-1] = ':';	/* the whole entry in the message */
 		if (why) {
 			pr_err("invalid buffers entry \"%s\": %s\n", entry, why);
 			goto bad;
@@ -542,6 +579,19 @@ static int myshm_buf_alloc(struct myshm_buf *buf)
 		if (!(i % 512))
 			cond_resched();
 	}
+	if (buf->seed) {
+		/* the text, then zeroes: within the first page or two */
+		size_t len = strlen(buf->seed), done = 0;
+
+		while (done < len) {
+			size_t n = min_t(size_t, len - done,
+					 PAGE_SIZE - offset_in_page(done));
+
+			memcpy_to_page(buf->pages[done >> PAGE_SHIFT],
+				       offset_in_page(done), buf->seed + done, n);
+			done += n;
+		}
+	}
 	return 0;
 
 fail:
@@ -555,10 +605,12 @@ static void myshm_free_all(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < myshm_nbufs; i++)
+	for (i = 0; i < MYSHM_MAX_BUFFERS && myshm_bufs; i++) {
 		if (myshm_bufs[i].shmem)
 			myshm_buf_free(&myshm_bufs[i],
 				       myshm_bufs[i].size >> PAGE_SHIFT);
+		kfree(myshm_bufs[i].seed);
+	}
 	kfree(myshm_bufs);
 	myshm_bufs = NULL;
 	myshm_nbufs = 0;
@@ -634,9 +686,13 @@ static int __init myshm_init(void)
 			goto err_deregister;
 		}
 	}
-	for (i = 0; i < myshm_nbufs; i++)
-		pr_info("/dev/%s: %zu bytes\n", myshm_bufs[i].name,
-			myshm_bufs[i].size);
+	for (i = 0; i < myshm_nbufs; i++) {
+		pr_info("/dev/%s: %zu bytes%s\n", myshm_bufs[i].name,
+			myshm_bufs[i].size,
+			myshm_bufs[i].seed ? ", starting with a text" : "");
+		kfree(myshm_bufs[i].seed);
+		myshm_bufs[i].seed = NULL;
+	}
 	return 0;
 
 err_deregister:
