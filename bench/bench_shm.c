@@ -24,14 +24,18 @@
  *                and read() do for the pipe; sequence numbers are checked.
  *   mutex        ns per lock+unlock of one PTHREAD_PROCESS_SHARED mutex that
  *                a child process takes and releases in a loop at the same
- *                time (a contended hand-off between two processes), with
- *                the mutex in /dev/myshm (myshm), a kshm object (kshm) and
+ *                time, each side yielding the CPU while it holds the lock
+ *                so that the other finds it taken: every round is a
+ *                contended hand-off (FUTEX_WAIT, FUTEX_WAKE, two context
+ *                switches) on one vCPU or several.  The mutex lives in
+ *                /dev/myshm (myshm), a kshm object (kshm) and
  *                MAP_SHARED|MAP_ANONYMOUS memory (anon-shared).
  */
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -588,6 +592,7 @@ static __attribute__((noreturn)) void locker(void *arg, int ready)
 				_exit(1);
 		if (pthread_mutex_lock(&c->lp->m))
 			_exit(1);
+		sched_yield();	/* let the parent find the lock taken */
 		c->lp->plain++;
 		atomic_fetch_add_explicit(&c->lp->count, 1,
 					  memory_order_relaxed);
@@ -607,6 +612,7 @@ static int loop_lock(void *p, long iters)
 		e = pthread_mutex_lock(&c->lp->m);
 		if (e)
 			break;
+		sched_yield();	/* let the child find the lock taken */
 		c->lp->plain++;
 		atomic_fetch_add_explicit(&c->lp->count, 1,
 					  memory_order_relaxed);

@@ -25,13 +25,19 @@
  *
  * /proc/kshm lists the live objects and the module's counters.
  *
- * Memory: KSHM_IOC_TRUNC creates a shmem (tmpfs) file of the object's
- * size (shmem_file_setup(), on the kernel's internal tmpfs mount) and
- * allocates all its pages at once with shmem_read_mapping_page_gfp(),
- * zeroed by shmem; the mapping is unevictable (like SHM_LOCK: never
- * swapped, never reclaimed) and the object keeps one reference on every
- * page until it dies, so the pages exist from trunc to the object's death
- * and are never truncated, migrated or dropped.  Why shmem: a
+ * Memory: every object's pages are pages of one shmem (tmpfs) file that
+ * the module creates at load (shmem_file_setup(), on the kernel's internal
+ * tmpfs mount, VM_NORESERVE: pages are accounted as they are allocated).
+ * KSHM_IOC_TRUNC gives the object a slot of max_pages page indices in that
+ * file (an IDA) and allocates all its pages at once with
+ * shmem_read_mapping_page_gfp(), zeroed by shmem; the object's death puts
+ * them and punches its range out of the file (shmem_truncate_range()).
+ * One file, not one per object: creating and releasing a tmpfs inode,
+ * dentry and file per object halved the open-trunc-map-close cycle rate.
+ * The mapping is unevictable (like SHM_LOCK: never swapped, never
+ * reclaimed) and the object keeps one reference on every page until it
+ * dies, so the pages exist from trunc to the object's death and are never
+ * truncated, migrated or dropped.  Why shmem: a
  * process-shared futex (PTHREAD_PROCESS_SHARED mutexes, condvars, robust
  * mutexes, semaphores) is keyed by the page's mapping and index
  * (get_futex_key()); a bare alloc_page() page has no mapping, so shared
@@ -55,6 +61,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/idr.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -100,7 +107,8 @@ MODULE_PARM_DESC(max_per_process,
  * @mode:   permission bits
  * @lock:   serializes KSHM_IOC_TRUNC, i.e. the one write of @pages and
  *          @npages
- * @shmem:  the shmem file holding the pages, set with @pages
+ * @slot:   the object's range of kshm_shmem, pages slot * max_pages on;
+ *          set with @pages
  * @pages:  the object's pages, each with a reference of the object; valid
  *          once @npages is non-zero
  * @npages: size in pages; 0 until sized, then never changes (written with
@@ -116,7 +124,7 @@ struct kshm_obj {
 	kgid_t gid;
 	umode_t mode;
 	struct mutex lock;	/* protects the sizing of @pages/@npages */
-	struct file *shmem;
+	int slot;
 	struct page **pages;
 	unsigned long npages;
 	char name[KSHM_NAME_MAX + 1];
@@ -155,6 +163,10 @@ static unsigned int kshm_nobjects;
 static unsigned int kshm_nowners;
 /* Pages held by all objects together. */
 static atomic_long_t kshm_npages = ATOMIC_LONG_INIT(0);
+/* The shmem file holding every object's pages; set up at load. */
+static struct file *kshm_shmem;
+/* Slots of kshm_shmem in use (the IDA has its own lock). */
+static DEFINE_IDA(kshm_slots);
 
 /*
  * Validate the NUL-terminated name in BUF (KSHM_NAME_BUF bytes); on success
@@ -272,20 +284,39 @@ static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
 	return smp_load_acquire(&obj->npages);
 }
 
-/* Drop the first N of PAGES and the shmem file SHMEM (may be NULL). */
-static void kshm_pages_free(struct file *shmem, struct page **pages,
-			    unsigned long n)
+/* The first page index of SLOT in kshm_shmem. */
+static pgoff_t kshm_slot_base(int slot)
 {
+	return (pgoff_t)slot * max_pages;
+}
+
+/*
+ * Drop the first N of PAGES (of slot SLOT, or -1 for none) and free the
+ * slot's pages in kshm_shmem and the slot.
+ */
+static void kshm_pages_free(int slot, struct page **pages, unsigned long n)
+{
+	struct inode *inode = file_inode(kshm_shmem);
+	loff_t start;
+
 	while (n--)
 		put_page(pages[n]);
 	kvfree(pages);
-	if (shmem)
-		fput(shmem);
+	if (slot < 0)
+		return;
+	start = (loff_t)kshm_slot_base(slot) << PAGE_SHIFT;
+	/* like a hole punch (shmem_fallocate()), under the inode lock */
+	inode_lock(inode);
+	shmem_truncate_range(inode, start,
+			     start + ((loff_t)max_pages << PAGE_SHIFT) - 1);
+	inode_unlock(inode);
+	ida_free(&kshm_slots, slot);
 }
 
 static void kshm_obj_free(struct kshm_obj *obj)
 {
-	kshm_pages_free(obj->shmem, obj->pages, obj->npages);
+	if (obj->pages)
+		kshm_pages_free(obj->slot, obj->pages, obj->npages);
 	atomic_long_sub(obj->npages, &kshm_npages);
 	mutex_destroy(&obj->lock);
 	kfree(obj);
@@ -320,10 +351,10 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 			   struct kshm_trunc_args __user *uarg)
 {
 	struct kshm_trunc_args args;
-	struct address_space *mapping;
-	struct file *shmem = NULL;
+	struct address_space *mapping = kshm_shmem->f_mapping;
 	struct page **pages;
 	unsigned long n, i = 0;
+	int slot = -1;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -344,21 +375,12 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		goto out_unlock;
-	/* flags 0: the size is committed now (overcommit accounting) */
-	shmem = shmem_file_setup("kshm", (loff_t)n << PAGE_SHIFT, 0);
-	if (IS_ERR(shmem)) {
-		ret = PTR_ERR(shmem);
-		shmem = NULL;
+	slot = ida_alloc(&kshm_slots, GFP_KERNEL);
+	if (slot < 0)
 		goto out_free;
-	}
-	mapping = shmem->f_mapping;
-	/* like SHM_LOCK: never swapped, never reclaimed */
-	mapping_set_unevictable(mapping);
-	/* the pages stay pinned: keep them out of movable zones */
-	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
 	for (; i < n; i++) {
-		struct page *page = shmem_read_mapping_page_gfp(mapping, i,
-								GFP_HIGHUSER);
+		struct page *page = shmem_read_mapping_page_gfp(mapping,
+					kshm_slot_base(slot) + i, GFP_HIGHUSER);
 
 		if (IS_ERR(page)) {
 			ret = PTR_ERR(page);
@@ -373,7 +395,7 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	ret = -EFAULT;
 	if (copy_to_user(uarg, &args, sizeof(args)))
 		goto out_free;
-	obj->shmem = shmem;
+	obj->slot = slot;
 	obj->pages = pages;
 	atomic_long_add(n, &kshm_npages);
 	/* release: @pages is complete before anyone sees @npages */
@@ -382,7 +404,7 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	return 0;
 
 out_free:
-	kshm_pages_free(shmem, pages, i);
+	kshm_pages_free(slot, pages, i);
 	if (ret != -EFAULT)
 		ret = -ENOMEM;	/* the documented error, whatever shmem said */
 out_unlock:
@@ -647,9 +669,23 @@ static int __init kshm_init(void)
 		       KSHM_PAGES_LIMIT);
 		return -EINVAL;
 	}
+	/*
+	 * Room for every slot the IDA can give; VM_NORESERVE: no commit
+	 * for the size, each page is accounted when it is allocated.
+	 */
+	kshm_shmem = shmem_file_setup("kshm", MAX_LFS_FILESIZE, VM_NORESERVE);
+	if (IS_ERR(kshm_shmem)) {
+		ret = PTR_ERR(kshm_shmem);
+		kshm_shmem = NULL;
+		return ret;
+	}
+	/* like SHM_LOCK: never swapped, never reclaimed */
+	mapping_set_unevictable(kshm_shmem->f_mapping);
+	/* the pages stay pinned: keep them out of movable zones */
+	mapping_set_gfp_mask(kshm_shmem->f_mapping, GFP_HIGHUSER);
 	ret = misc_register(&kshm_misc);
 	if (ret)
-		return ret;
+		goto out_shmem;
 	if (!proc_create_single("kshm", 0444, NULL, kshm_proc_show)) {
 		ret = -ENOMEM;
 		goto out_misc;
@@ -658,6 +694,8 @@ static int __init kshm_init(void)
 
 out_misc:
 	misc_deregister(&kshm_misc);
+out_shmem:
+	fput(kshm_shmem);
 	return ret;
 }
 
@@ -665,6 +703,8 @@ static void __exit kshm_exit(void)
 {
 	remove_proc_entry("kshm", NULL);
 	misc_deregister(&kshm_misc);
+	fput(kshm_shmem);
+	ida_destroy(&kshm_slots);
 }
 
 module_init(kshm_init);
