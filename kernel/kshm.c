@@ -675,9 +675,9 @@ static int __init kshm_init(void)
 	 */
 	kshm_shmem = shmem_file_setup("kshm", MAX_LFS_FILESIZE, VM_NORESERVE);
 	if (IS_ERR(kshm_shmem)) {
-		ret = PTR_ERR(kshm_shmem);
+		/* shmem says ENOSPC when it cannot allocate the inode */
 		kshm_shmem = NULL;
-		return ret;
+		return -ENOMEM;
 	}
 	/* like SHM_LOCK: never swapped, never reclaimed */
 	mapping_set_unevictable(kshm_shmem->f_mapping);
