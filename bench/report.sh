@@ -247,6 +247,8 @@ chart shm-first-touch "Map 256 KiB, write one byte per page, unmap (lower is bet
 	"ns per page" "" shm first-touch 3 4 "$(awk -F, '$1=="shm" && $2=="first-touch" {print $4; exit}' "$csv")"
 chart shm-transfer "64 KiB messages between two processes (higher is better)" \
 	"MB/s" "" shm transfer 3 4 "65536"
+chart shm-mutex "Contended process-shared mutex lock+unlock, two processes (lower is better)" \
+	"ns" "" shm mutex 3 4 "2"
 kshm_series=$(awk -F, '$1 == "kshm" && !s[$3]++ { printf "%s ", $3 }' "$csv")
 if [ -n "$kshm_series" ]; then
 	if [ -e "$top/bench/kshm_cycle.gp" ] && [[ $term == pngcairo* ]]; then
@@ -288,7 +290,7 @@ rm -f "$dir"/*.dat
 	echo "### Charts"
 	echo
 	for p in msg-write-read msg-pingpong-1cpu msg-pingpong-2cpu channels \
-		shm-memcpy shm-first-touch shm-transfer kshm-cycle; do
+		shm-memcpy shm-first-touch shm-transfer shm-mutex kshm-cycle; do
 		[ -e "$dir/$p.png" ] && echo "![$p]($imgdir/$p.png)" && echo
 	done
 	echo "### Every kipc row against every peer (kipc ÷ peer)"
