@@ -698,8 +698,10 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (!v.channel)
 		return -EINVAL;
 	if (v.blocking) {
-		err = ms_wait_newer(mf, &v, (file->f_flags & O_NONBLOCK) ||
-					(iocb->ki_flags & IOCB_NOWAIT));
+		bool nowait = (file->f_flags & O_NONBLOCK) ||
+			      (iocb->ki_flags & IOCB_NOWAIT);
+
+		err = ms_wait_newer(mf, &v, nowait);
 		if (err)
 			return err;
 	}
