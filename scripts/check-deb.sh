@@ -15,7 +15,8 @@
 #      myshm/ and kshm/ guest tests pass against them
 #   4. the installed tools: --version and --help, man pages found by man
 #   5. libkipc-dev unpacked into a scratch root (dpkg -x): an example built
-#      with `pkg-config --cflags --libs kipc` only, run against it
+#      with `pkg-config --cflags --libs kipc` only, run against it; make
+#      install-lib install-tools / uninstall with DESTDIR and PREFIX
 #   6. apt-get purge: dkms status has no kipc, no file of the packages left
 # Output is TAP-like; the last line is "N passed, N failed".  Whatever
 # fails, the packages are purged again on exit.
@@ -289,6 +290,21 @@ pc_build() {
 }
 check "libkipc-dev in a scratch root: example built with pkg-config --cflags --libs kipc only (shared and --static), runs, kipc_version() = $ver" pc_build
 [ ! -f "$work/pc.info" ] || note <"$work/pc.info"
+
+# ---- 5b. make install-lib install-tools / make uninstall (non-Debian) ---
+make_install() {
+	local d=$work/destdir left
+	make -s install-lib install-tools DESTDIR="$d" PREFIX=/opt/kipc >/dev/null || return 1
+	for t in $tools; do
+		[ -x "$d/opt/kipc/bin/$t" ] || { echo "no bin/$t"; return 1; }
+	done
+	grep -qx 'prefix=/opt/kipc' "$d/opt/kipc/lib/pkgconfig/kipc.pc" || { echo "kipc.pc prefix"; return 1; }
+	[ -L "$d/opt/kipc/lib/libkipc.so.0" ] || { echo "no libkipc.so.0"; return 1; }
+	make -s uninstall DESTDIR="$d" PREFIX=/opt/kipc >/dev/null || return 1
+	left=$(find "$d" ! -type d)
+	[ -z "$left" ] || { echo "left after uninstall: $left"; return 1; }
+}
+check "make install-lib install-tools DESTDIR=... PREFIX=/opt/kipc, then make uninstall leaves no file" make_install
 
 # ---- 6. purge: nothing left ---------------------------------------------
 for p in $pkgs; do dpkg -L "$p" 2>/dev/null; done | sort -u >"$work/files"
