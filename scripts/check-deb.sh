@@ -158,7 +158,7 @@ for k in "$@"; do
 	rel=$(scripts/kver.sh "$k") || { not_ok "kernel $k: not installed"; continue; }
 	rels+=("$rel")
 done
-dkms status -m kipc 2>&1 | note
+dkms status -m kipc 2>/dev/null | note
 dkms_installed() {
 	dkms status -m kipc -v "$ver" -k "$1" | grep -q ": installed"
 }
@@ -314,7 +314,7 @@ done >"$work/built"
 check "apt-get purge of the four packages" apt-get purge -y $pkgs
 dkms_empty() {
 	local s
-	s=$(dkms status -m kipc 2>&1)
+	s=$(dkms status -m kipc 2>/dev/null)
 	[ -z "$s" ] || { echo "$s"; return 1; }
 }
 check "dkms status: no kipc left" dkms_empty
