@@ -120,7 +120,8 @@ check-debug: deps user
 	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
 	KIPC_SUITE_TIMEOUT=$${KIPC_SUITE_TIMEOUT:-5400} \
 	KIPC_APPEND="KIPC_STRESS_SECONDS=$${KIPC_STRESS_SECONDS:-60} $${KIPC_APPEND:-}" \
-		tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage"
+		tests/run-suite --rig-kernel-only --fault-lane \
+			--kernel "$$tree/arch/x86/boot/bzImage"
 
 demo: modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo

@@ -921,6 +921,7 @@ static void test_walk_release(void **state)
 	const struct kf_op close_op = {
 		.name = "kshm close (release)", .run = close_run,
 		.undo = close_undo, .arg = &w, .errnos = no_error,
+		.no_points = true,
 	};
 	const struct kf_op unmap_op = {
 		.name = "kshm last munmap (release)", .run = unmap_page_run,

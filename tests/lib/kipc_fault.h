@@ -12,7 +12,11 @@
  * (state intact, no count changed, the device still works).
  *
  * On a kernel without fault injection (Debian's stock kernels) kf_require()
- * skips the calling test, so `make check` stays green there.
+ * skips the calling test, so `make check` stays green there; on the debug
+ * kernel (kt_debug_kernel()) a missing knob fails the test instead, and so
+ * does a walk that reached no fault point (unless @no_points says that is
+ * the point) and a missing kmemleak: the lane must not pass by testing
+ * nothing.
  */
 #ifndef KIPC_FAULT_H
 #define KIPC_FAULT_H
@@ -47,6 +51,9 @@ void kf_require(void);
  * @first: optional; the first fault point to fail (default 1), for a walk
  *         that skips a prefix walked elsewhere: the kernel's module loader
  *         before a module's init (see kf_load.h)
+ * @no_points: the operation is expected to reach no fault point at all
+ *         (no allocation, no user copy); without it a walk of zero points
+ *         fails the test, with it any point does
  */
 struct kf_op {
 	const char *name;
@@ -57,6 +64,7 @@ struct kf_op {
 	const int *errnos;
 	unsigned int max_points;
 	unsigned int first;
+	bool no_points;
 };
 
 /**
@@ -77,7 +85,8 @@ struct kf_result {
  * OP->errnos, if the kernel logged a report (a "Call Trace:" is tolerated
  * only after a "page allocation failure" / "vmalloc error" line caused by
  * the injected fault), or if the final run without a fault failed.
- * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" and returns
+ * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" (with
+ * " none expected" appended for @no_points walks) and returns
  * the number of points walked (with KIPC_FAULT_VERBOSE set in the
  * environment, also each point's result).  Call kf_require() first.
  */
