@@ -19,6 +19,10 @@ LIB_OBJS := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 LIB_A := $(if $(LIB_SRCS),$(B)/lib/libkipc.a)
 LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.0)
 TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+# The course tools also as static 32-bit (i386) programs: their ioctls go
+# through the modules' compat_ioctl (message_slot/tools runs both builds).
+# Needs gcc-multilib and libc6-dev-i386 (scripts/deps.sh).
+TOOLS32 := $(B)/tools/message_sender32 $(B)/tools/message_reader32
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
@@ -58,7 +62,7 @@ modules: deps
 	done
 
 LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
-user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
+user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS)
 
 $(B)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -87,6 +91,12 @@ $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
 $(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+
+$(B)/tools/%32: tools/%.c $(HDRS)
+	@mkdir -p $(@D)
+	@echo 'int main(void) { return 0; }' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null || \
+		{ echo "$@: $(CC) -m32 -static cannot link: run scripts/deps.sh (gcc-multilib, libc6-dev-i386)" >&2; exit 1; }
+	$(CC) -m32 -static $(ALL_CFLAGS) -o $@ $<
 
 $(B)/examples/%: examples/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
