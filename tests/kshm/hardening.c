@@ -83,6 +83,22 @@ static long long param(const char *p)
 	return kt_read_ll(path);
 }
 
+/* A bool parameter: 1 for "Y", 0 for "N", -1 if missing. */
+static int param_bool(const char *p)
+{
+	char path[128], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/kshm/parameters/%s", p);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y' ? 1 : c == 'N' ? 0 : -1;
+}
+
 #define assert_errno(expr, err) do {					\
 		errno = 0;						\
 		assert_int_equal((expr), -1);				\
@@ -307,7 +323,7 @@ static void test_squatting_refused(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(param("protected_names"), 1);
+	assert_int_equal(param_bool("protected_names"), 1);
 	pid = squatter("victim", &release);
 	/* root's open-or-create of uid 1000's object: refused */
 	assert_errno(kshm_open("victim"), EACCES);
@@ -339,7 +355,7 @@ static void test_squatting_protection_off(void **state)
 
 	(void)state;
 	reload("protected_names=0");
-	assert_int_equal(param("protected_names"), 0);
+	assert_int_equal(param_bool("protected_names"), 0);
 	pid = squatter("shared", &release);
 	fd = kshm_open("shared");		/* xv6-style sharing */
 	assert_true(fd >= 0);
