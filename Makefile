@@ -32,7 +32,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
 
-.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench bench-docs clean install install-lib
+.PHONY: all help deps modules user check check-debug debug-kernel check-kcsan kcsan-kernel demo shell lint bench bench-docs clean install install-lib
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -41,6 +41,7 @@ help:
 	@echo "make            build modules (for KERNELS='$(KERNELS)') and user space"
 	@echo "make check      install deps, build, run the test suite on every kernel"
 	@echo "make check-debug  the suite on a KASAN/lockdep/kmemleak/UBSAN/fault-injection kernel"
+	@echo "make check-kcsan  module tests and stress on a KCSAN (data-race) kernel"
 	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
 	@echo "make shell      interactive guest shell with kipc loaded"
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
@@ -132,6 +133,25 @@ check-debug: deps user
 	KIPC_APPEND="KIPC_STRESS_SECONDS=$${KIPC_STRESS_SECONDS:-60} $${KIPC_APPEND:-}" \
 		tests/run-suite --rig-kernel-only --fault-lane \
 			--kernel "$$tree/arch/x86/boot/bzImage"
+
+# The data-race lane (vm/kcsan.config over vm/debug.config): KCSAN cannot
+# share a kernel with KASAN, so it is a second cached kernel.  The modules'
+# guest tests and stress run on it (fault walks skip: no fault injection
+# there); any KCSAN report fails the run.
+KCSAN_TESTS ?= message_slot/ myshm/ kshm/
+kcsan-kernel:
+	@scripts/deps.sh debug
+	@scripts/build-debug-kernel.sh --flavour kcsan >/dev/null
+
+check-kcsan: deps user
+	@scripts/deps.sh debug
+	@tree=$$(scripts/build-debug-kernel.sh --flavour kcsan) || exit 1; \
+	rel=$$(cat "$$tree/kipc-release"); \
+	echo "  MODULES $$rel"; \
+	KDIR=$$tree scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF'; \
+	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage" \
+		$(KCSAN_TESTS)
 
 demo: modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo

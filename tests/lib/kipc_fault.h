@@ -51,6 +51,13 @@ void kf_require(void);
  * @first: optional; the first fault point to fail (default 1), for a walk
  *         that skips a prefix walked elsewhere: the kernel's module loader
  *         before a module's init (see kf_load.h)
+ * @dense: with @stride: walk every point of the first @dense ones (from
+ *         @first), then only every @stride-th; when a point is no longer
+ *         reached, walk every point after the last one reached, so the
+ *         head and the tail are walked whole and only the middle is
+ *         sampled.  For operations that pass one long loop of identical
+ *         allocations (myshm's load allocates every page of a buffer).
+ * @stride: see @dense; 0 or 1: every point
  * @no_points: the operation is expected to reach no fault point at all
  *         (no allocation, no user copy); without it a walk of zero points
  *         fails the test, with it any point does
@@ -64,12 +71,15 @@ struct kf_op {
 	const int *errnos;
 	unsigned int max_points;
 	unsigned int first;
+	unsigned int dense;
+	unsigned int stride;
 	bool no_points;
 };
 
 /**
  * struct kf_result - what a walk did
- * @points:   fault points walked (attempts with a fault injected)
+ * @points:   fault points walked (attempts with a fault injected); with
+ *            kf_op.stride, the sampled middle counts only its walked points
  * @failed:   of those, attempts where run returned an error
  * @absorbed: of those, attempts where run succeeded anyway
  */

@@ -244,12 +244,11 @@ static void *reader_thread(void *arg)
 }
 
 /*
- * Documented (docs/message_slot.md, "Blocking reads"): a read waits for
- * the channel the file had when the read began.  Selecting another
- * channel meanwhile does not wake it or move it; a message on the new
- * channel leaves it asleep; the next message on the old channel ends it
- * with that message, and the file's mark for its new channel stays
- * unset (the new channel's message is still unread).
+ * Documented (docs/message_slot.md, "Switching channel"): selecting
+ * another channel wakes the file's waiters, which then wait for the new
+ * channel only: a message on the old channel leaves the read asleep, the
+ * next one on the new channel ends it with that message (and marks it
+ * read for the file).
  */
 static void test_channel_switch_under_blocked_reader(void **state)
 {
@@ -268,21 +267,22 @@ static void test_channel_switch_under_blocked_reader(void **state)
 		usleep(1000);
 	wait_blocked_in_read(r.tid, r.fd);
 	ms_chan(r.fd, 2);			/* another thread switches */
-	wait_blocked_in_read(r.tid, r.fd);	/* not woken by that */
-	ms_put_str(w2, "two");
-	/* a message on the new channel does not end the read ... */
+	wait_blocked_in_read(r.tid, r.fd);	/* back asleep, on channel 2 */
+	ms_put_str(w1, "one");
+	/* a message on the old channel does not end the read ... */
 	assert_false(readable(r.res[0], 300));
 	wait_blocked_in_read(r.tid, r.fd);
-	/* ... one on the old channel does, with the old channel's message */
-	ms_put_str(w1, "one");
+	/* ... one on the new channel does, with that message */
+	ms_put_str(w2, "two");
 	n = read(r.res[0], buf, sizeof(buf));
 	assert_int_equal(n, 3);
-	assert_memory_equal(buf, "one", 3);
+	assert_memory_equal(buf, "two", 3);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	/* the file now reads channel 2, whose message is still unread */
-	assert_true(readable(r.fd, 0));
-	ms_expect_str(r.fd, "two");
+	/* and it counts as read on the file's channel 2 */
 	assert_false(readable(r.fd, 0));
+	ms_chan(r.fd, 1);	/* the old channel's message: unread there */
+	assert_true(readable(r.fd, 0));
+	ms_expect_str(r.fd, "one");
 	close(r.res[0]);
 	close(r.res[1]);
 	close(r.fd);
