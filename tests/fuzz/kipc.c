@@ -116,7 +116,8 @@ static const int kshm_dev_ok[NCALLS][NERR] = {
 };
 
 static const int kshm_obj_ok[NCALLS][NERR] = {
-	[C_IOCTL] = { EFAULT, EBADF, EINVAL, EFBIG, EBUSY, ENOMEM, ENOTTY },
+	[C_IOCTL] = { EFAULT, EBADF, EINVAL, EFBIG, EBUSY, ENOMEM, ENOTTY,
+		      EINTR },
 	[C_READ] = KSHM_RW_OK, [C_WRITE] = KSHM_RW_OK,
 	[C_PREAD] = KSHM_RW_OK, [C_PWRITE] = KSHM_RW_OK,
 	[C_LSEEK] = { EINVAL },
@@ -333,7 +334,7 @@ static unsigned int pick_cmd(struct fuzz *z)
 		MSG_SLOT_CHANNEL_LONG, MSG_SLOT_SET_CEN_LONG,
 		MSG_SLOT_SET_BLOCKING_LONG, MYSHM_GET_SIZE,
 		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_INFO,
-		KSHM_IOC_OPEN, KSHM_IOC_TRUNC,
+		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_MAPPED,
 	};
 	static const unsigned int types[] = {
 		MSG_SLOT_MAJOR, MYSHM_IOC_MAGIC,
@@ -426,6 +427,7 @@ union kshm_args {
 	struct kshm_open_args o;
 	struct kshm_trunc_args t;
 	struct kshm_info i;
+	struct kshm_range r;
 };
 
 static union kshm_args kargs;
@@ -460,6 +462,11 @@ static unsigned long kshm_arg(struct fuzz *z, unsigned int cmd)
 		kargs.o.mode = pick(z, 8) ?
 			modes[pick(z, sizeof(modes) / sizeof(modes[0]))] :
 			(__u32)rnd(z);
+	} else if (cmd == KSHM_IOC_MAPPED) {
+		struct map *m = live_map(z);
+
+		kargs.r.addr = m && pick(z, 2) ? (uintptr_t)m->p : pick_arg(z);
+		kargs.r.len = pick(z, 2) ? (m ? m->len : PS) : pick_len(z);
 	} else if (cmd == KSHM_IOC_TRUNC) {
 		kargs.t.size = pick(z, 4) ?
 			sizes[pick(z, sizeof(sizes) / sizeof(sizes[0]))] :

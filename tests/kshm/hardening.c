@@ -200,6 +200,59 @@ static void test_close_after_own_munmap(void **state)
 	assert_int_equal(kt_kshm_counter("objects"), 0);
 }
 
+/* KSHM_IOC_MAPPED: finds this open file's runs of mappings in a range. */
+static void test_ioc_mapped(void **state)
+{
+	int ctl = open("/dev/kshm", O_RDWR | O_CLOEXEC), fd, other;
+	unsigned long long size = 4 * PG;
+	struct kshm_range r;
+	char *p, *q;
+
+	(void)state;
+	assert_true(ctl >= 0);
+	fd = kt_kshm_open(ctl, "h-mapped", KSHM_RDWR | KSHM_CREAT, 0600);
+	other = kt_kshm_open(ctl, "h-other", KSHM_RDWR | KSHM_CREAT, 0600);
+	assert_true(fd >= 0 && other >= 0);
+	assert_int_equal(kt_kshm_trunc(fd, &size), 0);
+	assert_int_equal(kt_kshm_trunc(other, &size), 0);
+	p = mmap(NULL, 4 * PG, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	/* page 1 becomes the other object's, page 2 anonymous */
+	q = mmap(p + PG, PG, PROT_READ, MAP_SHARED | MAP_FIXED, other, 0);
+	assert_ptr_equal(q, p + PG);
+	q = mmap(p + 2 * PG, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_FIXED, -1, 0);
+	assert_ptr_equal(q, p + 2 * PG);
+	r = (struct kshm_range){ (uintptr_t)p, 4 * PG };
+	assert_int_equal(ioctl(fd, KSHM_IOC_MAPPED, &r), 0);
+	assert_int_equal(r.addr, (uintptr_t)p);
+	assert_int_equal(r.len, PG);
+	r = (struct kshm_range){ (uintptr_t)p + PG, 3 * PG };
+	assert_int_equal(ioctl(fd, KSHM_IOC_MAPPED, &r), 0);
+	assert_int_equal(r.addr, (uintptr_t)p + 3 * PG);
+	assert_int_equal(r.len, PG);
+	r = (struct kshm_range){ (uintptr_t)p + PG, 2 * PG };
+	assert_int_equal(ioctl(fd, KSHM_IOC_MAPPED, &r), 0);
+	assert_int_equal(r.len, 0);
+	r = (struct kshm_range){ (uintptr_t)p + PG, PG };
+	assert_int_equal(ioctl(other, KSHM_IOC_MAPPED, &r), 0);
+	assert_int_equal(r.len, PG);
+	/* bad ranges */
+	r = (struct kshm_range){ (uintptr_t)p, 0 };
+	assert_errno(ioctl(fd, KSHM_IOC_MAPPED, &r), EINVAL);
+	r = (struct kshm_range){ (uintptr_t)p + 1, PG };
+	assert_errno(ioctl(fd, KSHM_IOC_MAPPED, &r), EINVAL);
+	r = (struct kshm_range){ ~0ULL & ~(PG - 1), PG };
+	assert_errno(ioctl(fd, KSHM_IOC_MAPPED, &r), EINVAL);
+	r = (struct kshm_range){ PG, ~0ULL - PG };
+	assert_errno(ioctl(fd, KSHM_IOC_MAPPED, &r), EINVAL);
+	assert_errno(ioctl(fd, KSHM_IOC_MAPPED, NULL), EFAULT);
+	munmap(p, 4 * PG);
+	close(fd);
+	close(other);
+	close(ctl);
+}
+
 /* ---- 2. EBADF for descriptors that are not kshm objects ---------------- */
 
 static void expect_not_kshm(int fd)
@@ -539,6 +592,7 @@ int main(void)
 		T(test_close_keeps_replaced_mapping),
 		T(test_close_after_fd_reuse),
 		T(test_close_after_own_munmap),
+		T(test_ioc_mapped),
 		T(test_ebadf_for_other_fds),
 		T(test_squatting_refused),
 		T(test_squatting_protection_off),
