@@ -1121,5 +1121,6 @@ module_init(ms_init);
 module_exit(ms_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc");
 MODULE_DESCRIPTION("Message slots: channels that keep their last message");
