@@ -26,6 +26,10 @@ LIB_A := $(if $(LIB_SRCS),$(B)/lib/libkipc.a)
 # break, with debian/control's libkipc0 and debian/libkipc0.symbols).
 LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.$(KIPC_VERSION))
 TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+# The course tools also as static 32-bit (i386) programs: their ioctls go
+# through the modules' compat_ioctl (message_slot/tools runs both builds).
+# Needs gcc-multilib and libc6-dev-i386 (scripts/deps.sh).
+TOOLS32 := $(B)/tools/message_sender32 $(B)/tools/message_reader32
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
@@ -74,7 +78,7 @@ modules: deps
 	done
 
 LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
-user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
+user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS)
 # What the packages ship (no cmocka, no kernel headers needed).
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: lib $(TOOLS)
@@ -114,6 +118,12 @@ $(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
+$(B)/tools/%32: tools/%.c $(HDRS)
+	@mkdir -p $(@D)
+	@echo 'int main(void) { return 0; }' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null || \
+		{ echo "$@: $(CC) -m32 -static cannot link: run scripts/deps.sh (gcc-multilib, libc6-dev-i386)" >&2; exit 1; }
+	$(CC) -m32 -static $(ALL_CFLAGS) -o $@ $<
+
 $(B)/examples/%: examples/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
@@ -148,7 +158,8 @@ check-debug: deps user
 	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
 	KIPC_SUITE_TIMEOUT=$${KIPC_SUITE_TIMEOUT:-5400} \
 	KIPC_APPEND="KIPC_STRESS_SECONDS=$${KIPC_STRESS_SECONDS:-60} $${KIPC_APPEND:-}" \
-		tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage"
+		tests/run-suite --rig-kernel-only --fault-lane \
+			--kernel "$$tree/arch/x86/boot/bzImage"
 
 # The data-race lane (vm/kcsan.config over vm/debug.config): KCSAN cannot
 # share a kernel with KASAN, so it is a second cached kernel.  The modules'

@@ -96,6 +96,44 @@ module_param(max_per_process, uint, 0444);
 MODULE_PARM_DESC(max_per_process,
 		 "Most objects a process holds open (default 16)");
 
+/*
+ * Objects one user (the creator's fsuid) may own; 0 until the load, where
+ * an unset value becomes max_objects (xv6 semantics unless an admin lowers
+ * it).  Set explicitly, 0 or more than max_objects fails the load.
+ */
+static unsigned int max_per_user;
+static bool max_per_user_set;
+
+static int kshm_set_per_user(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	if (!err)
+		max_per_user_set = true;
+	return err;
+}
+
+static const struct kernel_param_ops kshm_per_user_ops = {
+	.set = kshm_set_per_user,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_per_user, &kshm_per_user_ops, &max_per_user, 0444);
+MODULE_PARM_DESC(max_per_user,
+		 "Most objects one user owns (default max_objects)");
+
+/*
+ * Like fs.protected_regular for /tmp and POSIX shm: an open with
+ * KSHM_CREAT but without KSHM_EXCL of an object another user owns is
+ * refused (EACCES), so nobody can plant an object under a name a program
+ * (root's, say) will open-or-create.  Off: xv6-style sharing between users
+ * through kshm_open()'s open-or-create.
+ */
+static bool protected_names = true;
+module_param(protected_names, bool, 0444);
+MODULE_PARM_DESC(protected_names,
+		 "Refuse KSHM_CREAT without KSHM_EXCL on another user's object (default Y)");
+
 /**
  * struct kshm_obj - a named shared memory object
  * @node:   entry in kshm_objects (kshm_lock)
@@ -218,6 +256,31 @@ static bool kshm_may_open(const struct kshm_obj *obj, int mask)
 	if (!(mask & ~mode & (MAY_READ | MAY_WRITE)))
 		return true;
 	return capable(CAP_IPC_OWNER);
+}
+
+/* kshm_may_open(OBJ, MAY_READ) without the capability (or its audit). */
+static bool kshm_may_list(const struct kshm_obj *obj)
+{
+	unsigned int mode = obj->mode;
+
+	if (uid_eq(current_fsuid(), obj->uid))
+		mode >>= 6;
+	else if (in_group_p(obj->gid))
+		mode >>= 3;
+	return mode & MAY_READ;
+}
+
+/* Objects the caller's fsuid owns.  Called with kshm_lock held. */
+static unsigned int kshm_user_objects(void)
+{
+	kuid_t uid = current_fsuid();
+	struct kshm_obj *obj;
+	unsigned int n = 0;
+	int bkt;
+
+	hash_for_each(kshm_objects, bkt, obj, node)
+		n += uid_eq(obj->uid, uid);
+	return n;
 }
 
 /*
@@ -429,6 +492,45 @@ static long kshm_ioc_info(struct kshm_obj *obj, struct kshm_info __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/*
+ * KSHM_IOC_MAPPED: the first part of [addr, addr + len) that the calling
+ * process maps from FILE (one run of adjacent VMAs), or len 0.
+ */
+static long kshm_ioc_mapped(struct file *file,
+			    struct kshm_range __user *uarg)
+{
+	unsigned long start, end, found = 0, found_end = 0;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct kshm_range r;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (!r.len || r.addr & ~PAGE_MASK || r.addr >= TASK_SIZE ||
+	    r.len > TASK_SIZE - r.addr)
+		return -EINVAL;
+	start = r.addr;
+	end = PAGE_ALIGN(r.addr + r.len);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_file != file ||
+		    (found_end && vma->vm_start != found_end)) {
+			if (found_end)
+				break;
+			continue;
+		}
+		if (!found_end)
+			found = max(vma->vm_start, start);
+		found_end = min(vma->vm_end, end);
+	}
+	mmap_read_unlock(mm);
+	r.addr = found;
+	r.len = found_end - found;
+	return copy_to_user(uarg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 static long kshm_obj_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -439,6 +541,8 @@ static long kshm_obj_ioctl(struct file *file, unsigned int cmd,
 		return kshm_ioc_trunc(file, kf->obj, (void __user *)arg);
 	case KSHM_IOC_INFO:
 		return kshm_ioc_info(kf->obj, (void __user *)arg);
+	case KSHM_IOC_MAPPED:
+		return kshm_ioc_mapped(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -554,6 +658,10 @@ static long kshm_ioc_open(struct kshm_open_args __user *uarg)
 		if ((args.flags & KSHM_EXCL))
 			goto out_unlock;
 		fd = -EACCES;
+		/* name squatting: see protected_names */
+		if ((args.flags & KSHM_CREAT) && READ_ONCE(protected_names) &&
+		    !uid_eq(obj->uid, current_fsuid()))
+			goto out_unlock;
 		if (!kshm_may_open(obj, mask))
 			goto out_unlock;
 	} else {
@@ -561,7 +669,8 @@ static long kshm_ioc_open(struct kshm_open_args __user *uarg)
 		if (!(args.flags & KSHM_CREAT))
 			goto out_unlock;
 		fd = -ENOSPC;
-		if (kshm_nobjects >= max_objects)
+		if (kshm_nobjects >= max_objects ||
+		    kshm_user_objects() >= max_per_user)
 			goto out_unlock;
 	}
 	owner = kshm_owner_charge();
@@ -636,16 +745,20 @@ static void kshm_seq_name(struct seq_file *m, const char *name)
 static int kshm_proc_show(struct seq_file *m, void *v)
 {
 	struct user_namespace *ns = seq_user_ns(m);
+	bool owner = ns_capable_noaudit(&init_user_ns, CAP_IPC_OWNER);
 	struct kshm_obj *obj;
 	int bkt;
 
 	mutex_lock(&kshm_lock);
 	seq_printf(m,
-		   "# objects=%u max_objects=%u pages=%ld max_pages=%u processes=%u max_per_process=%u\n",
+		   "# objects=%u max_objects=%u pages=%ld max_pages=%u processes=%u max_per_process=%u max_per_user=%u\n",
 		   kshm_nobjects, max_objects, atomic_long_read(&kshm_npages),
-		   max_pages, kshm_nowners, max_per_process);
+		   max_pages, kshm_nowners, max_per_process, max_per_user);
 	seq_puts(m, "SIZE UID GID MODE OPENS MAPS NAME\n");
 	hash_for_each(kshm_objects, bkt, obj, node) {
+		/* only what the reader may open (read), unless CAP_IPC_OWNER */
+		if (!owner && !kshm_may_list(obj))
+			continue;
 		seq_printf(m, "%lu %u %u %04o %u %d ",
 			   kshm_obj_npages(obj) << PAGE_SHIFT,
 			   from_kuid_munged(ns, obj->uid),
@@ -667,6 +780,13 @@ static int __init kshm_init(void)
 		pr_err("bad limits: max_objects=%u max_per_process=%u max_pages=%u (1..%u)\n",
 		       max_objects, max_per_process, max_pages,
 		       KSHM_PAGES_LIMIT);
+		return -EINVAL;
+	}
+	if (!max_per_user_set)
+		max_per_user = max_objects;
+	if (!max_per_user || max_per_user > max_objects) {
+		pr_err("bad limit: max_per_user=%u (1..max_objects=%u)\n",
+		       max_per_user, max_objects);
 		return -EINVAL;
 	}
 	/*

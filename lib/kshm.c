@@ -9,6 +9,13 @@
  * kshm.ko, like any open device.  Mappings made by kshm_map() are recorded
  * in a table (fd, address, length) so kshm_close() can unmap them; the
  * table is copied into children by fork() along with the mappings.
+ * kshm_close() asks the kernel (KSHM_IOC_MAPPED) whether a recorded range
+ * is still mapped from that very open file before it unmaps it: a range
+ * the program unmapped or replaced itself, or one recorded for an earlier
+ * descriptor with the same number, is forgotten and left alone.
+ *
+ * Every call on an object descriptor first checks that it is one
+ * (kshm_fd()): anything else is EBADF, and no ioctl reaches it.
  */
 #include <kipc/kshm.h>
 
@@ -17,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -111,6 +119,58 @@ static bool ctl_valid(int fd)
 	return false;
 }
 
+/* Does /proc/self/fd/FD read "anon_inode:[kshm]"? */
+static bool kshm_link(int fd)
+{
+	static const char want[] = "anon_inode:[kshm]";
+	char path[40], link[sizeof(want)];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link));
+	return n == sizeof(want) - 1 && !memcmp(link, want, n);
+}
+
+/*
+ * May FD be a kshm object descriptor?  Only an anonymous-inode file can
+ * be: on 6.1 and 6.12 its st_mode has no file type (newer kernels make it
+ * S_IFREG, then the /proc/self/fd link must read "anon_inode:[kshm]").
+ * A message slot, /dev/kshm, a pipe, a socket or a regular file is refused
+ * before any ioctl reaches it.  The ioctl numbers of kshm belong to no
+ * other anonymous-inode file (eventfd, epoll, timerfd, ...): those answer
+ * ENOTTY, which obj_ioctl() reports as EBADF too.  False with errno EBADF
+ * (or fstat's own error, e.g. ENOMEM) if not.
+ */
+static bool kshm_fd(int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		goto bad;
+	if (fstat(fd, &st) < 0)
+		return false;
+	if (!(st.st_mode & S_IFMT))
+		return true;
+	if (S_ISREG(st.st_mode) && kshm_link(fd))
+		return true;
+bad:
+	errno = EBADF;
+	return false;
+}
+
+/* ioctl on an object descriptor: ENOTTY (an unknown file) is EBADF. */
+static int obj_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	if (!kshm_fd(fd))
+		return -1;
+	if (ioctl(fd, cmd, arg) < 0) {
+		if (errno == ENOTTY)
+			errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
 int kshm_open_mode(const char *name, int oflag, mode_t mode)
 {
 	struct kshm_open_args args;
@@ -156,8 +216,8 @@ int kshm_trunc(int fd, size_t size)
 {
 	struct kshm_trunc_args args = { .size = size };
 
-	if (ioctl(fd, KSHM_IOC_TRUNC, &args) < 0)
-		return errno == ENOTTY ? (errno = EBADF, -1) : -1;
+	if (obj_ioctl(fd, KSHM_IOC_TRUNC, &args) < 0)
+		return -1;
 	return (int)args.size;
 }
 
@@ -167,9 +227,7 @@ int kshm_stat(int fd, struct kshm_info *info)
 		errno = EFAULT;
 		return -1;
 	}
-	if (ioctl(fd, KSHM_IOC_INFO, info) < 0)
-		return errno == ENOTTY ? (errno = EBADF, -1) : -1;
-	return 0;
+	return obj_ioctl(fd, KSHM_IOC_INFO, info);
 }
 
 ssize_t kshm_size(int fd)
@@ -226,20 +284,52 @@ int kshm_map(int fd, void **va, int flags)
 	return 0;
 }
 
+/*
+ * Unmap what is left of M that is still mapped from FD's open file, and
+ * nothing else: the program may have unmapped or replaced parts of it, or
+ * M may be an earlier descriptor's with the same number.  0, or -1 with
+ * errno and M shrunk to what remains to be done.
+ */
+static int close_unmap(int fd, struct kshm_mapping *m)
+{
+	uintptr_t pos = (uintptr_t)m->addr, end = pos + m->len;
+	struct kshm_range r;
+
+	while (pos < end) {
+		r.addr = pos;
+		r.len = end - pos;
+		if (ioctl(fd, KSHM_IOC_MAPPED, &r) < 0)
+			goto fail;
+		if (!r.len)
+			break;
+		if (munmap((void *)(uintptr_t)r.addr, (size_t)r.len))
+			goto fail;
+		pos = (uintptr_t)(r.addr + r.len);
+	}
+	return 0;
+fail:
+	m->addr = (void *)pos;
+	m->len = end - pos;
+	return -1;
+}
+
 int kshm_close(int fd)
 {
+	struct kshm_info info;
 	size_t i;
 	int err = 0;
 
+	/* close only a kshm descriptor: one that answers KSHM_IOC_INFO */
+	if (obj_ioctl(fd, KSHM_IOC_INFO, &info) < 0)
+		return -1;
 	pthread_mutex_lock(&maps_lock);
 	for (i = 0; i < nmaps;) {
 		if (maps[i].fd != fd) {
 			i++;
 			continue;
 		}
-		if (munmap(maps[i].addr, maps[i].len)) {
-			/* still mapped: keep it, and FD, for another try */
-			err = errno;
+		if (close_unmap(fd, &maps[i])) {
+			err = errno;	/* kept (what is left) for a retry */
 			i++;
 			continue;
 		}

@@ -13,7 +13,7 @@
 # apt-get as root, or prints the exact command to run and exits 1.
 set -eu
 
-base="make gcc libc6-dev pkg-config kmod cpio gzip busybox-static qemu-system-x86
+base="make gcc libc6-dev gcc-multilib libc6-dev-i386 pkg-config kmod cpio gzip busybox-static qemu-system-x86
 linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 libcmocka-dev liburing-dev trinity"
 lint="sparse cppcheck linux-source-6.1 xz-utils"

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,25 @@ static void die(const char *what, const char *arg)
 	fprintf(stderr, "message_reader: %s%s%s: %s\n", what, arg ? " " : "",
 		arg ? arg : "", strerror(err));
 	exit(1);
+}
+
+/*
+ * A number argument for an 8-byte ioctl: strtoul() as the course does (no
+ * digits: 0), but a value above ULONG_MAX fails with EINVAL like an id
+ * above 32 bits does in the module, where strtoul() would saturate (a
+ * 32-bit build would otherwise send 4294967295 for 4294967296).
+ */
+static unsigned long ioctl_number(const char *what, const char *s)
+{
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, NULL, 10);
+	if (v > ULONG_MAX || (errno == ERANGE && sizeof(long) < 8)) {
+		errno = EINVAL;
+		die(what, s);
+	}
+	return (unsigned long)v;
 }
 
 int main(int argc, char **argv)
@@ -60,7 +80,8 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("open", argv[1]);
 	/* The 8-byte encoding: an id that does not fit in 32 bits is EINVAL. */
-	if (ioctl(fd, MSG_SLOT_CHANNEL_LONG, strtoul(argv[2], NULL, 10)) < 0)
+	if (ioctl(fd, MSG_SLOT_CHANNEL_LONG,
+		  ioctl_number("ioctl MSG_SLOT_CHANNEL", argv[2])) < 0)
 		die("ioctl MSG_SLOT_CHANNEL", argv[2]);
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0)

@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,25 @@ static void die(const char *what, const char *arg)
 	fprintf(stderr, "message_sender: %s%s%s: %s\n", what, arg ? " " : "",
 		arg ? arg : "", strerror(err));
 	exit(1);
+}
+
+/*
+ * A number argument for an 8-byte ioctl: strtoul() as the course does (no
+ * digits: 0), but a value above ULONG_MAX fails with EINVAL like an id
+ * above 32 bits does in the module, where strtoul() would saturate (a
+ * 32-bit build would otherwise send 4294967295 for 4294967296).
+ */
+static unsigned long ioctl_number(const char *what, const char *s)
+{
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, NULL, 10);
+	if (v > ULONG_MAX || (errno == ERANGE && sizeof(long) < 8)) {
+		errno = EINVAL;
+		die(what, s);
+	}
+	return (unsigned long)v;
 }
 
 int main(int argc, char **argv)
@@ -69,9 +89,11 @@ int main(int argc, char **argv)
 		die("open", argv[1]);
 	/* The 8-byte encoding: an id that does not fit in 32 bits is EINVAL. */
 	if (argc == 5 &&
-	    ioctl(fd, MSG_SLOT_SET_CEN_LONG, strtoul(argv[3], NULL, 10)) < 0)
+	    ioctl(fd, MSG_SLOT_SET_CEN_LONG,
+		  ioctl_number("ioctl MSG_SLOT_SET_CEN", argv[3])) < 0)
 		die("ioctl MSG_SLOT_SET_CEN", argv[3]);
-	if (ioctl(fd, MSG_SLOT_CHANNEL_LONG, strtoul(argv[2], NULL, 10)) < 0)
+	if (ioctl(fd, MSG_SLOT_CHANNEL_LONG,
+		  ioctl_number("ioctl MSG_SLOT_CHANNEL", argv[2])) < 0)
 		die("ioctl MSG_SLOT_CHANNEL", argv[2]);
 	n = write(fd, msg, len);
 	if (n < 0)

@@ -10,9 +10,14 @@
  * unaligned; every ioctl number of the modules, unknown numbers in their
  * type spaces and others, with boundary arguments.
  *
- * Every failure must carry an errno documented for that call on that
- * device (docs/message_slot.md, docs/myshm.md, or the VFS's own checks
- * before the driver runs: EBADF for the wrong open mode, ESPIPE, ...);
+ * Message-slot reads, writes, ioctls and polls are checked against the
+ * model of the slots' state in tests/lib/ms_model.c (the one
+ * message_slot/model uses) after the VFS's own checks (EBADF for the wrong
+ * open mode, access_ok(), negative pread/pwrite positions): the exact
+ * result, errno, bytes and poll events.  Every other failure must carry an
+ * errno documented for that call on that device (docs/myshm.md,
+ * docs/kshm.md, or the VFS's checks); EACCES only where the open mode or
+ * the mapping asks for it (never for root's KSHM_IOC_OPEN: CAP_IPC_OWNER);
  * every success must be plausible (lengths, positions, sizes).  Anything
  * else is a defect.  The errnos seen per call are printed at the end; vm/run
  * fails the guest on any kernel report.
@@ -27,6 +32,7 @@
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/msgslot.h"
+#include "lib/ms_model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,13 +68,13 @@ static const char *const call_names[NCALLS] = {
 struct dev {
 	const char *path;
 	enum kind kind;
-	unsigned long size;	/* myshm */
+	unsigned long size;	/* myshm: bytes; message slot: the minor */
 };
 
 static struct dev devs[] = {
-	{ "/tmp/kt-slot0", SLOT, 0 },
-	{ "/tmp/kt-slot1", SLOT, 0 },
-	{ "/tmp/kt-slot255", SLOT, 0 },
+	{ "/tmp/kt-slot0", SLOT, 0 },	/* for slots: the minor */
+	{ "/tmp/kt-slot1", SLOT, 1 },
+	{ "/tmp/kt-slot255", SLOT, 255 },
 	{ "/dev/myshm", MYSHM, 4UL << 20 },
 	{ "/dev/kfuzz", MYSHM, 8UL << 10 },
 	{ "/dev/kshm", KSHM_DEV, 0 },
@@ -79,13 +85,8 @@ static struct dev devs[] = {
 
 /* Documented errnos per call and kind, 0-terminated. */
 #define NERR 12
+/* read, write, pread, pwrite and ioctl: the model (slot_check_rw()) */
 static const int slot_ok[NCALLS][NERR] = {
-	[C_IOCTL] = { EINVAL },
-	[C_READ] = { EINVAL, EAGAIN, ENOSPC, EFAULT, EBADF, EINTR },
-	[C_WRITE] = { EINVAL, EMSGSIZE, EFAULT, ENOSPC, ENOMEM, EBUSY, EBADF },
-	[C_PREAD] = { EINVAL, EAGAIN, ENOSPC, EFAULT, EBADF, EINTR, ESPIPE },
-	[C_PWRITE] = { EINVAL, EMSGSIZE, EFAULT, ENOSPC, ENOMEM, EBUSY, EBADF,
-		       ESPIPE },
 	[C_LSEEK] = { ESPIPE, EINVAL },
 	[C_MMAP] = { ENODEV, EINVAL, ENOMEM, EOVERFLOW, EACCES },
 };
@@ -115,7 +116,8 @@ static const int kshm_dev_ok[NCALLS][NERR] = {
 };
 
 static const int kshm_obj_ok[NCALLS][NERR] = {
-	[C_IOCTL] = { EFAULT, EBADF, EINVAL, EFBIG, EBUSY, ENOMEM, ENOTTY },
+	[C_IOCTL] = { EFAULT, EBADF, EINVAL, EFBIG, EBUSY, ENOMEM, ENOTTY,
+		      EINTR },
 	[C_READ] = KSHM_RW_OK, [C_WRITE] = KSHM_RW_OK,
 	[C_PREAD] = KSHM_RW_OK, [C_PWRITE] = KSHM_RW_OK,
 	[C_LSEEK] = { EINVAL },
@@ -151,7 +153,8 @@ struct fuzz_stats {
 struct ofile {
 	int fd;		/* -1: free */
 	int dev;
-	int mode;	/* O_RDONLY, O_WRONLY, O_RDWR */
+	int mode;	/* O_RDONLY, O_WRONLY, O_RDWR; -1: not known */
+	struct msm_file ms;	/* message slots: the model of the file */
 };
 
 struct map {
@@ -159,6 +162,12 @@ struct map {
 	size_t len;
 	int prot;
 	int dev;
+	bool may_write;	/* mprotect(PROT_WRITE) allowed (VM_MAYWRITE) */
+};
+
+/* Bytes readable and writable at a buffer; MSM_UNKNOWN: not known. */
+struct avail {
+	long r, w;
 };
 
 struct fuzz {
@@ -168,6 +177,8 @@ struct fuzz {
 	struct map m[NMAP];
 	unsigned char *buf;	/* 2 pages, then a PROT_NONE guard page */
 	unsigned char *ro;	/* a read-only page */
+	struct msm *model;	/* the message slots (reloaded per seed) */
+	bool root;
 };
 
 static unsigned long long rnd(struct fuzz *z)
@@ -203,6 +214,10 @@ static bool result(struct fuzz *z, enum call c, int dev, long ret, int err)
 	z->fs->err[c][err < MAXERR ? err : 0]++;
 	if (dev < 0)
 		return false;
+	if (err == EACCES && c == C_IOCTL && z->root) {
+		defect(z, c, dev, "EACCES for root (CAP_IPC_OWNER)", ret, err);
+		return false;
+	}
 	ok = ok_errs(devs[dev].kind, c);
 	for (i = 0; i < NERR && ok[i]; i++)
 		if (ok[i] == err)
@@ -233,11 +248,21 @@ static struct map *live_map(struct fuzz *z)
 	return NULL;
 }
 
-/* A buffer pointer for LEN bytes: valid, partly valid or bad. */
-static void *pick_ptr(struct fuzz *z, size_t len)
+/*
+ * A buffer pointer for LEN bytes: valid, partly valid or bad; *A (if not
+ * NULL) gets how many bytes at it are readable and writable (a pointer
+ * into a live mapping: not known, the mapping may be PROT_NONE or past
+ * its object's end).
+ */
+static void *pick_ptr(struct fuzz *z, size_t len, struct avail *a)
 {
+	struct avail none = { 0, 0 }, tmp;
 	struct map *m;
+	size_t k;
 
+	if (!a)
+		a = &tmp;
+	*a = none;
 	switch (pick(z, 12)) {
 	case 0:
 		return NULL;
@@ -250,18 +275,30 @@ static void *pick_ptr(struct fuzz *z, size_t len)
 	case 4:
 		return (void *)0x8000000000000000UL;	/* non-canonical */
 	case 5:
+		*a = (struct avail){ PS, 0 };
 		return z->ro;
 	case 6:		/* runs into the guard page after a few bytes */
-		return z->buf + 2 * PS - 1 - pick(z, 130);
+		k = pick(z, 130);
+		*a = (struct avail){ (long)k + 1, (long)k + 1 };
+		return z->buf + 2 * PS - 1 - k;
 	case 7:
 		m = live_map(z);
-		if (m)
+		if (m) {
+			*a = (struct avail){ MSM_UNKNOWN, MSM_UNKNOWN };
 			return m->p + pick(z, m->len);
+		}
+		*a = (struct avail){ 2 * PS, 2 * PS };
 		return z->buf;
 	case 8:
+		*a = (struct avail){ 2 * PS - 1, 2 * PS - 1 };
 		return z->buf + 1;	/* unaligned */
 	default:
-		return len <= 2 * PS ? z->buf + 2 * PS - len : z->buf;
+		if (len <= 2 * PS) {
+			*a = (struct avail){ (long)len, (long)len };
+			return z->buf + 2 * PS - len;
+		}
+		*a = (struct avail){ 2 * PS, 2 * PS };
+		return z->buf;
 	}
 }
 
@@ -275,7 +312,7 @@ static unsigned long pick_arg(struct fuzz *z)
 
 	switch (pick(z, 4)) {
 	case 0:
-		return (unsigned long)pick_ptr(z, 8);
+		return (unsigned long)pick_ptr(z, 8, NULL);
 	case 1:
 		return rnd(z);
 	default:
@@ -297,7 +334,7 @@ static unsigned int pick_cmd(struct fuzz *z)
 		MSG_SLOT_CHANNEL_LONG, MSG_SLOT_SET_CEN_LONG,
 		MSG_SLOT_SET_BLOCKING_LONG, MYSHM_GET_SIZE,
 		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_INFO,
-		KSHM_IOC_OPEN, KSHM_IOC_TRUNC,
+		KSHM_IOC_OPEN, KSHM_IOC_TRUNC, KSHM_IOC_MAPPED,
 	};
 	static const unsigned int types[] = {
 		MSG_SLOT_MAJOR, MYSHM_IOC_MAGIC,
@@ -364,6 +401,7 @@ static void do_open(struct fuzz *z)
 	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
 	unsigned int i = pick(z, NFD), d = pick(z, NDEV);
 	int mode = modes[pick(z, 3)], fd;
+	bool nonblock;
 
 	while (!devs[d].path)
 		d = pick(z, NDEV);
@@ -371,12 +409,16 @@ static void do_open(struct fuzz *z)
 	if (z->f[i].fd >= 0)
 		close(z->f[i].fd);
 	z->f[i].fd = -1;
-	fd = open(devs[d].path, mode | (pick(z, 4) ? 0 : O_NONBLOCK) |
+	nonblock = !pick(z, 4);
+	fd = open(devs[d].path, mode | (nonblock ? O_NONBLOCK : 0) |
 		  O_CLOEXEC);
-	if (result(z, C_OPEN, -1, fd < 0 ? -1 : fd, errno))
-		z->f[i] = (struct ofile){ fd, d, mode };
-	else
+	if (!result(z, C_OPEN, -1, fd < 0 ? -1 : fd, errno)) {
 		defect(z, C_OPEN, d, "open failed", fd, errno);
+		return;
+	}
+	z->f[i] = (struct ofile){ .fd = fd, .dev = d, .mode = mode };
+	if (devs[d].kind == SLOT)
+		msm_open(&z->f[i].ms, devs[d].size, nonblock);
 }
 
 #define KSHM_MAX_SIZE	(32 * PS)	/* default max_pages */
@@ -385,6 +427,7 @@ union kshm_args {
 	struct kshm_open_args o;
 	struct kshm_trunc_args t;
 	struct kshm_info i;
+	struct kshm_range r;
 };
 
 static union kshm_args kargs;
@@ -419,6 +462,11 @@ static unsigned long kshm_arg(struct fuzz *z, unsigned int cmd)
 		kargs.o.mode = pick(z, 8) ?
 			modes[pick(z, sizeof(modes) / sizeof(modes[0]))] :
 			(__u32)rnd(z);
+	} else if (cmd == KSHM_IOC_MAPPED) {
+		struct map *m = live_map(z);
+
+		kargs.r.addr = m && pick(z, 2) ? (uintptr_t)m->p : pick_arg(z);
+		kargs.r.len = pick(z, 2) ? (m ? m->len : PS) : pick_len(z);
 	} else if (cmd == KSHM_IOC_TRUNC) {
 		kargs.t.size = pick(z, 4) ?
 			sizes[pick(z, sizeof(sizes) / sizeof(sizes[0]))] :
@@ -441,7 +489,10 @@ static void kshm_done(struct fuzz *z, struct ofile *f, unsigned int cmd,
 			i = (i + 1) % NFD;
 		if (z->f[i].fd >= 0)
 			close(z->f[i].fd);
-		z->f[i] = (struct ofile){ (int)r, OBJ_DEV, O_RDWR };
+		z->f[i] = (struct ofile){ .fd = (int)r, .dev = OBJ_DEV, .mode = -1 };
+		if (arg == (unsigned long)&kargs)
+			z->f[i].mode = kargs.o.flags & KSHM_RDWR ? O_RDWR :
+								   O_RDONLY;
 		return;
 	}
 	if (devs[f->dev].kind != KSHM_OBJ || arg != (unsigned long)&kargs)
@@ -463,6 +514,66 @@ static unsigned long kshm_obj_size(int fd)
 	return ioctl(fd, KSHM_IOC_INFO, &info) ? 0 : info.size;
 }
 
+/* A message-slot ioctl returned R/ERR: what the model says it must. */
+static void slot_ioctl(struct fuzz *z, struct ofile *f, unsigned int cmd,
+		       unsigned long arg, long r, int err)
+{
+	int want = msm_ioctl(&f->ms, cmd, arg);
+
+	result(z, C_IOCTL, -1, r, err);
+	if (want ? r != -1 || err != -want : r != 0)
+		defect(z, C_IOCTL, f->dev, want ? "the model says EINVAL" :
+		       "the model says success", r, r == -1 ? err : 0);
+}
+
+/* x86-64 access_ok(): the whole range below the top of user space. */
+static bool user_range(const void *p, size_t len)
+{
+	const unsigned long top = 0x7ffffffff000UL;	/* TASK_SIZE_MAX */
+
+	return len <= top && (unsigned long)p <= top - len;
+}
+
+/*
+ * A message-slot read/write (C) of LEN bytes at PTR (A accessible),
+ * position POS for pread/pwrite, returned R/ERR: the VFS's checks, then
+ * the model.
+ */
+static void slot_rw(struct fuzz *z, struct ofile *f, enum call c, void *ptr,
+		    size_t len, const struct avail *a, off_t pos, long r,
+		    int err)
+{
+	bool rd = c == C_READ || c == C_PREAD;
+	bool positional = c == C_PREAD || c == C_PWRITE;
+	const size_t max_rw = INT_MAX & ~(PS - 1);	/* MAX_RW_COUNT */
+	const char *why = NULL;
+	long want = 0;
+
+	result(z, c, -1, r, err);
+	if (positional && pos < 0)
+		want = -EINVAL;
+	else if (f->mode == (rd ? O_WRONLY : O_RDONLY))
+		want = -EBADF;
+	else if (!user_range(ptr, len))
+		want = -EFAULT;
+	else if (positional && (off_t)((unsigned long long)pos + len) < 0)
+		want = -EINVAL;		/* rw_verify_area() */
+	if (want) {
+		if (r != -1 || err != -want)
+			defect(z, c, f->dev, strerror((int)-want), r,
+			       r == -1 ? err : 0);
+		return;
+	}
+	if (len > max_rw)
+		len = max_rw;
+	if (rd)
+		why = msm_read(z->model, &f->ms, ptr, len, a->w, r, err);
+	else
+		why = msm_write(z->model, &f->ms, ptr, len, a->r, r, err);
+	if (why)
+		defect(z, c, f->dev, why, r, r == -1 ? err : 0);
+}
+
 static void do_ioctl(struct fuzz *z, struct ofile *f)
 {
 	unsigned int cmd = pick_cmd(z);
@@ -476,6 +587,10 @@ static void do_ioctl(struct fuzz *z, struct ofile *f)
 	if (_IOC_TYPE(cmd) == KSHM_IOC_MAGIC && pick(z, 4))
 		arg = kshm_arg(z, cmd);
 	r = ioctl(f->fd, cmd, arg);
+	if (devs[f->dev].kind == SLOT) {
+		slot_ioctl(z, f, cmd, arg, r, errno);
+		return;
+	}
 	if (!result(z, C_IOCTL, f->dev, r, errno))
 		return;
 	if (devs[f->dev].kind == MYSHM && arg == (unsigned long)p &&
@@ -488,7 +603,8 @@ static void do_rw(struct fuzz *z, struct ofile *f, enum call c)
 {
 	const struct dev *d = &devs[f->dev];
 	size_t len = pick_len(z);
-	void *ptr = pick_ptr(z, len);
+	struct avail a;
+	void *ptr = pick_ptr(z, len, &a);
 	off_t pos = pick_pos(z, d);
 	long r;
 	int err;
@@ -511,6 +627,10 @@ static void do_rw(struct fuzz *z, struct ofile *f, enum call c)
 	}
 	err = errno;
 	arm(false);
+	if (d->kind == SLOT) {
+		slot_rw(z, f, c, ptr, len, &a, pos, r, err);
+		return;
+	}
 	if (!result(z, c, f->dev, r, err))
 		return;
 	if (r > (long)len || (d->kind == SLOT && (r < 1 || r > 128)) ||
@@ -540,9 +660,11 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 	unsigned int i = pick(z, NMAP);
 	int prot = prots[pick(z, 4)];
 	unsigned long size;
+	bool shared;
 	size_t len;
 	off_t off;
 	void *p;
+	int err;
 
 	switch (pick(z, 4)) {
 	case 0:
@@ -560,9 +682,16 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 		munmap(z->m[i].p, z->m[i].len);
 		z->m[i].p = NULL;
 	}
-	p = mmap(NULL, len, prot, pick(z, 5) ? MAP_SHARED : MAP_PRIVATE,
-		 f->fd, off);
-	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, errno))
+	shared = pick(z, 5);
+	p = mmap(NULL, len, prot, shared ? MAP_SHARED : MAP_PRIVATE, f->fd,
+		 off);
+	err = errno;
+	if (p == MAP_FAILED && err == EACCES && f->mode >= 0 &&
+	    f->mode != O_WRONLY &&
+	    !(shared && (prot & PROT_WRITE) && f->mode == O_RDONLY))
+		defect(z, C_MMAP, f->dev, "EACCES with the access the file has",
+		       -1, err);
+	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, err))
 		return;
 	size = d->size;
 	if (d->kind == KSHM_OBJ)
@@ -573,7 +702,9 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 		munmap(p, len);
 		return;
 	}
-	z->m[i] = (struct map){ p, len, prot, f->dev };
+	z->m[i] = (struct map){ p, len, prot, f->dev,
+		d->kind == KSHM_OBJ ? (prot & PROT_WRITE) != 0 :
+				      f->mode != O_RDONLY };
 }
 
 static void do_map_op(struct fuzz *z)
@@ -627,6 +758,10 @@ static void do_map_op(struct fuzz *z)
 		    PROT_READ | PROT_WRITE;
 		nl = (size_t)r;
 		r = mprotect(m->p, m->len, (int)nl);
+		if (r && errno == EACCES && (m->may_write || !(nl & PROT_WRITE)))
+			defect(z, C_MPROTECT, m->dev,
+			       "EACCES on a mapping that may be writable", r,
+			       EACCES);
 		if (result(z, C_MPROTECT, m->dev, r, errno))
 			m->prot = (int)nl;
 	}
@@ -635,19 +770,27 @@ static void do_map_op(struct fuzz *z)
 static void do_poll(struct fuzz *z)
 {
 	struct pollfd pfd[NFD];
+	struct ofile *of[NFD];
 	int i, n = 0;
 	long r;
 
 	for (i = 0; i < NFD; i++)
-		if (z->f[i].fd >= 0)
+		if (z->f[i].fd >= 0) {
+			of[n] = &z->f[i];
 			pfd[n++] = (struct pollfd){ z->f[i].fd,
 				POLLIN | POLLOUT | POLLPRI, 0 };
+		}
 	r = poll(pfd, n, 0);
 	if (!result(z, C_POLL, -1, r, errno))
 		defect(z, C_POLL, -1, "poll failed", -1, errno);
 	for (i = 0; i < n; i++)
 		if (pfd[i].revents & (POLLNVAL | POLLERR))
 			defect(z, C_POLL, -1, "POLLNVAL/POLLERR", pfd[i].revents,
+			       0);
+		else if (r >= 0 && devs[of[i]->dev].kind == SLOT &&
+			 pfd[i].revents != msm_poll(z->model, &of[i]->ms))
+			defect(z, C_POLL, of[i]->dev,
+			       "events other than the model's", pfd[i].revents,
 			       0);
 }
 
@@ -707,7 +850,8 @@ static void fuzz_child(void *arg)
 {
 	const struct run *run = arg;
 	struct sigaction sa = { .sa_handler = on_alarm };
-	struct fuzz z = { .fs = run->fs, .rnd = run->seed | 1 };
+	struct fuzz z = { .fs = run->fs, .rnd = run->seed | 1,
+			  .model = msm_new(), .root = geteuid() == 0 };
 	long end = kt_now_ms() + run->ms, n;
 	int i;
 
@@ -716,7 +860,7 @@ static void fuzz_child(void *arg)
 		z.f[i].fd = -1;
 	z.buf = mmap(NULL, 4 * PS, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (z.buf == MAP_FAILED)
+	if (z.buf == MAP_FAILED || !z.model)
 		_exit(92);
 	z.ro = z.buf + 3 * PS;
 	mprotect(z.buf + 2 * PS, PS, PROT_NONE);
@@ -731,7 +875,13 @@ static void run_seed(unsigned long long seed, long max_calls, long ms)
 {
 	struct run run = { fs, seed, max_calls, ms };
 	long before = fs->st.defects;
-	int rc = kt_in_child(fuzz_child, &run);
+	int rc;
+
+	/* the model starts from empty slots: a fresh message_slot.ko */
+	assert_int_equal(kt_unload("message_slot"), 0);
+	assert_int_equal(ms_load(NULL), 0);
+	ms_mknod(255);
+	rc = kt_in_child(fuzz_child, &run);
 
 	if (rc)
 		kt_stress_defect(&fs->st, "seed %llu: fuzzer child ended with"

@@ -256,8 +256,10 @@ static void test_map_errors(void **state)
 	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG);
 	assert_true(p != MAP_FAILED);	/* a part is fine */
 	((char *)p)[0] = 7;
-	/* Mappings cannot grow past the object. */
+	/* Mappings cannot grow past the object (VM_DONTEXPAND: EFAULT). */
+	errno = 0;
 	assert_true(mremap(p, PG, 2 * PG, MREMAP_MAYMOVE) == MAP_FAILED);
+	assert_int_equal(errno, EFAULT);
 	assert_int_equal(munmap(p, PG), 0);
 	ro = kshm_open_mode("maperr", O_RDONLY, 0);
 	assert_true(ro >= 0);

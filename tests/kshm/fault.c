@@ -75,40 +75,6 @@ static long param(const char *p)
 	return (long)kt_read_ll(path);
 }
 
-/* KSHM_IOC_OPEN on control descriptor CTL: a descriptor or -errno. */
-static int ko_open(int ctl, const char *name, unsigned int flags,
-		   unsigned int mode)
-{
-	struct kshm_open_args a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	snprintf(a.name, sizeof(a.name), "%s", name);
-	a.flags = flags | KSHM_CLOEXEC;
-	a.mode = mode;
-	fd = ioctl(ctl, KSHM_IOC_OPEN, &a);
-	return fd < 0 ? -errno : fd;
-}
-
-static int ko_trunc(int fd, unsigned long long *size)
-{
-	struct kshm_trunc_args a = { .size = *size };
-
-	if (ioctl(fd, KSHM_IOC_TRUNC, &a) < 0)
-		return -errno;
-	*size = a.size;
-	return 0;
-}
-
-static struct kshm_info ko_info(int fd)
-{
-	struct kshm_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	assert_int_equal(ioctl(fd, KSHM_IOC_INFO, &info), 0);
-	return info;
-}
-
 /*
  * Our /dev/kshm descriptor, numbered 100 or above: out of the way of the
  * low number that libkipc caches.
@@ -192,8 +158,8 @@ static void holder_main(int ready, int go)
 	size_t i;
 
 	ctl = open(DEV, O_RDWR | O_CLOEXEC);
-	fd = ctl < 0 ? -1 : ko_open(ctl, "base", KSHM_RDWR | KSHM_CREAT, 0644);
-	if (fd < 0 || ko_trunc(fd, &size))
+	fd = ctl < 0 ? -1 : kt_kshm_open(ctl, "base", KSHM_RDWR | KSHM_CREAT, 0644);
+	if (fd < 0 || kt_kshm_trunc(fd, &size))
 		_exit(2);
 	p = mmap(NULL, BASE_PAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
@@ -248,7 +214,7 @@ static void base_create(void)
  */
 static void base_check(unsigned int opens, unsigned int maps)
 {
-	struct kshm_info info = ko_info(base.fd);
+	struct kshm_info info = kt_kshm_info(base.fd);
 	int fd;
 
 	assert_int_equal(info.size, BASE_PAGES * PG);
@@ -259,9 +225,9 @@ static void base_check(unsigned int opens, unsigned int maps)
 	assert_int_equal(kt_kshm_counter("objects"), 1 + base.objects);
 	/* the holder's charge, and ours only while we hold other objects */
 	assert_int_equal(kt_kshm_counter("processes"), 1 + (base.objects > 0));
-	fd = ko_open(base.ctl, "/base", KSHM_RDONLY, 0);
+	fd = kt_kshm_open(base.ctl, "/base", KSHM_RDONLY, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(ko_info(fd).opens, opens + 1);
+	assert_int_equal(kt_kshm_info(fd).opens, opens + 1);
 	close(fd);
 }
 
@@ -278,12 +244,12 @@ static void assert_open_limit(long held)
 	assert_true(max - held <= 64);
 	for (i = 0; i < max - held; i++) {
 		snprintf(name, sizeof(name), "limit-%ld", i);
-		fds[i] = ko_open(base.ctl, name, KSHM_RDWR | KSHM_CREAT, 0600);
+		fds[i] = kt_kshm_open(base.ctl, name, KSHM_RDWR | KSHM_CREAT, 0600);
 		if (fds[i] < 0)
 			fail_msg("open %ld of %ld: %s", held + i + 1, max,
 				 strerror(-fds[i]));
 	}
-	assert_int_equal(ko_open(base.ctl, "limit-x", KSHM_RDWR | KSHM_CREAT,
+	assert_int_equal(kt_kshm_open(base.ctl, "limit-x", KSHM_RDWR | KSHM_CREAT,
 				 0600), -EMFILE);
 	for (i = 0; i < max - held; i++)
 		close(fds[i]);
@@ -402,11 +368,11 @@ static void dev_check(void *arg, unsigned int nth, int rc)
 static void dev_undo(void *arg)
 {
 	struct dev_walk *w = arg;
-	int fd = ko_open(w->fd, "dev-probe", KSHM_RDWR | KSHM_CREAT, 0600);
+	int fd = kt_kshm_open(w->fd, "dev-probe", KSHM_RDWR | KSHM_CREAT, 0600);
 
 	assert_true(fd >= 0);
 	close(fd);
-	fd = ko_open(w->fd, "base", KSHM_RDONLY, 0);
+	fd = kt_kshm_open(w->fd, "base", KSHM_RDONLY, 0);
 	assert_true(fd >= 0);
 	close(fd);
 	close(w->fd);
@@ -453,7 +419,7 @@ static int open_run(void *arg)
 {
 	struct open_walk *w = arg;
 
-	w->fd = ko_open(base.ctl, w->name, w->flags, 0640);
+	w->fd = kt_kshm_open(base.ctl, w->name, w->flags, 0640);
 	return w->fd < 0 ? w->fd : 0;
 }
 
@@ -468,7 +434,7 @@ static void open_check(void *arg, unsigned int nth, int rc)
 	assert_int_equal(kt_count_fds_to(OBJ_LINK), 1);	/* base.fd */
 	/* no name left registered, no open charged, base untouched */
 	if (w->create)
-		assert_int_equal(ko_open(base.ctl, w->name, KSHM_RDONLY, 0),
+		assert_int_equal(kt_kshm_open(base.ctl, w->name, KSHM_RDONLY, 0),
 				 -ENOENT);
 	base_check(1, 2);
 }
@@ -476,7 +442,7 @@ static void open_check(void *arg, unsigned int nth, int rc)
 static void open_undo(void *arg)
 {
 	struct open_walk *w = arg;
-	struct kshm_info info = ko_info(w->fd);
+	struct kshm_info info = kt_kshm_info(w->fd);
 	unsigned long long size = PG;
 	void *p;
 
@@ -493,7 +459,7 @@ static void open_undo(void *arg)
 	}
 	if (!(w->flags & KSHM_RDWR)) {
 		/* read-only: no trunc, no writable mapping, reads fine */
-		assert_int_equal(ko_trunc(w->fd, &size), -EBADF);
+		assert_int_equal(kt_kshm_trunc(w->fd, &size), -EBADF);
 		p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
 		assert_true(p == MAP_FAILED && errno == EACCES);
 		p = mmap(NULL, BASE_PAGES * PG, PROT_READ, MAP_SHARED, w->fd, 0);
@@ -565,7 +531,7 @@ struct trunc_walk {
 
 static void trunc_fresh(struct trunc_walk *w)
 {
-	w->fd = ko_open(base.ctl, "sized", KSHM_RDWR | KSHM_CREAT, 0600);
+	w->fd = kt_kshm_open(base.ctl, "sized", KSHM_RDWR | KSHM_CREAT, 0600);
 	assert_true(w->fd >= 0);
 }
 
@@ -574,7 +540,7 @@ static int trunc_run(void *arg)
 	struct trunc_walk *w = arg;
 
 	w->size = TRUNC_PAGES * PG - 100;
-	return ko_trunc(w->fd, &w->size);
+	return kt_kshm_trunc(w->fd, &w->size);
 }
 
 static void trunc_check(void *arg, unsigned int nth, int rc)
@@ -587,7 +553,7 @@ static void trunc_check(void *arg, unsigned int nth, int rc)
 	if (!rc)
 		return;
 	/* still unsized: size 0, no pages counted, cannot be mapped */
-	assert_int_equal(ko_info(w->fd).size, 0);
+	assert_int_equal(kt_kshm_info(w->fd).size, 0);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
 	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, w->fd, 0);
 	assert_true(p == MAP_FAILED && errno == EINVAL);
@@ -603,9 +569,9 @@ static void trunc_undo(void *arg)
 	size_t i;
 
 	assert_int_equal(w->size, TRUNC_PAGES * PG);
-	assert_int_equal(ko_info(w->fd).size, TRUNC_PAGES * PG);
+	assert_int_equal(kt_kshm_info(w->fd).size, TRUNC_PAGES * PG);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES + TRUNC_PAGES);
-	assert_int_equal(ko_trunc(w->fd, &again), -EBUSY);
+	assert_int_equal(kt_kshm_trunc(w->fd, &again), -EBUSY);
 	p = mmap(NULL, TRUNC_PAGES * PG, PROT_READ, MAP_SHARED, w->fd, 0);
 	assert_true(p != MAP_FAILED);
 	for (i = 0; i < TRUNC_PAGES * PG; i++)
@@ -749,7 +715,7 @@ static void map_undo(void *arg)
 	struct map_walk *w = arg;
 
 	assert_pattern(w->p, BASE_PAGES * PG);
-	assert_int_equal(ko_info(base.fd).maps, 3);
+	assert_int_equal(kt_kshm_info(base.fd).maps, 3);
 	assert_int_equal(munmap(w->p, BASE_PAGES * PG), 0);
 	base_check(1, 2);
 }
@@ -796,7 +762,7 @@ static void split_undo(void *arg)
 {
 	struct map_walk *w = arg;
 
-	assert_int_equal(ko_info(base.fd).maps, 3);
+	assert_int_equal(kt_kshm_info(base.fd).maps, 3);
 	assert_int_equal(w->p[PG], pattern(PG));
 	assert_int_equal(munmap(w->p + PG, PG), 0);
 	base_check(1, 2);
@@ -864,9 +830,9 @@ static void release_fresh(struct map_walk *w, bool mapped)
 {
 	unsigned long long size = PG;
 
-	w->fd = ko_open(base.ctl, "gone", KSHM_RDWR | KSHM_CREAT, 0600);
+	w->fd = kt_kshm_open(base.ctl, "gone", KSHM_RDWR | KSHM_CREAT, 0600);
 	assert_true(w->fd >= 0);
-	assert_int_equal(ko_trunc(w->fd, &size), 0);
+	assert_int_equal(kt_kshm_trunc(w->fd, &size), 0);
 	if (!mapped)
 		return;
 	w->p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
@@ -878,7 +844,7 @@ static void release_fresh(struct map_walk *w, bool mapped)
 
 static void release_gone(void)
 {
-	int fd = ko_open(base.ctl, "gone", KSHM_RDONLY, 0);
+	int fd = kt_kshm_open(base.ctl, "gone", KSHM_RDONLY, 0);
 
 	assert_int_equal(fd, -ENOENT);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
@@ -921,6 +887,7 @@ static void test_walk_release(void **state)
 	const struct kf_op close_op = {
 		.name = "kshm close (release)", .run = close_run,
 		.undo = close_undo, .arg = &w, .errnos = no_error,
+		.no_points = true,
 	};
 	const struct kf_op unmap_op = {
 		.name = "kshm last munmap (release)", .run = unmap_page_run,
@@ -1067,7 +1034,7 @@ static void test_walk_proc(void **state)
 	begin("max_per_process=64");
 	for (i = 0; i < PROC_OBJS; i++) {
 		proc_name(name, sizeof(name), i);
-		w->objs[i] = ko_open(base.ctl, name, KSHM_RDWR | KSHM_CREAT,
+		w->objs[i] = kt_kshm_open(base.ctl, name, KSHM_RDWR | KSHM_CREAT,
 				     0600);
 		assert_true(w->objs[i] >= 0);
 	}
@@ -1140,7 +1107,7 @@ static void lib_check(void *arg, unsigned int nth, int rc)
 	(void)nth;
 	saw(&w->seen, rc);
 	lib_forget_ctl();
-	assert_int_equal(ko_open(base.ctl, "lib", KSHM_RDONLY, 0), -ENOENT);
+	assert_int_equal(kt_kshm_open(base.ctl, "lib", KSHM_RDONLY, 0), -ENOENT);
 	base_check(1, 2);
 	assert_int_equal(kt_kshm_counter("pages"), BASE_PAGES);
 }
@@ -1216,9 +1183,9 @@ static void load_undo(void *arg)
 	assert_int_equal(kt_kshm_counter("objects"), 0);
 	ctl = open(DEV, O_RDWR | O_CLOEXEC);
 	assert_true(ctl >= 0);
-	fd = ko_open(ctl, "load", KSHM_RDWR | KSHM_CREAT, 0600);
+	fd = kt_kshm_open(ctl, "load", KSHM_RDWR | KSHM_CREAT, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(ko_trunc(fd, &size), 0);
+	assert_int_equal(kt_kshm_trunc(fd, &size), 0);
 	close(fd);
 	close(ctl);
 	assert_int_equal(kt_unload(MOD), 0);

@@ -2,6 +2,7 @@
 /* kipc_fault.c - systematic fault injection for guest tests; see kipc_fault.h. */
 #include "kipc_fault.h"
 #include "kipc_test.h"
+#include "kt_debug.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,14 @@ void kf_require(void)
 	const char *const *d;
 
 	if (!kf_available()) {
+		/*
+		 * The debug kernel is built with fault injection: a missing
+		 * knob there is a broken lane, not a kernel to skip on.
+		 */
+		if (kt_debug_kernel())
+			fail_msg("kipc_fault: the debug kernel has no usable fail-nth/debugfs fault injection (%s)",
+				 access(KF_NTH, W_OK) ? KF_NTH :
+				 KF_DEBUGFS "/{failslab,fail_page_alloc,fail_usercopy}");
 		printf("# kipc-fault: no fail-nth fault injection in this kernel (make check-debug has it)\n");
 		skip();
 	}
@@ -277,13 +286,21 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	close(kmsg);
 	close(nth_fd);
 	if (skipped)
-		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed; %u more sampled every %u)\n",
+		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed; %u more sampled every %u)%s\n",
 		       op->name, r.points, r.failed, r.absorbed, skipped,
-		       op->stride);
+		       op->stride, op->no_points ? " none expected" : "");
 	else
-		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed)\n",
-		       op->name, r.points, r.failed, r.absorbed);
+		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed)%s\n",
+		       op->name, r.points, r.failed, r.absorbed,
+		       op->no_points ? " none expected" : "");
 	fflush(stdout);
+	/* a walk that reached no fault point tested nothing */
+	if (!r.points && !op->no_points)
+		fail_msg("%s: walked zero fault points (nothing injected)",
+			 op->name);
+	if (r.points && op->no_points)
+		fail_msg("%s: %u fault points where none were expected",
+			 op->name, r.points);
 	if (res)
 		*res = r;
 	return r.points;
@@ -295,8 +312,11 @@ int kf_kmemleak_scan(void)
 	int count = 0;
 	FILE *f;
 
-	if (access(KF_KMEMLEAK, W_OK))
+	if (access(KF_KMEMLEAK, W_OK)) {
+		if (kt_debug_kernel())
+			fail_msg("kipc_fault: the debug kernel has no writable " KF_KMEMLEAK);
 		return -1;
+	}
 	sleep(6);	/* kmemleak ignores objects younger than 5 s */
 	if (write_file(KF_KMEMLEAK, "scan") || write_file(KF_KMEMLEAK, "scan"))
 		fail_msg("kipc_fault: kmemleak scan failed (kmemleak disabled?)");

@@ -12,7 +12,11 @@
  * (state intact, no count changed, the device still works).
  *
  * On a kernel without fault injection (Debian's stock kernels) kf_require()
- * skips the calling test, so `make check` stays green there.
+ * skips the calling test, so `make check` stays green there; on the debug
+ * kernel (kt_debug_kernel()) a missing knob fails the test instead, and so
+ * does a walk that reached no fault point (unless @no_points says that is
+ * the point) and a missing kmemleak: the lane must not pass by testing
+ * nothing.
  */
 #ifndef KIPC_FAULT_H
 #define KIPC_FAULT_H
@@ -54,6 +58,9 @@ void kf_require(void);
  *         sampled.  For operations that pass one long loop of identical
  *         allocations (myshm's load allocates every page of a buffer).
  * @stride: see @dense; 0 or 1: every point
+ * @no_points: the operation is expected to reach no fault point at all
+ *         (no allocation, no user copy); without it a walk of zero points
+ *         fails the test, with it any point does
  */
 struct kf_op {
 	const char *name;
@@ -66,6 +73,7 @@ struct kf_op {
 	unsigned int first;
 	unsigned int dense;
 	unsigned int stride;
+	bool no_points;
 };
 
 /**
@@ -87,7 +95,8 @@ struct kf_result {
  * OP->errnos, if the kernel logged a report (a "Call Trace:" is tolerated
  * only after a "page allocation failure" / "vmalloc error" line caused by
  * the injected fault), or if the final run without a fault failed.
- * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" and returns
+ * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" (with
+ * " none expected" appended for @no_points walks) and returns
  * the number of points walked (with KIPC_FAULT_VERBOSE set in the
  * environment, also each point's result).  Call kf_require() first.
  */

@@ -4,9 +4,11 @@
 #include "kt_fds.h"
 #include "kipc_test.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 long kt_kshm_counter(const char *key)
 {
@@ -39,4 +41,37 @@ void kt_unload_kipc(void)
 	assert_int_equal(kt_unload("myshm"), 0);
 	assert_int_equal(kt_kshm_counter("objects"), 0);
 	assert_int_equal(kt_unload("kshm"), 0);
+}
+
+int kt_kshm_open(int ctl, const char *name, unsigned int flags,
+		 unsigned int mode)
+{
+	struct kshm_open_args a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "%s", name);
+	a.flags = flags | KSHM_CLOEXEC;
+	a.mode = mode;
+	fd = ioctl(ctl, KSHM_IOC_OPEN, &a);
+	return fd < 0 ? -errno : fd;
+}
+
+int kt_kshm_trunc(int fd, unsigned long long *size)
+{
+	struct kshm_trunc_args a = { .size = *size };
+
+	if (ioctl(fd, KSHM_IOC_TRUNC, &a) < 0)
+		return -errno;
+	*size = a.size;
+	return 0;
+}
+
+struct kshm_info kt_kshm_info(int fd)
+{
+	struct kshm_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	assert_int_equal(ioctl(fd, KSHM_IOC_INFO, &info), 0);
+	return info;
 }

@@ -2,14 +2,15 @@
 /*
  * message_slot/model - a long random sequence of ioctls, writes, reads,
  * closes and reopens on several files, minors and channels, each result
- * checked against a model of the course ABI kept by the test (return value,
- * errno, message bytes), plus the debugfs counts now and then.
+ * checked against the model of tests/lib/ms_model.c (return value, errno,
+ * message bytes), plus the debugfs counts now and then.
  *
  * KT_MS_SEED=N in the environment repeats a run; the seed is printed.
  */
 #include "lib/kipc_test.h"
 #include "lib/kt_debug.h"
 #include "lib/msgslot.h"
+#include "lib/ms_model.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -29,19 +30,12 @@ static const unsigned long ids[] = {
 };
 #define NIDS (sizeof(ids) / sizeof(ids[0]))
 
-struct mchan {
-	int len;			/* 0: no message */
-	unsigned char data[MSG_SLOT_MAX_MSG_LEN];
-};
-
 struct mfile {
 	int fd;
-	unsigned int minor;
-	int chan;			/* index into ids, -1: none */
-	int censor;
+	struct msm_file ms;
 };
 
-static struct mchan model[NMINORS][NIDS];
+static struct msm *model;
 static struct mfile files[NFILES];
 static uint64_t rng;
 
@@ -58,114 +52,72 @@ static void reopen(struct mfile *f, unsigned int minor)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = ms_open(minor, 0);
-	f->minor = minor;
-	f->chan = -1;
-	f->censor = 0;
+	msm_open(&f->ms, minor, false);
 }
 
 static void check_stats(void)
 {
 	unsigned long ch, by, want_ch, want_by;
 	unsigned int m;
-	size_t i;
 
 	for (m = 0; m < NMINORS; m++) {
-		want_ch = want_by = 0;
-		for (i = 0; i < NIDS; i++) {
-			want_ch += model[m][i].len > 0;
-			want_by += model[m][i].len;
-		}
+		msm_stats(model, m, &want_ch, &want_by);
 		assert_true(ms_stats(m, &ch, &by));
 		assert_int_equal(ch, want_ch);
 		assert_int_equal(by, want_by);
 	}
 }
 
-#define EXPECT(cond, ...) do { if (!(cond)) fail_msg(__VA_ARGS__); } while (0)
+#define EXPECT_MODEL(why, op) do {					\
+		const char *why_ = (why);				\
+		if (why_)						\
+			fail_msg("op %ld: %s", (op), why_);		\
+	} while (0)
 
 static void op_write(struct mfile *f, long op)
 {
 	unsigned char buf[3 * MSG_SLOT_MAX_MSG_LEN];
 	size_t len = rnd(10) ? 1 + rnd(MSG_SLOT_MAX_MSG_LEN) : rnd(3) * 129;
-	struct mchan *c;
 	ssize_t n;
 	size_t i;
-	int want;
 
 	for (i = 0; i < len; i++)
 		buf[i] = (unsigned char)rnd(256);
 	n = write(f->fd, buf, len);
-	if (f->chan < 0)
-		want = -EINVAL;
-	else if (len == 0 || len > MSG_SLOT_MAX_MSG_LEN)
-		want = -EMSGSIZE;
-	else
-		want = (int)len;
-	EXPECT(n == want || (n < 0 && -errno == want),
-	       "op %ld: write(%zu) = %zd (errno %d), want %d", op, len, n,
-	       errno, want);
-	if (want < 0)
-		return;
-	c = &model[f->minor][f->chan];
-	for (i = 0; i < len; i++)
-		c->data[i] = f->censor && i % 4 == 3 ? '#' : buf[i];
-	c->len = (int)len;
+	EXPECT_MODEL(msm_write(model, &f->ms, buf, len, sizeof(buf), n, errno),
+		     op);
 }
 
 static void op_read(struct mfile *f, long op)
 {
 	unsigned char buf[MSG_SLOT_MAX_MSG_LEN + 16];
 	size_t size = rnd(4) ? sizeof(buf) : rnd(sizeof(buf));
-	struct mchan *c = f->chan < 0 ? NULL : &model[f->minor][f->chan];
 	ssize_t n;
-	int want;
 
 	n = read(f->fd, buf, size);
-	if (!c)
-		want = -EINVAL;
-	else if (!c->len)
-		want = -EWOULDBLOCK;
-	else if (size < (size_t)c->len)
-		want = -ENOSPC;
-	else
-		want = c->len;
-	EXPECT(n == want || (n < 0 && -errno == want),
-	       "op %ld: read(%zu) = %zd (errno %d), want %d", op, size, n,
-	       errno, want);
-	if (want > 0)
-		EXPECT(!memcmp(buf, c->data, want),
-		       "op %ld: read returned different bytes", op);
+	EXPECT_MODEL(msm_read(model, &f->ms, buf, size, sizeof(buf), n, errno),
+		     op);
 }
 
 static void op_ioctl(struct mfile *f, long op)
 {
-	int idx = (int)rnd(NIDS), r, val;
 	bool lng = rnd(2);
+	unsigned long arg;
+	unsigned int cmd;
+	int r, want;
 
 	if (rnd(4)) {
-		r = ioctl(f->fd, lng ? MSG_SLOT_CHANNEL_LONG : MSG_SLOT_CHANNEL,
-			  ids[idx]);
-		if (ids[idx]) {
-			EXPECT(r == 0, "op %ld: channel %lu: %s", op, ids[idx],
-			       strerror(errno));
-			f->chan = idx;
-		} else {
-			EXPECT(r == -1 && errno == EINVAL,
-			       "op %ld: channel 0 = %d", op, r);
-		}
-		return;
-	}
-	val = (int)rnd(3);
-	r = ioctl(f->fd, lng ? MSG_SLOT_SET_CEN_LONG : MSG_SLOT_SET_CEN,
-		  (unsigned long)val);
-	if (val <= 1) {
-		EXPECT(r == 0, "op %ld: censor %d: %s", op, val,
-		       strerror(errno));
-		f->censor = val;
+		cmd = lng ? MSG_SLOT_CHANNEL_LONG : MSG_SLOT_CHANNEL;
+		arg = ids[rnd(NIDS)];
 	} else {
-		EXPECT(r == -1 && errno == EINVAL, "op %ld: censor 2 = %d",
-		       op, r);
+		cmd = lng ? MSG_SLOT_SET_CEN_LONG : MSG_SLOT_SET_CEN;
+		arg = rnd(3);
 	}
+	r = ioctl(f->fd, cmd, arg);
+	want = msm_ioctl(&f->ms, cmd, arg);
+	if (want ? r != -1 || errno != -want : r != 0)
+		fail_msg("op %ld: ioctl %#x %lu = %d (%s), the model says %d",
+			 op, cmd, arg, r, r ? strerror(errno) : "ok", want);
 }
 
 static void test_random_vs_model(void **state)
@@ -181,6 +133,8 @@ static void test_random_vs_model(void **state)
 		rng = 1;
 	printf("# seed %llu (KT_MS_SEED), %ld operations\n",
 	       (unsigned long long)rng, nops);
+	model = msm_new();
+	assert_non_null(model);
 	for (i = 0; i < NFILES; i++) {
 		files[i].fd = -1;
 		reopen(&files[i], i % NMINORS);
@@ -207,6 +161,7 @@ static void test_random_vs_model(void **state)
 	check_stats();
 	for (i = 0; i < NFILES; i++)
 		close(files[i].fd);
+	msm_free(model);
 	printf("# %ld operations in %ld ms\n", nops, ms_now_ms() - start);
 }
 

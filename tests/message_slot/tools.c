@@ -2,6 +2,9 @@
 /*
  * message_slot/tools - message_sender and message_reader end to end: exit
  * codes, strerror text on stderr, and exactly the message bytes on stdout.
+ * Every case runs twice: with the 64-bit tools and with their static
+ * 32-bit build (message_sender32, message_reader32), whose ioctls reach
+ * the module through compat_ioctl; the same results are expected.
  */
 #include "lib/kipc_test.h"
 #include "lib/msgslot.h"
@@ -15,6 +18,9 @@
 #include <unistd.h>
 
 #define BIN "/kipc/bin/"
+
+/* "" for the 64-bit tools, "32" for the i386 build (set per case). */
+static const char *variant = "";
 
 struct result {
 	int status;		/* exit status, or 1000 + signal */
@@ -42,7 +48,7 @@ static void run(struct result *r, const char *const *argv)
 	pid_t pid;
 	int st;
 
-	snprintf(prog, sizeof(prog), BIN "%s", argv[0]);
+	snprintf(prog, sizeof(prog), BIN "%s%s", argv[0], variant);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -233,15 +239,65 @@ static void test_with_open_files(void **state)
 	close(fd);
 }
 
+static int use64(void **state)
+{
+	(void)state;
+	variant = "";
+	return 0;
+}
+
+/*
+ * The 32-bit build: an i386 ELF, and a kernel that runs it (Debian's have
+ * CONFIG_IA32_EMULATION; a kernel without it fails execve with ENOEXEC).
+ */
+static int use32(void **state)
+{
+	unsigned char e[5];
+	int fd = open(BIN "message_sender32", O_RDONLY);
+
+	(void)state;
+	variant = "32";
+	if (fd < 0 || read(fd, e, 5) != 5 || memcmp(e, "\177ELF", 4) ||
+	    e[4] != 1) {
+		printf("# " BIN "message_sender32 is not a 32-bit ELF\n");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The kernel runs i386 programs (else the 32-bit cases are skipped). */
+static void skip_without_ia32(void)
+{
+	struct result r;
+
+	RUN(&r, "message_reader");
+	if (r.status == 127) {
+		printf("# this kernel cannot run i386 programs (no CONFIG_IA32_EMULATION)\n");
+		skip();
+	}
+}
+
+#define BOTH(t) cmocka_unit_test_setup(t, use64), \
+		cmocka_unit_test_setup(t##32, use32)
+#define WRAP32(t) static void t##32(void **state) \
+		{ skip_without_ia32(); t(state); }
+WRAP32(test_exchange)
+WRAP32(test_censor_form)
+WRAP32(test_errors)
+WRAP32(test_usage)
+WRAP32(test_reader_binary)
+WRAP32(test_with_open_files)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exchange),
-		cmocka_unit_test(test_censor_form),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_usage),
-		cmocka_unit_test(test_reader_binary),
-		cmocka_unit_test(test_with_open_files),
+		BOTH(test_exchange),
+		BOTH(test_censor_form),
+		BOTH(test_errors),
+		BOTH(test_usage),
+		BOTH(test_reader_binary),
+		BOTH(test_with_open_files),
 	};
 
 	return kt_run_group(tests, ms_setup, ms_teardown);

@@ -79,6 +79,16 @@ struct kshm_info {
 	char name[KSHM_NAME_BUF];
 };
 
+/**
+ * struct kshm_range - argument of KSHM_IOC_MAPPED
+ * @addr: start of the range (page-aligned)
+ * @len:  length of the range in bytes (rounded up to whole pages)
+ */
+struct kshm_range {
+	__u64 addr;
+	__u64 len;
+};
+
 #define KSHM_IOC_MAGIC		0xE5
 
 /**
@@ -120,6 +130,22 @@ struct kshm_info {
  * Argument: struct kshm_info, filled in.  Errors: EFAULT bad pointer.
  */
 #define KSHM_IOC_INFO		_IOR(KSHM_IOC_MAGIC, 3, struct kshm_info)
+
+/**
+ * KSHM_IOC_MAPPED - find this open file's mappings in a range (on an object
+ * descriptor)
+ *
+ * Argument: struct kshm_range, in and out.  In: a range of the calling
+ * process.  Out: the first part of it (one run of adjacent mappings) that
+ * is mapped from this very open file (this descriptor, its dups or fork
+ * copies), or @len 0 if none is.  libkipc's kshm_close() unmaps exactly
+ * these parts of what kshm_map() recorded, so it never unmaps memory the
+ * program mapped from anything else in the meantime.
+ *
+ * Errors: EFAULT bad pointer; EINVAL @len 0, @addr not page-aligned, or a
+ * range that wraps or ends above user space; EINTR.
+ */
+#define KSHM_IOC_MAPPED		_IOWR(KSHM_IOC_MAGIC, 4, struct kshm_range)
 
 /*
  * mmap(2) on an object descriptor: MAP_SHARED only (MAP_PRIVATE: EINVAL);
