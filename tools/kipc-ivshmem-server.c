@@ -44,7 +44,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <kipc/ivshmem.h>
+#include <kipc/ivshmem_ioctl.h>
 
 #define PROG "kipc-ivshmem-server"
 #define VERSION "0.1"
@@ -89,6 +89,7 @@ static struct {
 static struct peer *peers;	/* opt.max_peers slots */
 static unsigned int npeers;
 static unsigned int qmax;	/* queued messages one client may have */
+static unsigned int qfds, qfds_max;	/* dup'ed descriptors queued, bound */
 static uint16_t next_id;	/* where the search for a free id starts */
 static int shm_fd = -1, listen_fd = -1, sig_fd = -1;
 static bool sock_created, pidfile_created;
@@ -407,8 +408,10 @@ static bool flush_queue(struct peer *p)
 			drop_peer(p, strerror(errno));
 			return false;
 		}
-		if (m->fd >= 0)
+		if (m->fd >= 0) {
 			close(m->fd);
+			qfds--;
+		}
 		p->qhead = (p->qhead + 1) % qmax;
 		p->qlen--;
 	}
@@ -438,11 +441,17 @@ static bool send_msg(struct peer *p, int64_t val, int fd)
 	m->val = val;
 	m->fd = -1;
 	if (fd >= 0) {
+		/* All queues together hold at most qfds_max descriptors. */
+		if (qfds >= qfds_max) {
+			drop_peer(p, "it stopped reading (descriptor budget)");
+			return false;
+		}
 		m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (m->fd < 0) {
 			drop_peer(p, strerror(errno));
 			return false;
 		}
+		qfds++;
 	}
 	p->qlen++;
 	return true;
@@ -458,8 +467,10 @@ static void free_peer(struct peer *p)
 		if (p->efd[v] >= 0)
 			close(p->efd[v]);
 	while (p->qlen) {
-		if (p->q[p->qhead].fd >= 0)
+		if (p->q[p->qhead].fd >= 0) {
 			close(p->q[p->qhead].fd);
+			qfds--;
+		}
 		p->qhead = (p->qhead + 1) % qmax;
 		p->qlen--;
 	}
@@ -641,8 +652,8 @@ static int fd_budget(void)
 	 * Each peer: a socket and its eventfds.  Queued descriptors are
 	 * dup'ed only while a socket is full; budget for 4 full queues.
 	 */
-	need = 16 + (uint64_t)opt.max_peers * (1 + opt.vectors) +
-	       4ULL * qmax;
+	qfds_max = 4 * qmax;
+	need = 16 + (uint64_t)opt.max_peers * (1 + opt.vectors) + qfds_max;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need &&
 	    rl.rlim_cur != RLIM_INFINITY) {
 		rl.rlim_cur = need <= rl.rlim_max ? need : rl.rlim_max;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * ivshmem.h - user-space ABI of kipc_ivshmem.ko, the guest driver for
+ * ivshmem_ioctl.h - user-space ABI of kipc_ivshmem.ko, the guest driver for
  * QEMU's ivshmem-plain and ivshmem-doorbell PCI devices (1af4:1110), and
  * the constants of QEMU's ivshmem server protocol (kipc-ivshmem-server,
  * libkipc's <kipc/ivshmem.h>).
@@ -25,8 +25,8 @@
  * waiters wake with ENODEV, every later call fails with ENODEV, poll()
  * reports EPOLLERR | EPOLLHUP, and touching an old mapping raises SIGBUS.
  */
-#ifndef _UAPI_KIPC_IVSHMEM_H
-#define _UAPI_KIPC_IVSHMEM_H
+#ifndef _UAPI_KIPC_IVSHMEM_IOCTL_H
+#define _UAPI_KIPC_IVSHMEM_IOCTL_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -149,4 +149,4 @@ struct kipc_ivshmem_wait {
  */
 #define KIPC_IVSHMEM_SET_POLL _IOW(KIPC_IVSHMEM_IOC_MAGIC, 5, __u64)
 
-#endif /* _UAPI_KIPC_IVSHMEM_H */
+#endif /* _UAPI_KIPC_IVSHMEM_IOCTL_H */
