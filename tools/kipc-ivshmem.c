@@ -55,8 +55,14 @@ static void usage(FILE *f)
 "  ring PEER VECTOR [N] ring PEER's doorbell VECTOR N times (default 1)\n"
 "  wait VECTOR [N]      wait until VECTOR was rung (N wake-ups; default 1)\n"
 "  monitor [SECONDS]    (-S) print 'join ID' / 'leave ID' as peers come and go\n"
-"  serve-echo VECTOR    wait on VECTOR, ring back the peer whose id is at\n"
-"                       offset 0 (a __u32), forever (ping-pong partner)\n\n"
+"  await OFFSET TEXT    wait (-t) until TEXT is at OFFSET of the memory\n"
+"  mark-wait VECTOR OFFSET TEXT  start listening on VECTOR, then write TEXT\n"
+"                       at OFFSET (so a peer knows), then wait once\n"
+"  burst-send PEER VECTOR N OFFSET  N times: store the sequence number\n"
+"                       (a __u64) at OFFSET, then ring\n"
+"  burst-recv VECTOR N OFFSET [TEXT_OFF TEXT]  wake up until the number at\n"
+"                       OFFSET is N (fails on a wait timeout: a lost ring);\n"
+"                       writes TEXT at TEXT_OFF once listening\n\n"
 "Exit status: 0 ok, 1 error or timeout, 2 bad usage.\n");
 }
 
@@ -262,14 +268,65 @@ int main(int argc, char **argv)
 			if (r < 0)
 				die("server");
 		}
-	} else if (!strcmp(cmd, "serve-echo") && argc == 1) {
-		unsigned long vec = num(argv[0], 255, "vector");
+	} else if (!strcmp(cmd, "await") && argc == 2) {
+		unsigned long off;
+		size_t len = strlen(argv[1]) + 1;
+		struct timespec t0, t;
 
 		open_it();
-		for (;;) {
-			wait1(vec, -1);
-			ring(*(volatile uint32_t *)mem, vec);
+		off = num(argv[0], size - len, "offset");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (__sync_synchronize(), memcmp((char *)mem + off, argv[1], len)) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (timeout_ms >= 0 && (t.tv_sec - t0.tv_sec) * 1000 +
+			    (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+				fprintf(stderr, PROG ": '%s' did not appear at %lu\n",
+					argv[1], off);
+				return 1;
+			}
+			usleep(10000);
 		}
+	} else if (!strcmp(cmd, "mark-wait") && argc == 3) {
+		unsigned long vec = num(argv[0], 255, "vector"), off;
+
+		open_it();
+		off = num(argv[1], size - strlen(argv[2]) - 1, "offset");
+		memcpy((char *)mem + off, argv[2], strlen(argv[2]) + 1);
+		__sync_synchronize();
+		printf("count %" PRIu64 "\n", wait1(vec, timeout_ms));
+	} else if (!strcmp(cmd, "burst-send") && argc == 4) {
+		unsigned long peer = num(argv[0], 65535, "peer");
+		unsigned long vec = num(argv[1], 255, "vector");
+		unsigned long n = num(argv[2], 1UL << 30, "count"), i, off;
+
+		open_it();
+		off = num(argv[3], size - 8, "offset");
+		for (i = 1; i <= n; i++) {
+			__atomic_store_n((uint64_t *)((char *)mem + off), i,
+					 __ATOMIC_RELEASE);
+			ring(peer, vec);
+		}
+	} else if (!strcmp(cmd, "burst-recv") && (argc == 3 || argc == 5)) {
+		unsigned long vec = num(argv[0], 255, "vector");
+		unsigned long n = num(argv[1], 1UL << 30, "count"), off;
+		unsigned long wakes = 0;
+		uint64_t v;
+
+		open_it();
+		off = num(argv[2], size - 8, "offset");
+		if (argc == 5) {
+			unsigned long toff = num(argv[3], size - strlen(argv[4]) - 1,
+						 "offset");
+
+			memcpy((char *)mem + toff, argv[4], strlen(argv[4]) + 1);
+			__sync_synchronize();
+		}
+		while ((v = __atomic_load_n((uint64_t *)((char *)mem + off),
+					    __ATOMIC_ACQUIRE)) != n) {
+			wait1(vec, timeout_ms);
+			wakes++;
+		}
+		printf("received %lu rings in %lu wake-ups\n", n, wakes);
 	} else {
 		fprintf(stderr, PROG ": bad command or arguments '%s' (see --help)\n",
 			cmd);
