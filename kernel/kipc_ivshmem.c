@@ -309,12 +309,13 @@ static long ivs_wait(struct file *file, struct ivs_file *f,
 	}
 	if (READ_ONCE(d->dead))
 		return -ENODEV;
+	/* Report first, consume after: a failed copy consumes nothing. */
 	c = atomic64_read(&d->count[w.vector]);
-	if (!ret)
-		f->seen[w.vector] = c;
 	w.count = c;
 	if (copy_to_user(uarg, &w, sizeof(w)))
 		return -EFAULT;
+	if (!ret)
+		f->seen[w.vector] = c;
 	return ret;
 }
 
