@@ -45,6 +45,20 @@
 /* read()/write() copy at most this much before checking for signals. */
 #define IVS_COPY_CHUNK (256 * 1024)
 
+struct ivs_dev;
+
+/**
+ * struct ivs_vec - the interrupt handler's context for one vector
+ * @dev: the device
+ * @irq: its Linux irq number
+ * @count: interrupts taken
+ */
+struct ivs_vec {
+	struct ivs_dev *dev;
+	int irq;
+	atomic64_t count;
+};
+
 /**
  * struct ivs_dev - one bound ivshmem device
  * @misc: /dev/ivshmemN
@@ -56,7 +70,7 @@
  * @size: BAR2's size
  * @peer_id: IVPosition at probe
  * @vectors: MSI-X vectors in use (0: plain)
- * @count: interrupts per vector
+ * @vec: per vector: irq and interrupt count
  * @wq: waiters for any vector or for removal
  * @dead: set by remove(); read under @srcu
  * @srcu: readers of @regs and @mem (and faults) vs remove()
@@ -76,11 +90,11 @@ struct ivs_dev {
 	resource_size_t size;
 	u32 peer_id;
 	unsigned int vectors;
-	atomic64_t count[KIPC_IVSHMEM_MAX_VECTORS];
+	struct ivs_vec vec[KIPC_IVSHMEM_MAX_VECTORS];
 	wait_queue_head_t wq;
 	bool dead;
 	struct srcu_struct srcu;
-	struct mutex lock;
+	struct mutex lock;	/* protects @inode */
 	struct inode *inode;
 	int index;
 	char name[IVS_NAME_LEN];
@@ -135,7 +149,7 @@ static int ivs_open(struct inode *inode, struct file *file)
 	f->dev = d;
 	f->poll_mask = d->vectors >= 64 ? ~0ULL : (1ULL << d->vectors) - 1;
 	for (v = 0; v < d->vectors; v++)
-		f->seen[v] = atomic64_read(&d->count[v]);
+		f->seen[v] = atomic64_read(&d->vec[v].count);
 	file->private_data = f;
 	return 0;
 }
@@ -259,7 +273,7 @@ static bool ivs_pending(struct ivs_file *f, u64 mask)
 
 	for (v = 0; v < f->dev->vectors; v++)
 		if ((mask & (1ULL << v)) &&
-		    atomic64_read(&f->dev->count[v]) != f->seen[v])
+		    atomic64_read(&f->dev->vec[v].count) != f->seen[v])
 			return true;
 	return false;
 }
@@ -278,6 +292,13 @@ static __poll_t ivs_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* A waiter on VEC of F may return: news on VEC, or the device is gone. */
+static bool ivs_woken(struct ivs_file *f, unsigned int vec)
+{
+	return READ_ONCE(f->dev->dead) ||
+	       atomic64_read(&f->dev->vec[vec].count) != f->seen[vec];
+}
+
 static long ivs_wait(struct file *file, struct ivs_file *f,
 		     struct kipc_ivshmem_wait __user *uarg)
 {
@@ -293,15 +314,14 @@ static long ivs_wait(struct file *file, struct ivs_file *f,
 	if (w.vector >= d->vectors || w.timeout_ms < -1)
 		return -EINVAL;
 	if (w.timeout_ms == 0 || (file->f_flags & O_NONBLOCK)) {
-		if (atomic64_read(&d->count[w.vector]) == f->seen[w.vector])
+		if (atomic64_read(&d->vec[w.vector].count) == f->seen[w.vector])
 			ret = -EAGAIN;
 	} else {
 		t = w.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
 			msecs_to_jiffies(w.timeout_ms);
 		t = wait_event_interruptible_timeout(d->wq,
-			READ_ONCE(d->dead) ||
-			atomic64_read(&d->count[w.vector]) !=
-			f->seen[w.vector], t);
+						     ivs_woken(f, w.vector),
+						     t);
 		if (t < 0)
 			ret = -EINTR;
 		else if (t == 0)
@@ -310,7 +330,7 @@ static long ivs_wait(struct file *file, struct ivs_file *f,
 	if (READ_ONCE(d->dead))
 		return -ENODEV;
 	/* Report first, consume after: a failed copy consumes nothing. */
-	c = atomic64_read(&d->count[w.vector]);
+	c = atomic64_read(&d->vec[w.vector].count);
 	w.count = c;
 	if (copy_to_user(uarg, &w, sizeof(w)))
 		return -EFAULT;
@@ -454,7 +474,7 @@ static ssize_t events_show(struct device *dev, struct device_attribute *a,
 
 	for (v = 0; v < d->vectors; v++)
 		n += sysfs_emit_at(buf, n, "%s%lld", v ? " " : "",
-				   (long long)atomic64_read(&d->count[v]));
+				   (long long)atomic64_read(&d->vec[v].count));
 	n += sysfs_emit_at(buf, n, "\n");
 	return n;
 }
@@ -471,22 +491,17 @@ ATTRIBUTE_GROUPS(ivs);
 
 static irqreturn_t ivs_irq(int irq, void *data)
 {
-	struct ivs_dev *d = data;
-	unsigned int v;
+	struct ivs_vec *vec = data;
 
-	for (v = 0; v < d->vectors; v++)
-		if (pci_irq_vector(d->pdev, v) == irq) {
-			atomic64_inc(&d->count[v]);
-			wake_up_all(&d->wq);
-			return IRQ_HANDLED;
-		}
-	return IRQ_NONE;
+	atomic64_inc(&vec->count);
+	wake_up_all(&vec->dev->wq);
+	return IRQ_HANDLED;
 }
 
 static void ivs_free_irqs(struct ivs_dev *d, unsigned int n)
 {
 	while (n--)
-		free_irq(pci_irq_vector(d->pdev, n), d);
+		free_irq(d->vec[n].irq, &d->vec[n]);
 	if (d->vectors)
 		pci_free_irq_vectors(d->pdev);
 }
@@ -554,8 +569,10 @@ static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			goto err_memunmap;
 		d->vectors = nvec;
 		for (v = 0; v < d->vectors; v++) {
-			ret = request_irq(pci_irq_vector(pdev, v), ivs_irq, 0,
-					  d->name, d);
+			d->vec[v].dev = d;
+			d->vec[v].irq = pci_irq_vector(pdev, v);
+			ret = request_irq(d->vec[v].irq, ivs_irq, 0, d->name,
+					  &d->vec[v]);
 			if (ret) {
 				ivs_free_irqs(d, v);
 				d->vectors = 0;

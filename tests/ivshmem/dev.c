@@ -45,8 +45,10 @@ static void read_attr(const char *dev, const char *attr, char *buf,
 
 	snprintf(path, sizeof(path), "/sys/class/misc/%s/%s", dev + 5, attr);
 	f = fopen(path, "r");
-	if (!f)
+	if (!f) {
 		fail_msg("%s: %s", path, strerror(errno));
+		return;
+	}
 	if (!fgets(buf, len, f))
 		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
