@@ -108,6 +108,26 @@ static void sleep_on(uint64_t flag, uint64_t off, uint64_t old, uint32_t vec)
 	STORE(flag, 0);
 }
 
+/* A message: its sequence number in the first and last word. */
+static void fill(unsigned char *p, uint64_t seq)
+{
+	memset(p, (int)seq, MSG);
+	memcpy(p, &seq, 8);
+	memcpy(p + MSG - 8, &seq, 8);
+}
+
+static void check(const unsigned char *p, uint64_t want)
+{
+	uint64_t seq;
+
+	memcpy(&seq, p, 8);
+	if (seq != want || memcmp(p + MSG - 8, &seq, 8)) {
+		fprintf(stderr, "bench_ivshmem: message %llu corrupt\n",
+			(unsigned long long)want);
+		exit(1);
+	}
+}
+
 static void ring_rx(unsigned long n)
 {
 	static unsigned char buf[MSG];
@@ -121,17 +141,11 @@ static void ring_rx(unsigned long n)
 	STORE(192, 0);
 	STORE(256, (uint64_t)self + 1);	/* ready: my id + 1 */
 	for (i = 0; i < n; i++) {
-		uint64_t seq;
-
 		sleep_on(128, 0, tail, 0);
 		if (!i)
 			t0 = now();
 		memcpy(buf, mem + DATA_OFF + (tail % SLOTS) * MSG, MSG);
-		memcpy(&seq, buf, 8);
-		if (seq != i || memcmp(buf + MSG - 8, &seq, 8)) {
-			fprintf(stderr, "bench_ivshmem: message %lu corrupt\n", i);
-			exit(1);
-		}
+		check(buf, i);
 		STORE(64, ++tail);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (LOAD(192))
@@ -142,7 +156,6 @@ static void ring_rx(unsigned long n)
 
 static void ring_tx(uint32_t peer, unsigned long n)
 {
-	static unsigned char buf[MSG];
 	uint64_t head = 0;
 	unsigned long i;
 
@@ -156,10 +169,8 @@ static void ring_tx(uint32_t peer, unsigned long n)
 			sleep_on(192, 64, LOAD(64), 1);
 		while (head - LOAD(64) >= SLOTS)
 			sleep_on(192, 64, LOAD(64), 1);
-		memset(buf, (int)i, MSG);
-		memcpy(buf, &seq, 8);
-		memcpy(buf + MSG - 8, &seq, 8);
-		memcpy(mem + DATA_OFF + (head % SLOTS) * MSG, buf, MSG);
+		/* produce the message in place, in its slot */
+		fill(mem + DATA_OFF + (head % SLOTS) * MSG, seq);
 		STORE(0, ++head);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (LOAD(128))
@@ -279,16 +290,21 @@ int main(int argc, char **argv)
 		s = tcp_listen(atoi(argv[2]));
 		n = strtoul(argv[3], NULL, 0);
 		full(s, buf, MSG, 0);
+		check(buf, 0);
 		t0 = now();
-		for (i = 1; i < n; i++)
+		for (i = 1; i < n; i++) {
 			full(s, buf, MSG, 0);
+			check(buf, i);
+		}
 		printf("tcp_MBps %.1f\n", (n - 1) * (double)MSG / (now() - t0) / 1e6);
 		close(s);
 	} else if (!strcmp(m, "tcp-tx") && argc == 5) {
 		s = tcp_connect(argv[2], atoi(argv[3]));
 		n = strtoul(argv[4], NULL, 0);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			fill(buf, i);
 			full(s, buf, MSG, 1);
+		}
 		/* wait for the receiver's close (EOF) */
 		if (read(s, buf, 1) < 0)
 			die("tcp read");

@@ -22,7 +22,13 @@ rel=$("$top/scripts/kver.sh" "$kernel")
 mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kipc-ivbench.XXXXXX")
 srvpid=
-trap '[ -n "$srvpid" ] && kill $srvpid 2>/dev/null; rm -rf "$tmp"' EXIT
+apid=
+cleanup() {
+	[ -z "$apid" ] || kill "$apid" 2>/dev/null || true
+	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 # virtio-net and what it needs, uncompressed for busybox insmod
 mods=()
 mkdir -p "$tmp/nm"
@@ -31,11 +37,11 @@ while read -r _ m; do
 	case $m in *.xz) xz -dc "$m" >"$tmp/nm/$b" ;; *) cp "$m" "$tmp/nm/$b" ;; esac
 	mods+=("$b")
 	echo "$b" >>"$tmp/nm/netmods.list"
-done < <(modprobe --show-depends -S "$rel" virtio_pci virtio_net | awk '$1 == "insmod" {print $1, $2}' | awk '!seen[$2]++')
+done < <(modprobe -a --show-depends -S "$rel" virtio_pci virtio_net | awk '$1 == "insmod" {print $1, $2}' | awk '!seen[$2]++')
 cat >"$tmp/nm/side" <<'EOS'
 #!/bin/sh
 role=$1 msgs=$2 trips=$3
-for m in $(cat /root/nm/netmods.list); do insmod /root/nm/$m 2>/dev/null; done
+for m in $(cat /root/nm/netmods.list); do insmod /root/nm/$m || echo "insmod $m failed" >&2; done
 insmod /kipc/modules/kipc_ivshmem.ko
 sleep 0.3
 for d in /sys/class/misc/ivshmem*; do [ "$(cat $d/doorbell)" = 1 ] && D=/dev/${d##*/}; done
@@ -44,13 +50,13 @@ if [ $role = A ]; then ip addr add 10.77.0.1/24 dev eth0; else ip addr add 10.77
 id=$(cat /sys/class/misc/${D#/dev/}/peer_id)
 if [ $role = A ]; then
 	kipc-ivshmem -d $D write 3072 "$id"
+	kipc-ivshmem -d $D write 3200 "ready"
 	bench_ivshmem ring-rx $D $msgs
 	bench_ivshmem pong $D $((trips + 0))
 	bench_ivshmem tcp-rx 5001 $msgs
 	bench_ivshmem tcp-pong 5002 $((trips + 1))
 else
-	kipc-ivshmem -t 120000 -d $D await 3072 "" >/dev/null 2>&1
-	sleep 1
+	kipc-ivshmem -t 120000 -d $D await 3200 "ready"
 	peer=$(kipc-ivshmem -d $D read 3072)
 	bench_ivshmem ring-tx $D $peer $msgs
 	bench_ivshmem ping $D $peer $trips
