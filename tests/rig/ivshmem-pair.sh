@@ -65,5 +65,8 @@ check "every guest unloads the driver afterwards" 'has A "A unloaded" && has B "
 check "the server logged no protocol trouble" '! grep -qi "error\|queue full\|budget" "$tmp/srv.log"'
 for g in A B B2; do
 	grep -h "^PAIR\|received" "$tmp/$g" | sed "s/^/# $g: /"
-	grep -q "PAIR fail" "$tmp/$g" && sed "s/^/# $g err: /" "$tmp/$g.err" | tail -n 15
+	if grep -q "PAIR fail" "$tmp/$g" || ! grep -q "unloaded" "$tmp/$g"; then
+		grep -v "^PAIR" "$tmp/$g" | sed "s/^/# $g out: /" | tail -n 15
+		sed "s/^/# $g err: /" "$tmp/$g.err" | tail -n 15
+	fi
 done
