@@ -22,10 +22,20 @@
  *                ring's capacity).  Each side copies every message once
  *                (producer into the ring, consumer out of it), as write()
  *                and read() do for the pipe; sequence numbers are checked.
+ *   mutex        ns per lock+unlock of one PTHREAD_PROCESS_SHARED mutex that
+ *                a child process takes and releases in a loop at the same
+ *                time, each side yielding the CPU while it holds the lock
+ *                so that the other finds it taken: every round is a
+ *                contended hand-off (FUTEX_WAIT, FUTEX_WAKE, two context
+ *                switches) on one vCPU or several.  The mutex lives in
+ *                /dev/myshm (myshm), a kshm object (kshm) and
+ *                MAP_SHARED|MAP_ANONYMOUS memory (anon-shared).
  */
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -38,6 +48,7 @@
 #if __has_include(<kipc/myshm.h>)
 #include <kipc/myshm.h>
 #endif
+#include <kipc/kshm.h>
 
 #define PAGE 4096ul
 #define MSG (64ul * 1024)
@@ -552,6 +563,150 @@ static void transfer(void)
 		xfer_stop(&x[i]);
 }
 
+/* ---- contended process-shared mutex ---------------------------------- */
+
+struct lock_page {
+	pthread_mutex_t m;
+	_Atomic uint64_t count;	/* increments under the lock, both sides */
+	uint64_t plain;		/* the same, non-atomic: checks exclusion */
+	_Atomic uint32_t go;	/* 1 while this case is timed (shared futex) */
+};
+
+struct contend {
+	struct lock_page *lp;
+	pid_t child;
+};
+
+/* Child: take and release the lock forever. */
+static __attribute__((noreturn)) void locker(void *arg, int ready)
+{
+	struct contend *c = arg;
+
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;) {
+		/* contend only while the parent's loop runs */
+		while (!atomic_load(&c->lp->go))
+			if (futex(&c->lp->go, FUTEX_WAIT, 0) < 0 &&
+			    errno != EAGAIN && errno != EINTR)
+				_exit(1);
+		if (pthread_mutex_lock(&c->lp->m))
+			_exit(1);
+		sched_yield();	/* let the parent find the lock taken */
+		c->lp->plain++;
+		atomic_fetch_add_explicit(&c->lp->count, 1,
+					  memory_order_relaxed);
+		pthread_mutex_unlock(&c->lp->m);
+	}
+}
+
+static int loop_lock(void *p, long iters)
+{
+	struct contend *c = p;
+	int e = 0;
+
+	atomic_store(&c->lp->go, 1);
+	if (futex(&c->lp->go, FUTEX_WAKE, 1) < 0)
+		return -1;
+	for (long i = 0; i < iters && !e; i++) {
+		e = pthread_mutex_lock(&c->lp->m);
+		if (e)
+			break;
+		sched_yield();	/* let the child find the lock taken */
+		c->lp->plain++;
+		atomic_fetch_add_explicit(&c->lp->count, 1,
+					  memory_order_relaxed);
+		pthread_mutex_unlock(&c->lp->m);
+	}
+	atomic_store(&c->lp->go, 0);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Set up the mutex in LP (a fresh shared page) and start the child. */
+static int contend_start(struct contend *c, void *lp, const char *mech)
+{
+	pthread_mutexattr_t a;
+
+	c->lp = lp;
+	memset(c->lp, 0, sizeof(*c->lp));
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (pthread_mutex_init(&c->lp->m, &a)) {
+		bench_skip("shm", "mutex", mech, "pthread_mutex_init failed");
+		return -1;
+	}
+	pthread_mutexattr_destroy(&a);
+	c->child = bench_spawn(locker, c);
+	if (c->child < 0) {
+		bench_skip("shm", "mutex", mech, "locker failed to start");
+		return -1;
+	}
+	return 0;
+}
+
+static void mutex_handoff(void)
+{
+	static const char *const mechs[] = { "myshm", "kshm", "anon-shared" };
+	enum { NM = sizeof(mechs) / sizeof(mechs[0]) };
+	static struct contend c[NM];
+	struct bench_case bc[NM];
+	int kfd = -1, n = 0;
+
+	memset(bc, 0, sizeof(bc));
+	for (int k = 0; k < NM; k++) {
+		void *p = MAP_FAILED;
+
+		switch (k) {
+		case 0:
+			p = map_myshm(PROT_READ | PROT_WRITE, 0, PAGE);
+			if (p == MAP_FAILED)
+				bench_skip("shm", "mutex", mechs[k], "%s: %s",
+					   myshm_dev, strerror(errno));
+			break;
+		case 1:
+			kfd = kshm_open_mode("kipc-bench-mutex",
+					     O_RDWR | O_CREAT | O_EXCL, 0600);
+			if (kfd < 0 || kshm_trunc(kfd, PAGE) < 0 ||
+			    kshm_map(kfd, &p, O_RDWR) < 0) {
+				bench_skip("shm", "mutex", mechs[k], "kshm: %s",
+					   strerror(errno));
+				p = MAP_FAILED;
+			}
+			break;
+		default:
+			p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				bench_die("mmap");
+			break;
+		}
+		if (p == MAP_FAILED || contend_start(&c[n], p, mechs[k]) < 0)
+			continue;
+		bc[n].mech = mechs[k];
+		bc[n].ctx = &c[n];
+		bc[n].fn = loop_lock;
+		snprintf(bc[n].param, sizeof(bc[n].param), "2");
+		n++;
+	}
+	bench_group("shm", "mutex", "ns", bc, n, 1000);
+	for (int i = 0; i < n; i++) {
+		kill(c[i].child, SIGKILL);
+		waitpid(c[i].child, NULL, 0);
+		/* a lost update would mean the lock did not exclude */
+		if (c[i].lp->plain != atomic_load(&c[i].lp->count))
+			bench_note("shm: mutex %s: %llu locked increments, %llu atomic ones: NOT EXCLUSIVE",
+				   bc[i].mech,
+				   (unsigned long long)c[i].lp->plain,
+				   (unsigned long long)atomic_load(&c[i].lp->count));
+	}
+	if (kfd >= 0)
+		kshm_close(kfd);
+}
+
 int main(int argc, char **argv)
 {
 	int i = bench_options(argc, argv,
@@ -589,5 +744,6 @@ int main(int argc, char **argv)
 	bandwidth();
 	first_touch();
 	transfer();
+	mutex_handoff();
 	return 0;
 }

@@ -22,7 +22,7 @@ out=$top/docs/bench
 mkdir -p "$out"
 # Only the charts report.sh makes (docs/bench holds others' files too).
 for c in msg-write-read msg-pingpong-1cpu msg-pingpong-2cpu channels \
-	shm-memcpy shm-first-touch shm-transfer kshm-cycle; do
+	shm-memcpy shm-first-touch shm-transfer shm-mutex kshm-cycle; do
 	rm -f "$out/$c.png"
 	[ -e "$dir/$c.png" ] && cp "$dir/$c.png" "$out/"
 done

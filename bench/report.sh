@@ -234,10 +234,10 @@ chart msg-write-read "Write then read one message, one process (median, p10-p90)
 	"slot pipe socketpair mq" "eventfd getppid"
 chart msg-pingpong-1cpu "Ping-pong, two processes on one vCPU (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-1cpu' 4 3 \
-	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd slot+poll-herd64 pipe pipe+poll socketpair mq" "eventfd"
 chart msg-pingpong-2cpu "Ping-pong, two processes, 2 vCPUs, unpinned (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-2cpu' 4 3 \
-	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd slot+poll-herd64 pipe pipe+poll socketpair mq" "eventfd"
 chart channels "Message slot, 128 B write+read with N live channels" \
 	"ns per message" "live channels" channels 'write\+read|ioctl\+write\+read' 4 2 \
 	"write+read ioctl+write+read"
@@ -247,6 +247,8 @@ chart shm-first-touch "Map 256 KiB, write one byte per page, unmap (lower is bet
 	"ns per page" "" shm first-touch 3 4 "$(awk -F, '$1=="shm" && $2=="first-touch" {print $4; exit}' "$csv")"
 chart shm-transfer "64 KiB messages between two processes (higher is better)" \
 	"MB/s" "" shm transfer 3 4 "65536"
+chart shm-mutex "Contended process-shared mutex lock+unlock, two processes (lower is better)" \
+	"ns" "" shm mutex 3 4 "2"
 kshm_series=$(awk -F, '$1 == "kshm" && !s[$3]++ { printf "%s ", $3 }' "$csv")
 if [ -n "$kshm_series" ]; then
 	if [ -e "$top/bench/kshm_cycle.gp" ] && [[ $term == pngcairo* ]]; then
@@ -288,7 +290,7 @@ rm -f "$dir"/*.dat
 	echo "### Charts"
 	echo
 	for p in msg-write-read msg-pingpong-1cpu msg-pingpong-2cpu channels \
-		shm-memcpy shm-first-touch shm-transfer kshm-cycle; do
+		shm-memcpy shm-first-touch shm-transfer shm-mutex kshm-cycle; do
 		[ -e "$dir/$p.png" ] && echo "![$p]($imgdir/$p.png)" && echo
 	done
 	echo "### Every kipc row against every peer (kipc ÷ peer)"

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	printf("mapping holds: \"%.*s\"\n", (int)sizeof(buf) - 1, map);
+	/* the classic demo's first line, whatever the kernel put there */
+	printf("Data read from kernel: %.*s\n", (int)sizeof(buf) - 1, map);
 
 	snprintf(map, page, "%s", text);
 	printf("wrote through the mapping: \"%s\"\n", text);

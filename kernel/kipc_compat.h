@@ -12,6 +12,7 @@
 #include <linux/version.h>
 #include <linux/device.h>
 #include <linux/mm.h>
+#include <linux/huge_mm.h>
 
 /* class_create() lost its owner argument in 6.4. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
@@ -52,6 +53,17 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #define KIPC_CLASS_DEV_CONST
 #else
 #define KIPC_CLASS_DEV_CONST const
+#endif
+
+/*
+ * A file_operations.get_unmapped_area that aligns mappings of 2 MiB or more
+ * so huge pages can be mapped with PMDs; without THP the default (NULL).
+ * Same prototype in 6.1 and 6.12.
+ */
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#define kipc_thp_get_unmapped_area thp_get_unmapped_area
+#else
+#define kipc_thp_get_unmapped_area NULL
 #endif
 
 #endif /* KIPC_COMPAT_H */

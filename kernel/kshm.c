@@ -24,6 +24,35 @@
  * owner, group or other bits, or CAP_IPC_OWNER.
  *
  * /proc/kshm lists the live objects and the module's counters.
+ *
+ * Memory: every object's pages are pages of one shmem (tmpfs) file that
+ * the module creates at load (shmem_file_setup(), on the kernel's internal
+ * tmpfs mount, VM_NORESERVE: pages are accounted as they are allocated).
+ * KSHM_IOC_TRUNC gives the object a slot of max_pages page indices in that
+ * file (an IDA) and allocates all its pages at once with
+ * shmem_read_mapping_page_gfp(), zeroed by shmem; the object's death puts
+ * them and punches its range out of the file (shmem_truncate_range()).
+ * One file, not one per object: creating and releasing a tmpfs inode,
+ * dentry and file per object halved the open-trunc-map-close cycle rate.
+ * The mapping is unevictable (like SHM_LOCK: never swapped, never
+ * reclaimed) and the object keeps one reference on every page until it
+ * dies, so the pages exist from trunc to the object's death and are never
+ * truncated, migrated or dropped.  Why shmem: a
+ * process-shared futex (PTHREAD_PROCESS_SHARED mutexes, condvars, robust
+ * mutexes, semaphores) is keyed by the page's mapping and index
+ * (get_futex_key()); a bare alloc_page() page has no mapping, so shared
+ * futexes failed with EFAULT.  The pages are charged to the truncating
+ * task's memory cgroup and count as Shmem in /proc/meminfo.
+ *
+ * Mappings: the pages are inserted here (vm_insert_pages() at mmap time,
+ * like drivers/dma-buf/udmabuf.c serves shmem pages), not delegated to
+ * the shmem file with vma_set_file() and its mmap: a delegated VMA would
+ * hold the shmem file instead of the object's file, so mappings would no
+ * longer keep the object (its name, its counts, KSHM_IOC_INFO's maps) and
+ * the module alive, and every first touch would take a page fault where
+ * kshm maps the whole object at mmap.  Objects are small (max_pages,
+ * default 32 pages), so huge pages would not pay; the VMA is VM_MIXEDMAP
+ * and PTE-mapped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,14 +61,17 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/idr.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
@@ -75,7 +107,10 @@ MODULE_PARM_DESC(max_per_process,
  * @mode:   permission bits
  * @lock:   serializes KSHM_IOC_TRUNC, i.e. the one write of @pages and
  *          @npages
- * @pages:  the object's pages, valid once @npages is non-zero
+ * @slot:   the object's range of kshm_shmem, pages slot * max_pages on;
+ *          set with @pages
+ * @pages:  the object's pages, each with a reference of the object; valid
+ *          once @npages is non-zero
  * @npages: size in pages; 0 until sized, then never changes (written with
  *          smp_store_release() under @lock, read with smp_load_acquire())
  * @name:   the name, without a leading '/'
@@ -89,6 +124,7 @@ struct kshm_obj {
 	kgid_t gid;
 	umode_t mode;
 	struct mutex lock;	/* protects the sizing of @pages/@npages */
+	int slot;
 	struct page **pages;
 	unsigned long npages;
 	char name[KSHM_NAME_MAX + 1];
@@ -127,6 +163,10 @@ static unsigned int kshm_nobjects;
 static unsigned int kshm_nowners;
 /* Pages held by all objects together. */
 static atomic_long_t kshm_npages = ATOMIC_LONG_INIT(0);
+/* The shmem file holding every object's pages; set up at load. */
+static struct file *kshm_shmem;
+/* Slots of kshm_shmem in use (the IDA has its own lock). */
+static DEFINE_IDA(kshm_slots);
 
 /*
  * Validate the NUL-terminated name in BUF (KSHM_NAME_BUF bytes); on success
@@ -147,12 +187,10 @@ static int kshm_name_check(const char *buf, const char **name)
 		return -EINVAL;
 	if (len > KSHM_NAME_MAX)
 		return -ENAMETOOLONG;
-	for (i = 0; i < len; i++) {
-		unsigned char c = buf[i];
-
-		if (c < 0x20 || c > 0x7e || c == '/')
+	/* any byte but '/' (NUL ends the name), as xv6 and shm_open allow */
+	for (i = 0; i < len; i++)
+		if (buf[i] == '/')
 			return -EINVAL;
-	}
 	*name = buf;
 	return len;
 }
@@ -246,14 +284,40 @@ static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
 	return smp_load_acquire(&obj->npages);
 }
 
+/* The first page index of SLOT in kshm_shmem. */
+static pgoff_t kshm_slot_base(int slot)
+{
+	return (pgoff_t)slot * max_pages;
+}
+
+/*
+ * Drop the first N of PAGES (of slot SLOT, or -1 for none) and free the
+ * slot's pages in kshm_shmem and the slot.
+ */
+static void kshm_pages_free(int slot, struct page **pages, unsigned long n)
+{
+	struct inode *inode = file_inode(kshm_shmem);
+	loff_t start;
+
+	while (n--)
+		put_page(pages[n]);
+	kvfree(pages);
+	if (slot < 0)
+		return;
+	start = (loff_t)kshm_slot_base(slot) << PAGE_SHIFT;
+	/* like a hole punch (shmem_fallocate()), under the inode lock */
+	inode_lock(inode);
+	shmem_truncate_range(inode, start,
+			     start + ((loff_t)max_pages << PAGE_SHIFT) - 1);
+	inode_unlock(inode);
+	ida_free(&kshm_slots, slot);
+}
+
 static void kshm_obj_free(struct kshm_obj *obj)
 {
-	unsigned long i;
-
-	for (i = 0; i < obj->npages; i++)
-		put_page(obj->pages[i]);
+	if (obj->pages)
+		kshm_pages_free(obj->slot, obj->pages, obj->npages);
 	atomic_long_sub(obj->npages, &kshm_npages);
-	kvfree(obj->pages);
 	mutex_destroy(&obj->lock);
 	kfree(obj);
 }
@@ -287,8 +351,10 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 			   struct kshm_trunc_args __user *uarg)
 {
 	struct kshm_trunc_args args;
+	struct address_space *mapping = kshm_shmem->f_mapping;
 	struct page **pages;
-	unsigned long n, i;
+	unsigned long n, i = 0;
+	int slot = -1;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -309,16 +375,27 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		goto out_unlock;
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!pages[i])
+	slot = ida_alloc(&kshm_slots, GFP_KERNEL);
+	if (slot < 0)
+		goto out_free;
+	for (; i < n; i++) {
+		struct page *page = shmem_read_mapping_page_gfp(mapping,
+					kshm_slot_base(slot) + i, GFP_HIGHUSER);
+
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
 			goto out_free;
+		}
+		/* the bytes exist nowhere else: never clean, never dropped */
+		set_page_dirty(page);
+		pages[i] = page;
 	}
 	/* Report before publishing, so a fault here leaves no trace. */
 	args.size = (u64)n << PAGE_SHIFT;
 	ret = -EFAULT;
 	if (copy_to_user(uarg, &args, sizeof(args)))
 		goto out_free;
+	obj->slot = slot;
 	obj->pages = pages;
 	atomic_long_add(n, &kshm_npages);
 	/* release: @pages is complete before anyone sees @npages */
@@ -327,9 +404,9 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	return 0;
 
 out_free:
-	while (i--)
-		put_page(pages[i]);
-	kvfree(pages);
+	kshm_pages_free(slot, pages, i);
+	if (ret != -EFAULT)
+		ret = -ENOMEM;	/* the documented error, whatever shmem said */
 out_unlock:
 	mutex_unlock(&obj->lock);
 	return ret;
@@ -539,6 +616,23 @@ static struct miscdevice kshm_misc = {
 	.mode = 0666,
 };
 
+/*
+ * Print NAME with every byte outside 0x20-0x7e, and '\\', as a backslash
+ * and three octal digits ("\\012"), so a name cannot end or forge a line
+ * of the listing and the escaped form is unambiguous.
+ */
+static void kshm_seq_name(struct seq_file *m, const char *name)
+{
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			seq_printf(m, "\\%03o", c);
+		else
+			seq_putc(m, c);
+	}
+}
+
 static int kshm_proc_show(struct seq_file *m, void *v)
 {
 	struct user_namespace *ns = seq_user_ns(m);
@@ -551,12 +645,15 @@ static int kshm_proc_show(struct seq_file *m, void *v)
 		   kshm_nobjects, max_objects, atomic_long_read(&kshm_npages),
 		   max_pages, kshm_nowners, max_per_process);
 	seq_puts(m, "SIZE UID GID MODE OPENS MAPS NAME\n");
-	hash_for_each(kshm_objects, bkt, obj, node)
-		seq_printf(m, "%lu %u %u %04o %u %d %s\n",
+	hash_for_each(kshm_objects, bkt, obj, node) {
+		seq_printf(m, "%lu %u %u %04o %u %d ",
 			   kshm_obj_npages(obj) << PAGE_SHIFT,
 			   from_kuid_munged(ns, obj->uid),
 			   from_kgid_munged(ns, obj->gid), obj->mode,
-			   obj->opens, atomic_read(&obj->maps), obj->name);
+			   obj->opens, atomic_read(&obj->maps));
+		kshm_seq_name(m, obj->name);
+		seq_putc(m, '\n');
+	}
 	mutex_unlock(&kshm_lock);
 	return 0;
 }
@@ -572,9 +669,23 @@ static int __init kshm_init(void)
 		       KSHM_PAGES_LIMIT);
 		return -EINVAL;
 	}
+	/*
+	 * Room for every slot the IDA can give; VM_NORESERVE: no commit
+	 * for the size, each page is accounted when it is allocated.
+	 */
+	kshm_shmem = shmem_file_setup("kshm", MAX_LFS_FILESIZE, VM_NORESERVE);
+	if (IS_ERR(kshm_shmem)) {
+		/* shmem says ENOSPC when it cannot allocate the inode */
+		kshm_shmem = NULL;
+		return -ENOMEM;
+	}
+	/* like SHM_LOCK: never swapped, never reclaimed */
+	mapping_set_unevictable(kshm_shmem->f_mapping);
+	/* the pages stay pinned: keep them out of movable zones */
+	mapping_set_gfp_mask(kshm_shmem->f_mapping, GFP_HIGHUSER);
 	ret = misc_register(&kshm_misc);
 	if (ret)
-		return ret;
+		goto out_shmem;
 	if (!proc_create_single("kshm", 0444, NULL, kshm_proc_show)) {
 		ret = -ENOMEM;
 		goto out_misc;
@@ -583,6 +694,8 @@ static int __init kshm_init(void)
 
 out_misc:
 	misc_deregister(&kshm_misc);
+out_shmem:
+	fput(kshm_shmem);
 	return ret;
 }
 
@@ -590,11 +703,14 @@ static void __exit kshm_exit(void)
 {
 	remove_proc_entry("kshm", NULL);
 	misc_deregister(&kshm_misc);
+	fput(kshm_shmem);
+	ida_destroy(&kshm_slots);
 }
 
 module_init(kshm_init);
 module_exit(kshm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_DESCRIPTION("kipc named shared memory objects");
 MODULE_AUTHOR("kipc");

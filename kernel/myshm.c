@@ -3,21 +3,51 @@
  * myshm - kernel memory buffers shared through character devices.
  *
  * Every buffer is one misc device (/dev/<name>, dynamic minor, mode 0600)
- * backed by zeroed vmalloc memory that lives from module load to
- * module unload.  Processes share it with mmap(MAP_SHARED); read(), write()
- * and lseek() show the same bytes; ioctl(MYSHM_GET_SIZE) and the sysfs
- * attribute "size" tell its size.  The ABI is in <kipc/myshm.h>.
+ * backed by a shmem (tmpfs) file that the module creates at load on a
+ * private tmpfs mount and drops at unload.  Processes share it with
+ * mmap(MAP_SHARED); read(), write() and lseek() show the same bytes;
+ * ioctl(MYSHM_GET_SIZE) and the sysfs attribute "size" tell its size.  The
+ * ABI is in <kipc/myshm.h>.
  *
  * Module parameters (validated completely before anything is allocated;
  * any error fails the load with -EINVAL and one kernel log line):
  *   size=N[K|M|G]         size of buffers that do not give one (default 4M)
- *   buffers=name[:N[K|M|G]],...
- *                         the buffers to create; default: one "myshm"
+ *   buffers=name[:N[K|M|G][:TEXT]],...
+ *                         the buffers to create; default: one "myshm".
+ *                         TEXT (no ',') is what the buffer starts
+ *                         with, the rest is zeroed (the kernel limits
+ *                         a string parameter to 1024 bytes);
+ *                         "name::TEXT" keeps the default size.
  * Sizes are rounded up to whole pages and limited to MYSHM_MAX_SIZE.
  *
- * Mappings are filled on demand: a fault maps the faulting page and the
- * rest of its 16-page window (like the page cache's fault-around), with
- * the mapping's protection, so read-only mappings stay read-only.
+ * Memory.  Why shmem: a process-shared futex (every PTHREAD_PROCESS_SHARED
+ * mutex, condvar, rwlock, barrier and semaphore) is keyed by the backing
+ * page's mapping and index (get_futex_key()); vmalloc pages have no
+ * mapping, page-cache pages of a shmem file do.  Load allocates every page
+ * of the file at once (shmem_read_mapping_page_gfp(), zeroed by shmem),
+ * marks the mapping unevictable like SHM_LOCK and ramfs do (the pages
+ * never go to swap and are never reclaimed) and keeps one reference on
+ * each page until unload, so the pages cannot be truncated, migrated or
+ * dropped (drop_caches skips them), and read()/write() reach them without
+ * a lookup.  The mapping's gfp mask leaves out __GFP_MOVABLE because the
+ * pages stay pinned.  Where the kernel has transparent huge pages the
+ * private mount is "huge=within_size": a buffer's 2 MiB-aligned 2 MiB
+ * ranges get huge pages.
+ *
+ * Mappings: not delegated to the shmem file (vma_set_file() and its mmap)
+ * but handled here, with the device file's f_mapping pointed at the shmem
+ * file's address_space when it is opened.  Delegating would put the shmem
+ * file into the VMA: a mapping would no longer hold the device file and so
+ * the module (rmmod while mapped would succeed), /proc/PID/maps would name
+ * a tmpfs file instead of /dev/<name>, and madvise(MADV_REMOVE) could
+ * punch holes into a buffer whose pages must exist until unload.  With
+ * f_mapping pointing at the shmem pages, the VMA sits in their i_mmap
+ * tree (rmap works: the kernel can unmap and account them like any file
+ * page), filemap_map_pages() maps the rest of the faulting page's 16-page
+ * window (the page cache's fault-around), and a huge page is mapped with
+ * one PMD where the VMA is suitably aligned (get_unmapped_area aligns
+ * mappings of 2 MiB or more).  Our own .fault serves what fault-around did
+ * not map, from the pinned pages; no VM_MIXEDMAP, no vm_insert_pages().
  *
  * Locking: there is none, and none is needed.  A buffer's fields are set
  * before misc_register() and never change until module exit, which cannot
@@ -32,18 +62,19 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include <kipc/myshm.h>
 
 #include "kipc_compat.h"
-
-/* Pages one fault maps (the faulting one and its aligned neighbours). */
-#define MYSHM_FAULT_AROUND 16
 
 /* read()/write() copy at most this much before checking for signals. */
 #define MYSHM_COPY_CHUNK (256 * 1024)
@@ -56,27 +87,35 @@ MODULE_PARM_DESC(size,
 static char *buffers = "";
 module_param(buffers, charp, 0444);
 MODULE_PARM_DESC(buffers,
-		 "Devices to create, \"name[:SIZE],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; default: one device \"myshm\")");
+		 "Devices to create, \"name[:SIZE[:TEXT]],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; TEXT: what the buffer starts with, no commas (the whole value is at most 1024 bytes); default: one device \"myshm\")");
 
 /**
  * struct myshm_buf - one shared buffer and its device
  * @misc: the misc device (/dev/@name); drvdata of its struct device
  * @name: device name, NUL-terminated
- * @vaddr: the buffer, zeroed vmalloc memory (page-aligned)
- * @size: bytes in @vaddr, a multiple of PAGE_SIZE
+ * @shmem: the shmem file that holds the bytes
+ * @pages: every page of @shmem, in order, each with a reference of ours
+ * @size: bytes in @shmem, a multiple of PAGE_SIZE
+ * @seed: the text the buffer starts with (buffers=name:SIZE:TEXT), or NULL;
+ *        freed once copied in at load
  *
- * All fields are immutable while the device is registered.
+ * All fields but @seed are immutable while the device is registered.
  */
 struct myshm_buf {
 	struct miscdevice misc;
 	char name[MYSHM_NAME_MAX + 1];
-	void *vaddr;
+	struct file *shmem;
+	struct page **pages;
 	size_t size;
+	char *seed;
 };
 
 /* The buffers of this module load: myshm_nbufs entries, set up in init. */
 static struct myshm_buf *myshm_bufs;
 static unsigned int myshm_nbufs;
+
+/* Private tmpfs mount of the buffers' shmem files (huge= where possible). */
+static struct vfsmount *myshm_mnt;
 
 static struct myshm_buf *myshm_file_buf(struct file *file)
 {
@@ -84,57 +123,51 @@ static struct myshm_buf *myshm_file_buf(struct file *file)
 	return container_of(file->private_data, struct myshm_buf, misc);
 }
 
-/* ---- mmap ---- */
+/* ---- open, release, mmap ---- */
 
-/*
- * Map the pages of [FIRST, LAST) (user addresses) that are not mapped yet,
- * in one vm_insert_pages() call per run; best effort.
- */
-static void myshm_map_range(struct vm_area_struct *vma,
-			    struct myshm_buf *buf, unsigned long first,
-			    unsigned long last)
+static int myshm_open(struct inode *inode, struct file *file)
 {
-	struct page *pages[MYSHM_FAULT_AROUND];
-	unsigned long addr, num = 0;
-	pgoff_t pgoff = vma->vm_pgoff + ((first - vma->vm_start) >> PAGE_SHIFT);
+	struct myshm_buf *buf = myshm_file_buf(file);
 
-	for (addr = first; addr < last && pgoff < buf->size >> PAGE_SHIFT;
-	     addr += PAGE_SIZE, pgoff++)
-		pages[num++] = vmalloc_to_page(buf->vaddr +
-					       (pgoff << PAGE_SHIFT));
-	if (num)
-		vm_insert_pages(vma, first, pages, &num);
+	/*
+	 * Mappings of this file map the shmem file's pages: the VMA goes
+	 * into their i_mmap tree and filemap_map_pages() finds them.
+	 */
+	file->f_mapping = buf->shmem->f_mapping;
+	pr_debug("/dev/%s: open by pid %d (%s), flags 0%o\n", buf->name,
+		 task_tgid_nr(current), current->comm, file->f_flags);
+	return 0;
 }
 
+static int myshm_release(struct inode *inode, struct file *file)
+{
+	pr_debug("/dev/%s: closed by pid %d (%s)\n",
+		 myshm_file_buf(file)->name, task_tgid_nr(current),
+		 current->comm);
+	return 0;
+}
+
+/*
+ * Serve a fault that fault-around (filemap_map_pages()) did not: write
+ * faults, and pages it skipped.  The generic code locks the page and maps
+ * it, with one PMD if it is part of a suitably aligned huge page.
+ */
 static vm_fault_t myshm_fault(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct myshm_buf *buf = vma->vm_private_data;
-	unsigned long addr = vmf->address & PAGE_MASK, start, end;
+	struct myshm_buf *buf = vmf->vma->vm_private_data;
 	struct page *page;
 
 	if (vmf->pgoff >= buf->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	page = vmalloc_to_page(buf->vaddr + (vmf->pgoff << PAGE_SHIFT));
+	page = buf->pages[vmf->pgoff];
 	get_page(page);
 	vmf->page = page;
-
-	/*
-	 * Fault around: map the rest of the aligned window of
-	 * MYSHM_FAULT_AROUND pages too, so touching a buffer page by page
-	 * traps once per window, not once per page.
-	 */
-	start = max(ALIGN_DOWN(addr, MYSHM_FAULT_AROUND * PAGE_SIZE),
-		    vma->vm_start);
-	end = min(ALIGN_DOWN(addr, MYSHM_FAULT_AROUND * PAGE_SIZE) +
-		  MYSHM_FAULT_AROUND * PAGE_SIZE, vma->vm_end);
-	myshm_map_range(vma, buf, start, addr);
-	myshm_map_range(vma, buf, addr + PAGE_SIZE, end);
 	return 0;
 }
 
 static const struct vm_operations_struct myshm_vm_ops = {
 	.fault = myshm_fault,
+	.map_pages = filemap_map_pages,
 };
 
 static int myshm_mmap(struct file *file, struct vm_area_struct *vma)
@@ -153,14 +186,58 @@ static int myshm_mmap(struct file *file, struct vm_area_struct *vma)
 	/* mmap() already refused PROT_WRITE; refuse mprotect() too */
 	if (!(file->f_mode & FMODE_WRITE))
 		kipc_vm_flags_clear(vma, VM_MAYWRITE);
-	/* VM_MIXEDMAP: myshm_fault() may vm_insert_pages() */
-	kipc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
+	kipc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &myshm_vm_ops;
 	vma->vm_private_data = buf;
 	return 0;
 }
 
 /* ---- read, write, lseek ---- */
+
+/* Copy N bytes at POS of BUF to user space; returns the bytes not copied. */
+static size_t myshm_copy_out(struct myshm_buf *buf, char __user *ubuf,
+			     loff_t pos, size_t n)
+{
+	while (n) {
+		size_t off = offset_in_page(pos);
+		size_t len = min_t(size_t, n, PAGE_SIZE - off);
+		void *kaddr = kmap_local_page(buf->pages[pos >> PAGE_SHIFT]);
+		size_t left = copy_to_user(ubuf, kaddr + off, len);
+
+		kunmap_local(kaddr);
+		n -= len - left;
+		if (left)
+			break;
+		ubuf += len;
+		pos += len;
+	}
+	return n;
+}
+
+/*
+ * Copy N bytes from user space to POS of BUF; returns the bytes not
+ * copied.  Not copy_from_user(): on a fault it zeroes the bytes it could
+ * not copy, destroying shared data that this write does not change.  The
+ * caller checked access_ok().
+ */
+static size_t myshm_copy_in(struct myshm_buf *buf, loff_t pos,
+			    const char __user *ubuf, size_t n)
+{
+	while (n) {
+		size_t off = offset_in_page(pos);
+		size_t len = min_t(size_t, n, PAGE_SIZE - off);
+		void *kaddr = kmap_local_page(buf->pages[pos >> PAGE_SHIFT]);
+		size_t left = __copy_from_user(kaddr + off, ubuf, len);
+
+		kunmap_local(kaddr);
+		n -= len - left;
+		if (left)
+			break;
+		ubuf += len;
+		pos += len;
+	}
+	return n;
+}
 
 static ssize_t myshm_read(struct file *file, char __user *ubuf, size_t count,
 			  loff_t *ppos)
@@ -180,7 +257,7 @@ static ssize_t myshm_read(struct file *file, char __user *ubuf, size_t count,
 
 		if (done && fatal_signal_pending(current))
 			break;
-		left = copy_to_user(ubuf + done, buf->vaddr + pos + done, n);
+		left = myshm_copy_out(buf, ubuf + done, pos + done, n);
 		done += n - left;
 		if (left)
 			break;
@@ -214,13 +291,7 @@ static ssize_t myshm_write(struct file *file, const char __user *ubuf,
 
 		if (done && fatal_signal_pending(current))
 			break;
-		/*
-		 * Not copy_from_user(): on a fault it zeroes the bytes it
-		 * could not copy, destroying shared data that this write
-		 * does not change.  access_ok() was checked above.
-		 */
-		left = __copy_from_user(buf->vaddr + pos + done, ubuf + done,
-					n);
+		left = myshm_copy_in(buf, pos + done, ubuf + done, n);
 		done += n - left;
 		if (left)
 			break;
@@ -259,6 +330,9 @@ static long myshm_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations myshm_fops = {
 	.owner = THIS_MODULE,
+	.open = myshm_open,
+	.release = myshm_release,
+	.get_unmapped_area = kipc_thp_get_unmapped_area,
 	.llseek = myshm_llseek,
 	.read = myshm_read,
 	.write = myshm_write,
@@ -348,6 +422,21 @@ static const char *myshm_check_name(const char *name, size_t len)
 }
 
 /*
+ * Is TEXT acceptable as the first bytes of a buffer?  It always fits: a
+ * buffer has at least a page, the kernel limits the whole parameter to
+ * 1024 bytes.
+ */
+static const char *myshm_check_seed(const char *text)
+{
+	size_t len = strlen(text);
+
+	/* the kernel limits the whole parameter to 1024 bytes (ENOSPC) */
+	if (!len)
+		return "empty text";
+	return NULL;
+}
+
+/*
  * Fill bufs[] (room for MYSHM_MAX_BUFFERS) from the "size" and "buffers"
  * parameters.  Returns the number of buffers, or -EINVAL after one log
  * line that says what is wrong.
@@ -375,8 +464,9 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 		return -ENOMEM;
 	rest = list;
 	while ((entry = strsep(&rest, ","))) {
-		const char *colon = strchr(entry, ':');
+		char *colon = strchr(entry, ':');
 		size_t nlen = colon ? colon - entry : strlen(entry);
+		char *text = colon ? strchr(colon + 1, ':') : NULL;
 
 		if (n == MYSHM_MAX_BUFFERS) {
 			pr_err("invalid buffers=\"%s\": more than %d entries\n",
@@ -384,11 +474,25 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 			goto bad;
 		}
 		why = myshm_check_name(entry, nlen);
-		if (!why && colon)
+		/* "name:SIZE:TEXT": the size ends at the second colon */
+		if (text)
+			*text++ = '\0';
+		if (!why && colon && (colon[1] || !text))
 			why = myshm_parse_size(colon + 1, strlen(colon + 1),
 					       &bufs[n].size);
 		else if (!why)
-			bufs[n].size = defsize;
+			bufs[n].size = defsize;	/* "name" or "name::TEXT" */
+		if (!why && text)
+			why = myshm_check_seed(text);
+		if (!why && text) {
+			bufs[n].seed = kstrdup(text, GFP_KERNEL);
+			if (!bufs[n].seed) {
+				kfree(list);
+				return -ENOMEM;
+			}
+		}
+		if (why && text)
+			text[-1] = ':';	/* the whole entry in the message */
 		if (why) {
 			pr_err("invalid buffers entry \"%s\": %s\n", entry, why);
 			goto bad;
@@ -414,15 +518,132 @@ bad:
 
 /* ---- module init and exit ---- */
 
+/* Drop BUF's pages and shmem file (either may be missing). */
+static void myshm_buf_free(struct myshm_buf *buf, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		put_page(buf->pages[i]);
+	kvfree(buf->pages);
+	buf->pages = NULL;
+	if (buf->shmem)
+		fput(buf->shmem);
+	buf->shmem = NULL;
+}
+
+/*
+ * Give BUF its shmem file and every page of it, zeroed and pinned.  A size
+ * that does not fit fails with one log line and -ENOMEM: no OOM kill, no
+ * allocation-failure stack dump.
+ */
+static int myshm_buf_alloc(struct myshm_buf *buf)
+{
+	const gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	unsigned long npages = buf->size >> PAGE_SHIFT, i;
+	struct address_space *mapping;
+	struct file *shmem;
+	int err;
+
+	buf->pages = kvmalloc_array(npages, sizeof(*buf->pages),
+				    GFP_KERNEL | __GFP_NOWARN |
+				    __GFP_RETRY_MAYFAIL);
+	if (!buf->pages) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	/* flags 0: the whole size is committed now (overcommit accounting) */
+	shmem = shmem_file_setup_with_mnt(myshm_mnt, buf->name, buf->size, 0);
+	if (IS_ERR(shmem)) {
+		err = PTR_ERR(shmem);
+		goto fail;
+	}
+	buf->shmem = shmem;
+	mapping = shmem->f_mapping;
+	/* like SHM_LOCK: never swapped, never reclaimed */
+	mapping_set_unevictable(mapping);
+	/* the pages stay pinned: keep them out of movable zones */
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
+	for (i = 0; i < npages; i++) {
+		struct page *page = shmem_read_mapping_page_gfp(mapping, i,
+								gfp);
+
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page);
+			myshm_buf_free(buf, i);
+			goto fail;
+		}
+		/* our bytes exist nowhere else: never clean, never dropped */
+		set_page_dirty(page);
+		buf->pages[i] = page;
+		if (!(i % 512))
+			cond_resched();
+	}
+	if (buf->seed) {
+		/* the text, then zeroes: within the first page or two */
+		size_t len = strlen(buf->seed), done = 0;
+
+		while (done < len) {
+			size_t n = min_t(size_t, len - done,
+					 PAGE_SIZE - offset_in_page(done));
+
+			memcpy_to_page(buf->pages[done >> PAGE_SHIFT],
+				       offset_in_page(done), buf->seed + done, n);
+			done += n;
+		}
+	}
+	return 0;
+
+fail:
+	myshm_buf_free(buf, 0);
+	pr_err("cannot allocate %zu bytes for %s (error %d)\n", buf->size,
+	       buf->name, err);
+	return -ENOMEM;
+}
+
 static void myshm_free_all(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < myshm_nbufs; i++)
-		vfree(myshm_bufs[i].vaddr);
+	for (i = 0; i < MYSHM_MAX_BUFFERS && myshm_bufs; i++) {
+		if (myshm_bufs[i].shmem)
+			myshm_buf_free(&myshm_bufs[i],
+				       myshm_bufs[i].size >> PAGE_SHIFT);
+		kfree(myshm_bufs[i].seed);
+	}
 	kfree(myshm_bufs);
 	myshm_bufs = NULL;
 	myshm_nbufs = 0;
+	if (myshm_mnt)
+		kern_unmount(myshm_mnt);
+	myshm_mnt = NULL;
+}
+
+/*
+ * Mount the private tmpfs instance of the buffers: "huge=within_size"
+ * where the kernel has transparent huge pages (like i915's gemfs), so a
+ * buffer's whole 2 MiB ranges get huge pages; a plain one elsewhere.
+ */
+static int myshm_mount(void)
+{
+	char huge_opt[] = "huge=within_size";	/* parsed in place */
+	struct file_system_type *type = get_fs_type("tmpfs");
+	char *opts = NULL;
+
+	if (!type)
+		return -ENODEV;
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) &&
+	    has_transparent_hugepage())
+		opts = huge_opt;
+	myshm_mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name, opts);
+	if (IS_ERR(myshm_mnt)) {
+		int err = PTR_ERR(myshm_mnt);
+
+		myshm_mnt = NULL;
+		pr_err("cannot mount tmpfs for the buffers: error %d\n", err);
+		return err;
+	}
+	return 0;
 }
 
 static int __init myshm_init(void)
@@ -440,23 +661,16 @@ static int __init myshm_init(void)
 		goto err_free;
 	}
 	myshm_nbufs = n;
+	err = myshm_mount();
+	if (err)
+		goto err_free;
 
 	for (i = 0; i < myshm_nbufs; i++) {
 		struct myshm_buf *buf = &myshm_bufs[i];
 
-		/*
-		 * Zeroed like vmalloc_user(); VM_USERMAP is not needed as
-		 * pages are mapped by myshm_fault().  A size that does not
-		 * fit fails with one log line: no OOM kill, no stack dump.
-		 */
-		buf->vaddr = __vmalloc(buf->size, GFP_KERNEL | __GFP_ZERO |
-				       __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
-		if (!buf->vaddr) {
-			pr_err("cannot allocate %zu bytes for %s\n",
-			       buf->size, buf->name);
-			err = -ENOMEM;
+		err = myshm_buf_alloc(buf);
+		if (err)
 			goto err_free;
-		}
 		buf->misc.minor = MISC_DYNAMIC_MINOR;
 		buf->misc.name = buf->name;
 		buf->misc.fops = &myshm_fops;
@@ -472,9 +686,13 @@ static int __init myshm_init(void)
 			goto err_deregister;
 		}
 	}
-	for (i = 0; i < myshm_nbufs; i++)
-		pr_info("/dev/%s: %zu bytes\n", myshm_bufs[i].name,
-			myshm_bufs[i].size);
+	for (i = 0; i < myshm_nbufs; i++) {
+		pr_info("/dev/%s: %zu bytes%s\n", myshm_bufs[i].name,
+			myshm_bufs[i].size,
+			myshm_bufs[i].seed ? ", starting with a text" : "");
+		kfree(myshm_bufs[i].seed);
+		myshm_bufs[i].seed = NULL;
+	}
 	return 0;
 
 err_deregister:
@@ -498,5 +716,6 @@ module_init(myshm_init);
 module_exit(myshm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc project");
 MODULE_DESCRIPTION("Kernel memory buffers shared through mmap-able character devices");

@@ -12,13 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 #define PROC_KSHM "/proc/kshm"
 
 struct obj {
 	unsigned long size;
 	unsigned int uid, gid, mode, opens;
 	int maps;
-	char name[128];
+	char name[4 * 63 + 1];	/* as /proc/kshm escapes it: up to 4 per byte */
 };
 
 struct listing {
@@ -33,11 +38,13 @@ static void usage(FILE *f)
 		"Usage: kshm ls            list live kshm objects\n"
 		"       kshm stat NAME     show one object (a leading '/' is ignored)\n"
 		"       kshm limits        show the module's limits and counters\n"
-		"       kshm --help        this text\n\n"
+		"       kshm --help        this text\n"
+		"       kshm --version     print the version\n\n"
 		"Reads " PROC_KSHM " (kshm.ko must be loaded).  Columns: NAME, SIZE\n"
 		"in bytes (0 = not sized yet), OWNER and GROUP of the creator,\n"
 		"MODE, OPENS (open file descriptions; dup and fork share one) and\n"
-		"MAPS (memory mappings in all processes).\n"
+		"MAPS (memory mappings in all processes).  Bytes of a name outside\n"
+		"0x20-0x7e, and '\\', are shown as '\\' and three octal digits.\n"
 		"Exit status: 0 ok, 1 error or no such object, 2 bad usage.\n");
 }
 
@@ -61,7 +68,7 @@ static int load(struct listing *l)
 			snprintf(l->summary, sizeof(l->summary), "%s", line + 2);
 			continue;
 		}
-		if (sscanf(line, "%lu %u %u %o %u %d %127[^\n]", &o.size, &o.uid,
+		if (sscanf(line, "%lu %u %u %o %u %d %252[^\n]", &o.size, &o.uid,
 			   &o.gid, &o.mode, &o.opens, &o.maps, o.name) != 7)
 			continue;	/* the column header */
 		if (l->n == cap) {
@@ -142,14 +149,33 @@ static int cmd_ls(void)
 	return 0;
 }
 
-static int cmd_stat(const char *name)
+/* NAME escaped as /proc/kshm shows it, into OUT (4 * strlen + 1 bytes). */
+static void escape_name(const char *name, char *out)
+{
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			out += sprintf(out, "\\%03o", c);
+		else
+			*out++ = c;
+	}
+	*out = '\0';
+}
+
+static int cmd_stat(const char *raw)
 {
 	struct listing l;
-	char ub[16], gb[16], p[10];
+	char ub[16], gb[16], p[10], name[4 * 63 + 1];
 	size_t i;
 
-	if (name[0] == '/')
-		name++;
+	if (raw[0] == '/')
+		raw++;
+	if (strlen(raw) > 63) {
+		fprintf(stderr, "kshm: stat: name longer than 63 bytes\n");
+		return 1;
+	}
+	escape_name(raw, name);
 	if (load(&l))
 		return 1;
 	for (i = 0; i < l.n; i++) {
@@ -186,6 +212,10 @@ static int cmd_limits(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("kshm (kipc) %s\n", KIPC_VERSION);
+		return 0;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -276,8 +276,7 @@ static void test_names(void **state)
 	struct kshm_open_args args;
 	int ctl;
 	static const char *const bad[] = {
-		"", "/", "a/b", "//a", "a/", "tab\there", "nl\n", "\x7f",
-		"caf\xc3\xa9", "\x01", NULL,
+		"", "/", "a/b", "//a", "a/", "/a/", "\x01/", NULL,
 	};
 	const char *const *n;
 
@@ -330,7 +329,7 @@ static void test_names(void **state)
 	args.flags = KSHM_RDWR | KSHM_CREAT;
 	args.mode = 01600;
 	assert_errno(ioctl(ctl, KSHM_IOC_OPEN, &args), EINVAL);
-	strcpy(args.name, "a\x80");
+	strcpy(args.name, "a\x80/");
 	args.mode = 0600;
 	assert_errno(ioctl(ctl, KSHM_IOC_OPEN, &args), EINVAL);
 	assert_errno(ioctl(ctl, KSHM_IOC_OPEN, (void *)8), EFAULT);
@@ -1171,6 +1170,124 @@ static void test_tool(void **state)
 	kshm_close(fd);
 }
 
+/* NAME as /proc/kshm shows it: bytes outside 0x20-0x7e and '\\' in octal. */
+static void escaped(const char *name, char *out)
+{
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			out += sprintf(out, "\\%03o", c);
+		else
+			*out++ = c;
+	}
+	*out = '\0';
+}
+
+/* Lines of /proc/kshm. */
+static int proc_lines(void)
+{
+	FILE *f = fopen("/proc/kshm", "r");
+	int n = 0, c;
+
+	assert_non_null(f);
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/*
+ * Names with any byte but '/' (xv6 compatibility, issue 12): the xv6
+ * course's test opens "hello " with its last byte replaced by 0, 1, 2 ...
+ * 127 and expects the per-process limit to stop it, not the name; each is
+ * its own object, listed escaped so that no name can forge a line.
+ */
+static void test_control_byte_names(void **state)
+{
+	char name[8] = "hello ", esc[4 * 64 + 1], out[8192];
+	static const char *const odd[] = {
+		"a\nb", "tab\there", "\x7f", "caf\xc3\xa9", "back\\slash",
+		"\x01", "\xff\xfe", "x\n0 0 0 0666 1 1 forged", NULL,
+	};
+	int fds[128], fd, i, n;
+	struct row r;
+
+	(void)state;
+	/* as xv6 does it: 16 open (i = 0 is "hello"), the 17th is EMFILE */
+	for (i = 0; i < 128; i++) {
+		name[5] = (char)i;
+		fds[i] = kshm_open(name);
+		if (fds[i] < 0)
+			break;
+	}
+	assert_int_equal(i, 16);
+	assert_int_equal(errno, EMFILE);
+	assert_int_equal(kt_kshm_counter("objects"), 16);
+	assert_int_equal(proc_lines(), 2 + 16);
+	for (i = 0; i < 16; i++) {
+		name[5] = (char)i;
+		escaped(name, esc);
+		if (!proc_row(esc, &r))
+			fail_msg("byte %d: /proc/kshm does not list \"%s\"", i,
+				 esc);
+		close(fds[i]);
+	}
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+
+	/*
+	 * With room for all: every byte but '/' makes a different object
+	 * ("hello/" is a '/' inside the name: EINVAL).
+	 */
+	assert_int_equal(kt_kshm_unload(), 0);
+	assert_int_equal(kt_load("kshm", "max_per_process=128 max_objects=128"),
+			 0);
+	for (i = 0; i < 128; i++) {
+		name[5] = (char)i;
+		fds[i] = kshm_open(name);
+		if (i == '/') {
+			assert_int_equal(fds[i], -1);
+			assert_int_equal(errno, EINVAL);
+			continue;
+		}
+		if (fds[i] < 0)
+			fail_msg("byte %d: %s", i, strerror(errno));
+		assert_int_equal(kshm_trunc(fds[i], PG), PG);
+	}
+	assert_int_equal(kt_kshm_counter("objects"), 127);
+	assert_int_equal(proc_lines(), 2 + 127);
+	/* the same name again is the same object, not a new one */
+	name[5] = '\n';
+	fd = kshm_open_mode(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EEXIST);
+	for (i = 0; i < 128; i++)
+		if (i != '/')
+			close(fds[i]);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+
+	/* odd names: accepted, listed escaped on one line each */
+	for (n = 0; odd[n]; n++)
+		fds[n] = xopen(odd[n]);
+	assert_int_equal(proc_lines(), 2 + n);
+	for (i = 0; i < n; i++) {
+		escaped(odd[i], esc);
+		assert_true(proc_row(esc, &r));
+		assert_int_equal(r.size, 0);
+	}
+	assert_int_equal(kt_run("kshm ls", out, sizeof(out)), 0);
+	assert_null(strstr(out, "\n0 0 0 0666"));
+	assert_non_null(strstr(out, "x\\0120 0 0 0666 1 1 forged"));
+	assert_non_null(strstr(out, "a\\012b"));
+	assert_non_null(strstr(out, "back\\134slash"));
+	assert_int_equal(kt_run("kshm stat 'tab\there'", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "name:  tab\\011here"));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	assert_int_equal(kt_kshm_unload(), 0);
+	assert_int_equal(kt_load("kshm", NULL), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, each_setup, each_teardown)
 
 int main(void)
@@ -1187,6 +1304,7 @@ int main(void)
 		T(test_readonly_mapping),
 		T(test_touch_after_close),
 		T(test_per_process_limit),
+		T(test_control_byte_names),
 		T(test_max_objects),
 		T(test_reload_limits),
 		T(test_sigkill_releases),

@@ -77,6 +77,15 @@ void kf_walk_load(const char *mod, const char *params, const char *failing,
 		  void (*check)(void *arg, unsigned int nth, int rc),
 		  void *arg, struct kf_result *res)
 {
+	kf_walk_load_sampled(mod, params, failing, 0, 0, check, arg, res);
+}
+
+void kf_walk_load_sampled(const char *mod, const char *params,
+			  const char *failing, unsigned int dense,
+			  unsigned int stride,
+			  void (*check)(void *arg, unsigned int nth, int rc),
+			  void *arg, struct kf_result *res)
+{
 	struct kf_load_walk l = { mod, params, check, arg };
 	char name[128];
 	struct kf_op op = {
@@ -87,6 +96,8 @@ void kf_walk_load(const char *mod, const char *params, const char *failing,
 	if (kt_loaded(mod))
 		fail_msg("kf_load: %s is loaded", mod);
 	op.first = kf_load_first(mod, failing);
+	op.dense = dense;
+	op.stride = stride;
 	snprintf(name, sizeof(name), "%s load '%s' (from point %u)", mod,
 		 params, op.first);
 	kf_walk(&op, res);

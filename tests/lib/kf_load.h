@@ -37,6 +37,18 @@ void kf_walk_load(const char *mod, const char *params, const char *failing,
 		  void *arg, struct kf_result *res);
 
 /*
+ * kf_walk_load() with kf_op.dense = DENSE and kf_op.stride = STRIDE: for a
+ * load that passes one long loop of identical allocations (the pages of a
+ * big buffer), walk the first DENSE points from the start and the tail
+ * whole, and every STRIDE-th point in between.
+ */
+void kf_walk_load_sampled(const char *mod, const char *params,
+			  const char *failing, unsigned int dense,
+			  unsigned int stride,
+			  void (*check)(void *arg, unsigned int nth, int rc),
+			  void *arg, struct kf_result *res);
+
+/*
  * Linux 6.1's kset_register() does not free the kobject's name when it
  * fails (fixed upstream by commit 1662cea4623f "kset: fix memory leak when
  * kset_register() returns error", which 6.1 does not have), so a

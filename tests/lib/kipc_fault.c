@@ -197,8 +197,9 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	char nbuf[16], log[8192];
 	const char *report;
 	int nth_fd, kmsg, mark, rc, len;
-	unsigned int n;
-	bool injected, verbose = getenv("KIPC_FAULT_VERBOSE") != NULL;
+	unsigned int n, step = 1, last = 0, skipped = 0;
+	bool injected, sampled = false;
+	bool verbose = getenv("KIPC_FAULT_VERBOSE") != NULL;
 
 	nth_fd = open(KF_NTH, O_RDWR | O_CLOEXEC);
 	if (nth_fd < 0)
@@ -209,7 +210,13 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	if (kmsg < 0 || mark < 0)
 		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
 
-	for (n = op->first ? op->first : 1;; n++) {
+	for (n = op->first ? op->first : 1;; n += step) {
+		if (op->stride > 1 && !sampled && last &&
+		    last + 1 - (op->first ? op->first : 1) >= op->dense) {
+			sampled = true;		/* sample the middle */
+			step = op->stride;
+			n = last + step;
+		}
 		if (n > max)
 			fail_msg("%s: still failing after %u fault points",
 				 op->name, max);
@@ -238,9 +245,18 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 					 op->name, strerror(-rc));
 			if (op->undo)
 				op->undo(op->arg);
+			if (step > 1) {
+				/* past the end: walk the tail whole */
+				step = 1;
+				n = last;
+				continue;
+			}
 			break;
 		}
 		r.points++;
+		if (step > 1)
+			skipped += step - 1;
+		last = n;
 		if (verbose)
 			printf("# kipc-fault: %s: point %u: %s\n", op->name, n,
 			       rc ? strerror(-rc) : "absorbed");
@@ -260,8 +276,13 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	close(mark);
 	close(kmsg);
 	close(nth_fd);
-	printf("# kipc-fault: %s: %u points (%u failed, %u absorbed)\n",
-	       op->name, r.points, r.failed, r.absorbed);
+	if (skipped)
+		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed; %u more sampled every %u)\n",
+		       op->name, r.points, r.failed, r.absorbed, skipped,
+		       op->stride);
+	else
+		printf("# kipc-fault: %s: %u points (%u failed, %u absorbed)\n",
+		       op->name, r.points, r.failed, r.absorbed);
 	fflush(stdout);
 	if (res)
 		*res = r;

@@ -47,6 +47,13 @@ void kf_require(void);
  * @first: optional; the first fault point to fail (default 1), for a walk
  *         that skips a prefix walked elsewhere: the kernel's module loader
  *         before a module's init (see kf_load.h)
+ * @dense: with @stride: walk every point of the first @dense ones (from
+ *         @first), then only every @stride-th; when a point is no longer
+ *         reached, walk every point after the last one reached, so the
+ *         head and the tail are walked whole and only the middle is
+ *         sampled.  For operations that pass one long loop of identical
+ *         allocations (myshm's load allocates every page of a buffer).
+ * @stride: see @dense; 0 or 1: every point
  */
 struct kf_op {
 	const char *name;
@@ -57,11 +64,14 @@ struct kf_op {
 	const int *errnos;
 	unsigned int max_points;
 	unsigned int first;
+	unsigned int dense;
+	unsigned int stride;
 };
 
 /**
  * struct kf_result - what a walk did
- * @points:   fault points walked (attempts with a fault injected)
+ * @points:   fault points walked (attempts with a fault injected); with
+ *            kf_op.stride, the sampled middle counts only its walked points
  * @failed:   of those, attempts where run returned an error
  * @absorbed: of those, attempts where run succeeded anyway
  */

@@ -17,8 +17,14 @@ say "read() shows the same bytes the mapping holds"
 run sh -c 'dd if=/dev/myshm bs=48 count=1 2>/dev/null | tr "\0" .; echo'
 run write_test
 
-say "Several buffers in one load, and the classic one-page mmap demo"
+say "Several buffers in one load; the one-page demo buffer starts with a text"
 run rmmod myshm
-run modprobe myshm buffers=myshm:4M,mmapdemo:4K
+run modprobe myshm 'buffers="myshm:4M,mmapdemo:4K:Hello from kernel space!"'
 run ls -l /dev/myshm /dev/mmapdemo
 run test_mmap
+
+say "Open and close logging through dynamic debug (quiet by default)"
+run rmmod myshm
+run modprobe myshm dyndbg=+p
+run sh -c 'cat /dev/myshm >/dev/null & wait; dmesg | grep "myshm: /dev/myshm: \(open\|closed\)" | tail -2'
+run rmmod myshm

@@ -36,7 +36,7 @@
 /**
  * struct kshm_open_args - argument of KSHM_IOC_OPEN
  * @name:  object name, NUL-terminated within the buffer; 1 to
- *         KSHM_NAME_MAX printable bytes (0x20-0x7e), no '/' except one
+ *         KSHM_NAME_MAX bytes of any value but '/', except one
  *         optional leading '/' which is ignored ("/foo" is "foo")
  * @flags: KSHM_RDONLY or KSHM_RDWR, optionally ORed with KSHM_CREAT,
  *         KSHM_EXCL (only with KSHM_CREAT) and KSHM_CLOEXEC
@@ -91,8 +91,8 @@ struct kshm_info {
  * is closed.
  *
  * Errors: EFAULT bad pointer; EINVAL unknown flags, KSHM_EXCL without
- * KSHM_CREAT, mode bits beyond 0777, empty name, non-printable byte or a
- * '/' other than a leading one; ENAMETOOLONG name longer than
+ * KSHM_CREAT, mode bits beyond 0777, empty name, or a '/' other than a
+ * leading one; ENAMETOOLONG name longer than
  * KSHM_NAME_MAX (or not NUL-terminated within KSHM_NAME_BUF); ENOENT no
  * such object and no KSHM_CREAT; EEXIST object exists and KSHM_CREAT |
  * KSHM_EXCL; EACCES the object's mode denies the requested access (and no
