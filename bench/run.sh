@@ -5,10 +5,12 @@
 #   --kernel K  guest kernel for vm/run (default 6.1)
 #   --out DIR   where results go (default build/bench)
 #   --quick     few short samples (smoke test; numbers are not meaningful)
-#   AREA        msg, channels, shm, kshm (default: all)
+#   AREA        msg, channels, shm, kshm, ivshmem (default: all)
 # Boots one guest that runs vm/guest/run-bench, streams its progress lines
 # to the terminal and splits its CSV rows into DIR/AREA.csv (and
 # DIR/all.csv), then calls bench/report.sh DIR for charts and tables.
+# The ivshmem area boots two guests of its own afterwards (bench/ivshmem.sh:
+# DIR/ivshmem.md).
 # Needs the modules and user space built (make bench does that).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +28,15 @@ while [ $# -gt 0 ]; do
 done
 
 rel=$("$top/scripts/kver.sh" "$kernel")
+areas=() ivs=0
+for a in "$@"; do
+	if [ "$a" = ivshmem ]; then ivs=1; else areas+=("$a"); fi
+done
+[ $# = 0 ] && ivs=1
+if [ $# -gt 0 ] && [ ${#areas[@]} = 0 ]; then
+	exec "$top/bench/ivshmem.sh" --kernel "$kernel" --out "$out" $quick
+fi
+set -- "${areas[@]+"${areas[@]}"}"
 mkdir -p "$out"
 rm -f "$out"/*.csv "$out"/*.png "$out"/*.md "$out"/*.dat "$out"/run.log
 SECONDS=0
@@ -77,4 +88,8 @@ fi
 	echo "load: $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end (1-minute load average of the $(nproc)-CPU host)"
 } >"$out/meta.txt"
 "$top/bench/report.sh" "$out"
-echo "bench: done in $SECONDS s: $out/ (CSV, PNG, ratios.md)"
+if [ $ivs = 1 ]; then
+	"$top/bench/ivshmem.sh" --kernel "$kernel" --out "$out" $quick ||
+		echo "bench: the ivshmem pair failed (see above)" >&2
+fi
+echo "bench: done in $SECONDS s: $out/ (CSV, PNG, ratios.md, ivshmem.md)"

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [GROUP...]    (default group: base)
 #   base   build modules and user space, run guests and tests
 #   lint   W=1/sparse/checkpatch/cppcheck (checkpatch comes from linux-source-6.1)
-#   bench  benchmark charts (gnuplot)
+#   bench  benchmark charts (gnuplot), xz for the ivshmem pair's virtio-net modules
 #   debug  build the debug guest kernel from linux-source-6.1
 #   deb    make deb / make check-deb: Debian packaging, DKMS, lintian, man
 #
@@ -17,7 +17,7 @@ base="make gcc libc6-dev gcc-multilib libc6-dev-i386 pkg-config kmod cpio gzip b
 linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 libcmocka-dev liburing-dev trinity"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
-bench="gnuplot-nox"
+bench="gnuplot-nox xz-utils"
 debug="linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev perl"
 deb="build-essential dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff-base
 man-db xz-utils"

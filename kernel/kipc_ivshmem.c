@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc_ivshmem - guest driver for QEMU's ivshmem-plain and
+ * ivshmem-doorbell PCI devices (1af4:1110), with the myshm interface.
+ *
+ * Every device becomes the misc device /dev/ivshmemN: mmap(MAP_SHARED)
+ * of BAR2 mapped write-back (the BAR is memremap()ed WB at probe, which
+ * reserves the WB memory type, so user mappings inserted by the fault
+ * handler are WB too), read()/write()/lseek(), MYSHM_GET_SIZE; plus the
+ * doorbell ioctls and poll() of <kipc/ivshmem_ioctl.h>.  Each MSI-X vector
+ * counts its interrupts; waiters compare that count with their file's
+ * "seen" count, so no interrupt is lost between two waits.
+ *
+ * Lifetime: struct ivs_dev is refcounted (kref): the PCI binding holds one
+ * reference and every open file one.  remove() (unbind, hot-unplug,
+ * module unload) marks the device dead, waits for every SRCU reader (a
+ * fault, a read/write copy, an ioctl) to finish, zaps every user mapping
+ * (all files share one address_space, the first opener's inode's), wakes
+ * the waiters and then releases the hardware.  Later faults get SIGBUS,
+ * later calls ENODEV.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include <kipc/ivshmem_ioctl.h>
+#include <kipc/myshm.h>
+
+#include "kipc_compat.h"
+
+#define IVS_NAME_LEN 32
+/* read()/write() copy at most this much before checking for signals. */
+#define IVS_COPY_CHUNK (256 * 1024)
+
+struct ivs_dev;
+
+/**
+ * struct ivs_vec - the interrupt handler's context for one vector
+ * @dev: the device
+ * @irq: its Linux irq number
+ * @count: interrupts taken
+ */
+struct ivs_vec {
+	struct ivs_dev *dev;
+	int irq;
+	atomic64_t count;
+};
+
+/**
+ * struct ivs_dev - one bound ivshmem device
+ * @misc: /dev/ivshmemN
+ * @kref: one for the binding, one per open file
+ * @pdev: the PCI device (NULL once removed)
+ * @regs: BAR0
+ * @mem: BAR2, memremap()ed write-back
+ * @phys: BAR2's bus address
+ * @size: BAR2's size
+ * @peer_id: IVPosition at probe
+ * @vectors: MSI-X vectors in use (0: plain)
+ * @vec: per vector: irq and interrupt count
+ * @wq: waiters for any vector or for removal
+ * @dead: set by remove(); read under @srcu
+ * @srcu: readers of @regs and @mem (and faults) vs remove()
+ * @lock: protects @inode
+ * @inode: the inode whose address_space every open file uses (igrab'ed)
+ * @index: N of ivshmemN
+ * @name: "ivshmemN"
+ * @stable: "ivshmem-<PCI address>"
+ */
+struct ivs_dev {
+	struct miscdevice misc;
+	struct kref kref;
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	void *mem;
+	phys_addr_t phys;
+	resource_size_t size;
+	u32 peer_id;
+	unsigned int vectors;
+	struct ivs_vec vec[KIPC_IVSHMEM_MAX_VECTORS];
+	wait_queue_head_t wq;
+	bool dead;
+	struct srcu_struct srcu;
+	struct mutex lock;	/* protects @inode */
+	struct inode *inode;
+	int index;
+	char name[IVS_NAME_LEN];
+	char stable[IVS_NAME_LEN + 16];
+};
+
+/**
+ * struct ivs_file - per open file
+ * @dev: the device (a reference)
+ * @poll_mask: vectors poll() watches
+ * @seen: last consumed count per vector
+ */
+struct ivs_file {
+	struct ivs_dev *dev;
+	u64 poll_mask;
+	u64 seen[KIPC_IVSHMEM_MAX_VECTORS];
+};
+
+static DEFINE_IDA(ivs_ida);
+
+static void ivs_free(struct kref *kref)
+{
+	struct ivs_dev *d = container_of(kref, struct ivs_dev, kref);
+
+	if (d->inode)
+		iput(d->inode);
+	cleanup_srcu_struct(&d->srcu);
+	ida_free(&ivs_ida, d->index);
+	kfree(d);
+}
+
+/* ---- file operations ---- */
+
+static int ivs_open(struct inode *inode, struct file *file)
+{
+	struct ivs_dev *d = container_of(file->private_data, struct ivs_dev,
+					 misc);
+	struct ivs_file *f;
+	unsigned int v;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	/* misc_open() holds misc_mtx: remove() cannot free @d meanwhile. */
+	mutex_lock(&d->lock);
+	if (!d->inode)
+		d->inode = igrab(inode);
+	if (d->inode)
+		file->f_mapping = d->inode->i_mapping;
+	mutex_unlock(&d->lock);
+	kref_get(&d->kref);
+	f->dev = d;
+	f->poll_mask = d->vectors >= 64 ? ~0ULL : (1ULL << d->vectors) - 1;
+	for (v = 0; v < d->vectors; v++)
+		f->seen[v] = atomic64_read(&d->vec[v].count);
+	file->private_data = f;
+	return 0;
+}
+
+static int ivs_release(struct inode *inode, struct file *file)
+{
+	struct ivs_file *f = file->private_data;
+	struct ivs_dev *d = f->dev;
+
+	kfree(f);
+	kref_put(&d->kref, ivs_free);
+	return 0;
+}
+
+static vm_fault_t ivs_fault(struct vm_fault *vmf)
+{
+	struct ivs_file *f = vmf->vma->vm_file->private_data;
+	struct ivs_dev *d = f->dev;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int idx;
+
+	idx = srcu_read_lock(&d->srcu);
+	if (!READ_ONCE(d->dead) && vmf->pgoff < d->size >> PAGE_SHIFT)
+		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
+				     (d->phys >> PAGE_SHIFT) + vmf->pgoff);
+	srcu_read_unlock(&d->srcu, idx);
+	return ret;
+}
+
+static const struct vm_operations_struct ivs_vm_ops = {
+	.fault = ivs_fault,
+};
+
+static int ivs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ivs_file *f = file->private_data;
+	struct ivs_dev *d = f->dev;
+	unsigned long pages = vma_pages(vma);
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff > d->size >> PAGE_SHIFT ||
+	    pages > (d->size >> PAGE_SHIFT) - vma->vm_pgoff)
+		return -EINVAL;
+	if (READ_ONCE(d->dead))
+		return -ENODEV;
+	/* Cached, like RAM: keep vm_page_prot (WB) as it is. */
+	kipc_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+			  VM_DONTDUMP);
+	vma->vm_ops = &ivs_vm_ops;
+	return 0;
+}
+
+static loff_t ivs_llseek(struct file *file, loff_t off, int whence)
+{
+	struct ivs_file *f = file->private_data;
+
+	return fixed_size_llseek(file, off, whence, f->dev->size);
+}
+
+static ssize_t ivs_rw(struct file *file, char __user *ubuf, size_t len,
+		      loff_t *ppos, bool write)
+{
+	struct ivs_dev *d = ((struct ivs_file *)file->private_data)->dev;
+	size_t done = 0;
+	loff_t pos = *ppos;
+	int idx;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= d->size || !len) {
+		if (write && len)
+			return -ENOSPC;
+		return 0;
+	}
+	len = min_t(size_t, len, d->size - pos);
+	while (done < len) {
+		size_t n = min_t(size_t, len - done, IVS_COPY_CHUNK);
+		unsigned long left;
+
+		idx = srcu_read_lock(&d->srcu);
+		if (READ_ONCE(d->dead)) {
+			srcu_read_unlock(&d->srcu, idx);
+			return done ? done : -ENODEV;
+		}
+		if (write)
+			left = copy_from_user(d->mem + pos + done,
+					      ubuf + done, n);
+		else
+			left = copy_to_user(ubuf + done, d->mem + pos + done,
+					    n);
+		srcu_read_unlock(&d->srcu, idx);
+		done += n - left;
+		if (left)
+			break;
+		if (done < len && fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (!done)
+		return -EFAULT;
+	*ppos = pos + done;
+	return done;
+}
+
+static ssize_t ivs_read(struct file *file, char __user *buf, size_t len,
+			loff_t *ppos)
+{
+	return ivs_rw(file, buf, len, ppos, false);
+}
+
+static ssize_t ivs_write(struct file *file, const char __user *buf,
+			 size_t len, loff_t *ppos)
+{
+	return ivs_rw(file, (char __user *)buf, len, ppos, true);
+}
+
+static bool ivs_pending(struct ivs_file *f, u64 mask)
+{
+	unsigned int v;
+
+	for (v = 0; v < f->dev->vectors; v++)
+		if ((mask & (1ULL << v)) &&
+		    atomic64_read(&f->dev->vec[v].count) != f->seen[v])
+			return true;
+	return false;
+}
+
+static __poll_t ivs_poll(struct file *file, poll_table *wait)
+{
+	struct ivs_file *f = file->private_data;
+	struct ivs_dev *d = f->dev;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &d->wq, wait);
+	if (READ_ONCE(d->dead))
+		return EPOLLERR | EPOLLHUP;
+	if (ivs_pending(f, READ_ONCE(f->poll_mask)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+/* A waiter on VEC of F may return: news on VEC, or the device is gone. */
+static bool ivs_woken(struct ivs_file *f, unsigned int vec)
+{
+	return READ_ONCE(f->dev->dead) ||
+	       atomic64_read(&f->dev->vec[vec].count) != f->seen[vec];
+}
+
+static long ivs_wait(struct file *file, struct ivs_file *f,
+		     struct kipc_ivshmem_wait __user *uarg)
+{
+	struct ivs_dev *d = f->dev;
+	struct kipc_ivshmem_wait w;
+	long ret = 0, t;
+	u64 c;
+
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if (!d->vectors)
+		return -EOPNOTSUPP;
+	if (w.vector >= d->vectors || w.timeout_ms < -1)
+		return -EINVAL;
+	if (w.timeout_ms == 0 || (file->f_flags & O_NONBLOCK)) {
+		if (atomic64_read(&d->vec[w.vector].count) == f->seen[w.vector])
+			ret = -EAGAIN;
+	} else {
+		t = w.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
+			msecs_to_jiffies(w.timeout_ms);
+		t = wait_event_interruptible_timeout(d->wq,
+						     ivs_woken(f, w.vector),
+						     t);
+		if (t < 0)
+			ret = -EINTR;
+		else if (t == 0)
+			ret = -ETIMEDOUT;
+	}
+	if (READ_ONCE(d->dead))
+		return -ENODEV;
+	/* Report first, consume after: a failed copy consumes nothing. */
+	c = atomic64_read(&d->vec[w.vector].count);
+	w.count = c;
+	if (copy_to_user(uarg, &w, sizeof(w)))
+		return -EFAULT;
+	if (!ret)
+		f->seen[w.vector] = c;
+	return ret;
+}
+
+static long ivs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ivs_file *f = file->private_data;
+	struct ivs_dev *d = f->dev;
+	void __user *uarg = (void __user *)arg;
+	long ret = 0;
+	int idx;
+
+	if (READ_ONCE(d->dead))
+		return -ENODEV;
+	switch (cmd) {
+	case MYSHM_GET_SIZE: {
+		u64 sz = d->size;
+
+		return put_user(sz, (u64 __user *)uarg);
+	}
+	case KIPC_IVSHMEM_GET_INFO: {
+		struct kipc_ivshmem_info info = {
+			.size = d->size, .peer_id = d->peer_id,
+			.vectors = d->vectors, .doorbell = d->vectors > 0,
+		};
+
+		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	}
+	case KIPC_IVSHMEM_GET_PEER_ID:
+		return put_user(d->peer_id, (u32 __user *)uarg);
+	case KIPC_IVSHMEM_RING: {
+		struct kipc_ivshmem_ring r;
+
+		if (copy_from_user(&r, uarg, sizeof(r)))
+			return -EFAULT;
+		if (r.peer > 0xffff || r.vector > 0xff)
+			return -EINVAL;
+		if (!d->vectors)
+			return -EOPNOTSUPP;
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		idx = srcu_read_lock(&d->srcu);
+		if (READ_ONCE(d->dead))
+			ret = -ENODEV;
+		else
+			iowrite32(r.peer << 16 | r.vector,
+				  d->regs + KIPC_IVSHMEM_REG_DOORBELL);
+		srcu_read_unlock(&d->srcu, idx);
+		return ret;
+	}
+	case KIPC_IVSHMEM_WAIT:
+		return ivs_wait(file, f, uarg);
+	case KIPC_IVSHMEM_SET_POLL: {
+		u64 mask;
+
+		if (get_user(mask, (u64 __user *)uarg))
+			return -EFAULT;
+		if (d->vectors < 64 && (mask >> d->vectors))
+			return -EINVAL;
+		WRITE_ONCE(f->poll_mask, mask);
+		wake_up_all(&d->wq);
+		return 0;
+	}
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations ivs_fops = {
+	.owner = THIS_MODULE,
+	.open = ivs_open,
+	.release = ivs_release,
+	.mmap = ivs_mmap,
+	.llseek = ivs_llseek,
+	.read = ivs_read,
+	.write = ivs_write,
+	.poll = ivs_poll,
+	.unlocked_ioctl = ivs_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* ---- sysfs ---- */
+
+static struct ivs_dev *ivs_of(struct device *dev)
+{
+	/* misc_register() makes the miscdevice the drvdata */
+	return container_of(dev_get_drvdata(dev), struct ivs_dev, misc);
+}
+
+static ssize_t size_show(struct device *dev, struct device_attribute *a,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", (u64)ivs_of(dev)->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t peer_id_show(struct device *dev, struct device_attribute *a,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ivs_of(dev)->peer_id);
+}
+static DEVICE_ATTR_RO(peer_id);
+
+static ssize_t vectors_show(struct device *dev, struct device_attribute *a,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ivs_of(dev)->vectors);
+}
+static DEVICE_ATTR_RO(vectors);
+
+static ssize_t doorbell_show(struct device *dev, struct device_attribute *a,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%d\n", ivs_of(dev)->vectors > 0);
+}
+static DEVICE_ATTR_RO(doorbell);
+
+static ssize_t name_show(struct device *dev, struct device_attribute *a,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ivs_of(dev)->stable);
+}
+static DEVICE_ATTR_RO(name);
+
+static ssize_t pci_address_show(struct device *dev,
+				struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ivs_of(dev)->stable + 8);
+}
+static DEVICE_ATTR_RO(pci_address);
+
+static ssize_t events_show(struct device *dev, struct device_attribute *a,
+			   char *buf)
+{
+	struct ivs_dev *d = ivs_of(dev);
+	unsigned int v;
+	int n = 0;
+
+	for (v = 0; v < d->vectors; v++)
+		n += sysfs_emit_at(buf, n, "%s%lld", v ? " " : "",
+				   (long long)atomic64_read(&d->vec[v].count));
+	n += sysfs_emit_at(buf, n, "\n");
+	return n;
+}
+static DEVICE_ATTR_RO(events);
+
+static struct attribute *ivs_attrs[] = {
+	&dev_attr_size.attr, &dev_attr_peer_id.attr, &dev_attr_vectors.attr,
+	&dev_attr_doorbell.attr, &dev_attr_name.attr,
+	&dev_attr_pci_address.attr, &dev_attr_events.attr, NULL,
+};
+ATTRIBUTE_GROUPS(ivs);
+
+/* ---- PCI ---- */
+
+static irqreturn_t ivs_irq(int irq, void *data)
+{
+	struct ivs_vec *vec = data;
+
+	atomic64_inc(&vec->count);
+	wake_up_all(&vec->dev->wq);
+	return IRQ_HANDLED;
+}
+
+static void ivs_free_irqs(struct ivs_dev *d, unsigned int n)
+{
+	while (n--)
+		free_irq(d->vec[n].irq, &d->vec[n]);
+	if (d->vectors)
+		pci_free_irq_vectors(d->pdev);
+}
+
+static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ivs_dev *d;
+	unsigned int v;
+	int ret, nvec;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	kref_init(&d->kref);
+	init_waitqueue_head(&d->wq);
+	mutex_init(&d->lock);
+	ret = init_srcu_struct(&d->srcu);
+	if (ret) {
+		kfree(d);
+		return ret;
+	}
+	d->index = ida_alloc(&ivs_ida, GFP_KERNEL);
+	if (d->index < 0) {
+		ret = d->index;
+		cleanup_srcu_struct(&d->srcu);
+		kfree(d);
+		return ret;
+	}
+	d->pdev = pdev;
+	snprintf(d->name, sizeof(d->name), "ivshmem%d", d->index);
+	snprintf(d->stable, sizeof(d->stable), "ivshmem-%s", pci_name(pdev));
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		goto err_put;
+	ret = pci_request_regions(pdev, KBUILD_MODNAME);
+	if (ret)
+		goto err_disable;
+	d->size = pci_resource_len(pdev, 2);
+	d->phys = pci_resource_start(pdev, 2);
+	if (!d->size || !PAGE_ALIGNED(d->size) || !PAGE_ALIGNED(d->phys) ||
+	    pci_resource_len(pdev, 0) < 16) {
+		dev_err(&pdev->dev, "unexpected BARs (BAR2 %pa bytes)\n",
+			&d->size);
+		ret = -ENODEV;
+		goto err_regions;
+	}
+	d->regs = pci_iomap(pdev, 0, 0);
+	if (!d->regs) {
+		ret = -ENOMEM;
+		goto err_regions;
+	}
+	d->mem = memremap(d->phys, d->size, MEMREMAP_WB);
+	if (!d->mem) {
+		ret = -ENOMEM;
+		goto err_unmap_regs;
+	}
+	d->peer_id = ioread32(d->regs + KIPC_IVSHMEM_REG_IVPOSITION);
+
+	nvec = pci_msix_vec_count(pdev);
+	if (nvec > 0) {
+		nvec = min(nvec, KIPC_IVSHMEM_MAX_VECTORS);
+		ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+		if (ret < 0)
+			goto err_memunmap;
+		d->vectors = nvec;
+		for (v = 0; v < d->vectors; v++) {
+			d->vec[v].dev = d;
+			d->vec[v].irq = pci_irq_vector(pdev, v);
+			ret = request_irq(d->vec[v].irq, ivs_irq, 0, d->name,
+					  &d->vec[v]);
+			if (ret) {
+				ivs_free_irqs(d, v);
+				d->vectors = 0;
+				goto err_memunmap;
+			}
+		}
+		pci_set_master(pdev);
+	}
+
+	d->misc.minor = MISC_DYNAMIC_MINOR;
+	d->misc.name = d->name;
+	d->misc.fops = &ivs_fops;
+	d->misc.parent = &pdev->dev;
+	d->misc.groups = ivs_groups;
+	d->misc.mode = 0600;
+	pci_set_drvdata(pdev, d);
+	ret = misc_register(&d->misc);
+	if (ret)
+		goto err_irqs;
+	dev_info(&pdev->dev, "/dev/%s: %pa bytes, peer %u, %u vectors\n",
+		 d->name, &d->size, d->peer_id, d->vectors);
+	return 0;
+
+err_irqs:
+	ivs_free_irqs(d, d->vectors);
+err_memunmap:
+	memunmap(d->mem);
+err_unmap_regs:
+	pci_iounmap(pdev, d->regs);
+err_regions:
+	pci_release_regions(pdev);
+err_disable:
+	pci_disable_device(pdev);
+err_put:
+	kref_put(&d->kref, ivs_free);
+	return ret;
+}
+
+static void ivs_remove(struct pci_dev *pdev)
+{
+	struct ivs_dev *d = pci_get_drvdata(pdev);
+
+	misc_deregister(&d->misc);	/* no new opens */
+	WRITE_ONCE(d->dead, true);
+	synchronize_srcu(&d->srcu);	/* no fault, copy or ring in flight */
+	mutex_lock(&d->lock);
+	if (d->inode)
+		unmap_mapping_range(d->inode->i_mapping, 0, 0, 1);
+	mutex_unlock(&d->lock);
+	wake_up_all(&d->wq);
+	ivs_free_irqs(d, d->vectors);
+	memunmap(d->mem);
+	pci_iounmap(pdev, d->regs);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+	dev_info(&pdev->dev, "/dev/%s removed\n", d->name);
+	kref_put(&d->kref, ivs_free);
+}
+
+static const struct pci_device_id ivs_ids[] = {
+	{ PCI_DEVICE(KIPC_IVSHMEM_VENDOR_ID, KIPC_IVSHMEM_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ivs_ids);
+
+static struct pci_driver ivs_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = ivs_ids,
+	.probe = ivs_probe,
+	.remove = ivs_remove,
+};
+module_pci_driver(ivs_driver);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kipc: ivshmem guest driver (myshm interface, doorbells)");
