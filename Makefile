@@ -165,7 +165,7 @@ check-debug: deps user
 # share a kernel with KASAN, so it is a second cached kernel.  The modules'
 # guest tests and stress run on it (fault walks skip: no fault injection
 # there); any KCSAN report fails the run.
-KCSAN_TESTS ?= message_slot/ myshm/ kshm/
+KCSAN_TESTS ?= message_slot/ myshm/ kshm/ ivshmem/
 kcsan-kernel:
 	@scripts/deps.sh debug
 	@scripts/build-debug-kernel.sh --flavour kcsan >/dev/null
