@@ -4,12 +4,17 @@ SHELL := /bin/bash
 KERNELS ?= 6.1 6.12
 DEMO_KERNEL ?= 6.1
 BENCH_KERNEL ?= 6.1
-B := build/user
+# B: where user space is built (debian/rules uses its own, so the package
+# build and its `clean` never touch build/user or build/modules).
+B ?= build/user
+# The version: line 1 of debian/changelog (scripts/version.sh), the one place.
+KIPC_VERSION := $(shell scripts/version.sh)
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-ALL_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude $(CFLAGS)
+ALL_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude \
+	'-DKIPC_VERSION="$(KIPC_VERSION)"' $(CPPFLAGS) $(CFLAGS)
 
 # Shipped modules: one per kernel/*.c (the test list is built from this).
 MODULES := $(patsubst kernel/%.c,%,$(wildcard kernel/*.c))
@@ -17,7 +22,9 @@ MODULES := $(patsubst kernel/%.c,%,$(wildcard kernel/*.c))
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 LIB_A := $(if $(LIB_SRCS),$(B)/lib/libkipc.a)
-LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.0)
+# Real name libkipc.so.VERSION, soname libkipc.so.0 (bump the 0 on an ABI
+# break, with debian/control's libkipc0 and debian/libkipc0.symbols).
+LIB_SO := $(if $(LIB_SRCS),$(B)/lib/libkipc.so.$(KIPC_VERSION))
 TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
@@ -26,9 +33,12 @@ BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 TEST_SRCS := $(filter-out tests/lib/% tests/kmod/%,$(wildcard tests/*/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
-HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h)
+# (debian/changelog: the version is compiled in, so a new one rebuilds)
+HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h) \
+	debian/changelog
 
-.PHONY: all help deps modules user check check-debug debug-kernel demo shell lint bench bench-docs clean install install-lib
+.PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan kcsan-kernel demo shell lint bench bench-docs clean
+.PHONY: install install-lib install-tools install-dkms uninstall deb check-deb
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -37,14 +47,20 @@ help:
 	@echo "make            build modules (for KERNELS='$(KERNELS)') and user space"
 	@echo "make check      install deps, build, run the test suite on every kernel"
 	@echo "make check-debug  the suite on a KASAN/lockdep/kmemleak/UBSAN/fault-injection kernel"
+	@echo "make check-kcsan  module tests and stress on a KCSAN (data-race) kernel"
 	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
 	@echo "make shell      interactive guest shell with kipc loaded"
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
 	@echo "make bench      benchmarks against Linux IPC in a $(BENCH_KERNEL) guest (build/bench/)"
 	@echo "make bench-docs copy the last make bench results into docs/benchmarks.md"
 	@echo "make modules KERNELS=running   build for the running kernel"
-	@echo "make install    install modules (running kernel), lib, headers, tools"
-	@echo "make install-lib  libkipc, kipc.pc, headers, man pages (DESTDIR ok)"
+	@echo "make deb        Debian packages (kipc-dkms, libkipc0, libkipc-dev, kipc-utils) in build/deb/"
+	@echo "make check-deb  build, install (DKMS), test in guests, purge and lintian the packages"
+	@echo "make install    install modules (running kernel), lib, headers, tools, udev rules"
+	@echo "make install-lib  libkipc, kipc.pc, headers, man 3 and 4 (DESTDIR, PREFIX, LIBDIR ok)"
+	@echo "make install-tools  the tools and their man 1 pages (DESTDIR, PREFIX ok)"
+	@echo "make install-dkms  module sources + dkms.conf into DESTDIR/usr/src/kipc-$(KIPC_VERSION)"
+	@echo "make uninstall  remove what make install put there (same DESTDIR, PREFIX)"
 
 deps:
 	@scripts/deps.sh
@@ -59,6 +75,9 @@ modules: deps
 
 LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
 user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(EXAMPLES) $(BENCHES) $(TESTS)
+# What the packages ship (no cmocka, no kernel headers needed).
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+tools: lib $(TOOLS)
 
 $(B)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -68,33 +87,38 @@ $(B)/lib/libkipc.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/lib/libkipc.so.0: $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libkipc.so.0 -o $@ $^
+$(B)/lib/libkipc.so.$(KIPC_VERSION): $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libkipc.so.0 -o $@ $^
+	ln -sf $(@F) $(B)/lib/libkipc.so.0
 	ln -sf libkipc.so.0 $(B)/lib/libkipc.so
 
-# pkg-config file for the installed library (PREFIX as for make install).
-$(B)/lib/pkgconfig/kipc.pc: Makefile
+# pkg-config file for the installed library (PREFIX, LIBDIR as for make
+# install-lib, which writes it again with the values it is given).
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+$(B)/lib/pkgconfig/kipc.pc: Makefile debian/changelog
 	@mkdir -p $(@D)
 	printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
-		'libdir=$${exec_prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'libdir=$(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))' \
+		'includedir=$${prefix}/include' '' \
 		'Name: kipc' \
 		'Description: kipc Linux kernel IPC toolkit library (kshm named shared memory, ...)' \
-		'Version: 0.1' 'Libs: -L$${libdir} -lkipc' 'Libs.private: -lpthread' \
+		'Version: $(KIPC_VERSION)' 'Libs: -L$${libdir} -lkipc' 'Libs.private: -lpthread' \
 		'Cflags: -I$${includedir}' >$@
 
 # Programs link libkipc statically, so they run anywhere without -L games.
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
 $(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
 $(B)/examples/%: examples/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
 $(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
@@ -122,6 +146,25 @@ check-debug: deps user
 	KIPC_APPEND="KIPC_STRESS_SECONDS=$${KIPC_STRESS_SECONDS:-60} $${KIPC_APPEND:-}" \
 		tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage"
 
+# The data-race lane (vm/kcsan.config over vm/debug.config): KCSAN cannot
+# share a kernel with KASAN, so it is a second cached kernel.  The modules'
+# guest tests and stress run on it (fault walks skip: no fault injection
+# there); any KCSAN report fails the run.
+KCSAN_TESTS ?= message_slot/ myshm/ kshm/
+kcsan-kernel:
+	@scripts/deps.sh debug
+	@scripts/build-debug-kernel.sh --flavour kcsan >/dev/null
+
+check-kcsan: deps user
+	@scripts/deps.sh debug
+	@tree=$$(scripts/build-debug-kernel.sh --flavour kcsan) || exit 1; \
+	rel=$$(cat "$$tree/kipc-release"); \
+	echo "  MODULES $$rel"; \
+	KDIR=$$tree scripts/build-modules.sh $$rel 2>&1 | grep -v 'Skipping BTF'; \
+	[ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage" \
+		$(KCSAN_TESTS)
+
 demo: modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo
 
@@ -146,30 +189,86 @@ bench-docs:
 clean:
 	rm -rf build
 
-PREFIX ?= /usr/local
-install: user install-lib
+# ---- installing -------------------------------------------------------
+# Debian and derivatives: `make deb` and the packages (docs/packaging.md).
+# Elsewhere: make install / make uninstall (DESTDIR, PREFIX, LIBDIR).
+# Lists come from the tree: every tools/*.c, docs/man/*.N, kernel/*.c.
+MAN1 := $(wildcard docs/man/*.1)
+MAN34 := $(wildcard docs/man/*.3 docs/man/*.4)
+HEADERS := $(wildcard include/uapi/kipc/*.h include/kipc/*.h)
+UDEVDIR ?= /etc/udev/rules.d
+KMODDIR = $(DESTDIR)/lib/modules/$$(uname -r)/extra
+
+install: install-lib install-tools
 	@rel=$$(uname -r); \
 	scripts/build-modules.sh $$rel && \
-	install -d /lib/modules/$$rel/extra && \
-	install -m 0644 build/modules/$$rel/kipc/*.ko /lib/modules/$$rel/extra/ && \
-	depmod -a $$rel
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/kipc
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 include/uapi/kipc/*.h $(wildcard include/kipc/*.h) \
-		$(DESTDIR)$(PREFIX)/include/kipc/
+	install -d $(KMODDIR) && \
+	install -m 0644 build/modules/$$rel/kipc/*.ko $(KMODDIR)/ && \
+	{ [ -n "$(DESTDIR)" ] || depmod -a $$rel; }
+	install -d $(DESTDIR)$(UDEVDIR)
+	install -m 0644 config/60-kipc.rules $(DESTDIR)$(UDEVDIR)/
+	@getent group kipc >/dev/null || \
+		echo "make install: no group kipc yet (udev rules): groupadd --system kipc"
 
-# Library, pkg-config file, headers and man pages (no modules, no root needed
-# with DESTDIR).
-install-lib: user
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/kipc
-	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libkipc.so.0 $(DESTDIR)$(PREFIX)/lib/libkipc.so
-	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(LIB_PC) >$(DESTDIR)$(PREFIX)/lib/pkgconfig/kipc.pc
-	install -m 0644 include/uapi/kipc/*.h $(wildcard include/kipc/*.h) \
-		$(DESTDIR)$(PREFIX)/include/kipc/
-	for s in 1 3 4; do \
-		ls docs/man/*.$$s >/dev/null 2>&1 || continue; \
-		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
-		install -m 0644 docs/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+# Library, pkg-config file, headers, man 3 and 4 pages (no root needed with
+# DESTDIR).
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/kipc
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libkipc.so.0
+	ln -sf libkipc.so.0 $(DESTDIR)$(LIBDIR)/libkipc.so
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+		-e 's|^libdir=.*|libdir=$(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))|' \
+		$(LIB_PC) >$(DESTDIR)$(LIBDIR)/pkgconfig/kipc.pc
+	install -m 0644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/kipc/
+	for m in $(MAN34); do \
+		d=$(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; \
+		install -d $$d && install -m 0644 $$m $$d/ || exit 1; \
 	done
+
+install-tools: tools
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+# The module sources as DKMS wants them (kipc-dkms ships this): then
+# `dkms install kipc/$(KIPC_VERSION)` builds for a kernel.
+DKMS_SRC = $(DESTDIR)/usr/src/kipc-$(KIPC_VERSION)
+install-dkms:
+	install -d $(DKMS_SRC)/include/uapi/kipc
+	install -m 0644 kernel/Kbuild kernel/*.c kernel/*.h $(DKMS_SRC)/
+	install -m 0644 include/uapi/kipc/*.h $(DKMS_SRC)/include/uapi/kipc/
+	scripts/dkms-conf.sh >$(DKMS_SRC)/dkms.conf
+
+uninstall:
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(t)))
+	rm -f $(foreach m,$(MAN1) $(MAN34),$(DESTDIR)$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(foreach h,$(HEADERS),$(DESTDIR)$(PREFIX)/include/kipc/$(notdir $(h)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/kipc 2>/dev/null
+	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so \
+		$(DESTDIR)$(LIBDIR)/libkipc.so.0 $(DESTDIR)$(LIBDIR)/libkipc.so.$(KIPC_VERSION) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/kipc.pc
+	rm -f $(DESTDIR)$(UDEVDIR)/60-kipc.rules
+	rm -f $(foreach m,$(MODULES),$(KMODDIR)/$(m).ko)
+	@[ -n "$(DESTDIR)" ] || depmod -a $$(uname -r)
+
+# ---- Debian packages (debian/, docs/packaging.md) ----------------------
+# dpkg-buildpackage writes next to the checkout by default; KIPC_DEB_DIR
+# (read by debian/rules) puts the .debs, .buildinfo and .changes here.
+DEB_DIR := build/deb
+DEB_ARCH = $$(dpkg-architecture -qDEB_HOST_ARCH)
+deb:
+	@scripts/deps.sh deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	KIPC_DEB_DIR=$(CURDIR)/$(DEB_DIR) dpkg-buildpackage -us -uc -b \
+		--buildinfo-option=-u$(DEB_DIR) --changes-option=-u$(DEB_DIR) \
+		--buildinfo-file=$(DEB_DIR)/kipc_$(KIPC_VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-file=$(DEB_DIR)/kipc_$(KIPC_VERSION)_$(DEB_ARCH).changes
+	@ls -l $(DEB_DIR)/*.deb
+
+# Build, install on this host (DKMS builds for both Debian kernels; nothing
+# is loaded here), guest tests against the DKMS-built modules, a pkg-config
+# build against libkipc-dev, purge, lintian.  Needs root.
+check-deb: deb modules user
+	@scripts/check-deb.sh $(KERNELS)

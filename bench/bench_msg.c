@@ -431,12 +431,14 @@ static int pp_start(struct pp *p, const char *mech)
  * A node of its own (minor 64 + IDX of the slot's major, in /tmp) for a
  * slot case, so that its waiters share no wait queue with other cases, as
  * each pipe has its own; IDX -1 gives the herd node (minor 63) shared with
- * HERD idle pollers.  Falls back to SLOT itself if the node can't be made.
+ * HERD idle pollers, IDX -2 the big herd's (minor 62, HERD_BIG pollers).
+ * Falls back to SLOT itself if the node can't be made.
  */
 #define HERD 4
+#define HERD_BIG 64
 static const char *slot_node(const char *slot, int idx, char *buf)
 {
-	unsigned int minor = idx < 0 ? 63 : 64 + (unsigned int)idx;
+	unsigned int minor = (unsigned int)(64 + idx);
 	struct stat st;
 
 	if (stat(slot, &st) < 0 || !S_ISCHR(st.st_mode) || minor > 255)
@@ -477,6 +479,7 @@ static void pingpong(const char *slot, int same_cpu)
 	static const struct { enum pp_kind kind; const char *mech; } k[] = {
 		{ PP_SLOT, "slot+poll" },
 		{ PP_SLOT, "slot+poll-herd" },
+		{ PP_SLOT, "slot+poll-herd64" },
 		{ PP_SLOT_BLOCK, "slot+blocking" },
 		{ PP_PIPE, "pipe" },
 		{ PP_PIPE_POLL, "pipe+poll" },
@@ -489,7 +492,7 @@ static void pingpong(const char *slot, int same_cpu)
 	static char nodes[NS * NK + 1][64];
 	struct bench_case bc[NS * NK + 1];
 	const char *name = same_cpu ? "pingpong-1cpu" : "pingpong-2cpu";
-	pid_t idle[HERD];
+	pid_t idle[HERD + HERD_BIG];
 	cpu_set_t all, one;
 	int n = 0;
 
@@ -514,8 +517,9 @@ static void pingpong(const char *slot, int same_cpu)
 				kind = PP_EVENTFD;
 				mech = "eventfd";
 			}
-			/* The herd case: 128 bytes only, on the shared node. */
-			if (!strcmp(mech, "slot+poll-herd") && sizes[s] != 128)
+			/* The herd cases: 128 bytes only, on the shared nodes. */
+			if (!strncmp(mech, "slot+poll-herd", 14) &&
+			    sizes[s] != 128)
 				continue;
 			*p = (struct pp){ .kind = kind, .slot = slot,
 				.len = s < NS ? (size_t)sizes[s] : 8,
@@ -527,9 +531,10 @@ static void pingpong(const char *slot, int same_cpu)
 				.ch_rep = 101 + 2 * (unsigned int)n +
 					  (same_cpu ? 50 : 0) };
 			if (is_slot(kind))
-				p->slot = strcmp(mech, "slot+poll-herd") ?
-					  slot_node(slot, n, nodes[n]) :
-					  slot_node(slot, -1, nodes[n]);
+				p->slot = slot_node(slot,
+					!strcmp(mech, "slot+poll-herd") ? -1 :
+					!strcmp(mech, "slot+poll-herd64") ? -2 :
+					n, nodes[n]);
 			if (pp_start(p, mech) < 0)
 				continue;
 			bc[n].mech = mech;
@@ -542,10 +547,13 @@ static void pingpong(const char *slot, int same_cpu)
 	for (int i = 0; i < HERD; i++)
 		idle[i] = idle_poller(slot_node(slot, -1, nodes[NS * NK]),
 				      9000 + (unsigned int)i);
+	for (int i = HERD; i < HERD + HERD_BIG; i++)
+		idle[i] = idle_poller(slot_node(slot, -2, nodes[NS * NK]),
+				      9000 + (unsigned int)i);
 	bench_group("msg", name, "ns/roundtrip", bc, n, 2);
 	for (int i = 0; i < n; i++)
 		pp_stop(&pp[i]);
-	for (int i = 0; i < HERD; i++) {
+	for (int i = 0; i < HERD + HERD_BIG; i++) {
 		if (idle[i] > 0) {
 			kill(idle[i], SIGKILL);
 			waitpid(idle[i], NULL, 0);

@@ -234,10 +234,10 @@ chart msg-write-read "Write then read one message, one process (median, p10-p90)
 	"slot pipe socketpair mq" "eventfd getppid"
 chart msg-pingpong-1cpu "Ping-pong, two processes on one vCPU (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-1cpu' 4 3 \
-	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd slot+poll-herd64 pipe pipe+poll socketpair mq" "eventfd"
 chart msg-pingpong-2cpu "Ping-pong, two processes, 2 vCPUs, unpinned (median, p10-p90)" \
 	"ns per round trip" "message bytes" msg 'pingpong-2cpu' 4 3 \
-	"slot+poll slot+blocking slot+poll-herd pipe pipe+poll socketpair mq" "eventfd"
+	"slot+poll slot+blocking slot+poll-herd slot+poll-herd64 pipe pipe+poll socketpair mq" "eventfd"
 chart channels "Message slot, 128 B write+read with N live channels" \
 	"ns per message" "live channels" channels 'write\+read|ioctl\+write\+read' 4 2 \
 	"write+read ioctl+write+read"

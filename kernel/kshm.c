@@ -711,5 +711,6 @@ module_init(kshm_init);
 module_exit(kshm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_DESCRIPTION("kipc named shared memory objects");
 MODULE_AUTHOR("kipc");

@@ -36,16 +36,38 @@
  *  - Each message carries its channel's sequence number (1 for the first
  *    message, +1 per write); each open file remembers the number of the
  *    last message it read, which drives poll and blocking reads.
+ *  - Targeted wake-ups (issue 15): each open file has its own wait queue
+ *    (blocking reads, poll, select and epoll wait there), and each slot
+ *    keeps its files in a small hash by selected channel.  A write walks
+ *    only its channel's bucket under RCU and wakes only the files that
+ *    selected its channel and have a waiter; a file that switches channel
+ *    moves buckets and wakes its own waiters to re-evaluate.
+ *  - Memory limits (issue 16): every stored message is charged its real
+ *    memory (the entry's slab object size plus its share of the channel
+ *    table) to the module's total and to the real uid of its last writer.
+ *    A write that would add memory past the ceiling (max_mem) or past its
+ *    writer's quota (user_max_mem; openers with CAP_SYS_RESOURCE or
+ *    CAP_SYS_ADMIN are exempt) fails with ENOSPC and changes nothing.
+ *    The charge is reserved before the entry is allocated and settled or
+ *    given back once the write has succeeded or failed.  An overwrite in
+ *    place by the message's owner changes no charge and takes no global
+ *    lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/cdev.h>
+#include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
+#include <linux/hashtable.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/poll.h>
+#include <linux/rculist_nulls.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
@@ -54,6 +76,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -109,13 +132,109 @@ module_param_cb(max_bytes, &ms_cap_ulong_ops, &max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 
+/*
+ * The memory limits, in bytes of real memory (see ms_msg_charge()).  0
+ * until ms_init() computes the defaults: max_mem 1/16 of the RAM,
+ * user_max_mem a quarter of max_mem, unless given at load.
+ */
+static unsigned long max_mem;
+static unsigned long user_max_mem;
+static bool user_max_mem_given;
+
+/* Memory charged to all stored messages; under ms_acct_lock. */
+static unsigned long ms_mem_used;
+
+/*
+ * Like the caps, a limit must be at least 1: 0 or a malformed number is
+ * EINVAL (too big for the type: ERANGE) and changes nothing.
+ */
+static int ms_set_mem(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+	int err = kstrtoul(val, 0, &v);
+
+	if (err)
+		return err;
+	if (!v)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned long *)kp->arg, v);
+	if (kp->arg == &user_max_mem)
+		user_max_mem_given = true;
+	return 0;
+}
+
+static const struct kernel_param_ops ms_mem_ops = {
+	.set = ms_set_mem,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_mem, &ms_mem_ops, &max_mem, 0644);
+MODULE_PARM_DESC(max_mem,
+		 "memory all messages may use, bytes (default 1/16 of RAM)");
+
+module_param_cb(user_max_mem, &ms_mem_ops, &user_max_mem, 0644);
+MODULE_PARM_DESC(user_max_mem,
+		 "memory one user's messages may use, bytes (default max_mem/4)");
+
+/* mem_used is a statistic: reading shows it, setting it is refused. */
+static int ms_set_ro(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int ms_get_used(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(ms_mem_used));
+}
+
+static const struct kernel_param_ops ms_used_ops = {
+	.set = ms_set_ro,
+	.get = ms_get_used,
+};
+
+module_param_cb(mem_used, &ms_used_ops, NULL, 0444);
+MODULE_PARM_DESC(mem_used, "memory the stored messages use, bytes (read-only)");
+
+/*
+ * Each message's share of its slot's channel table: the rhashtable keeps
+ * between 30% and 75% of its buckets (one pointer each) in use, and holds
+ * two tables while it resizes, so a channel costs at most about 3-4
+ * pointers of table.
+ */
+#define MS_HT_SHARE (4 * sizeof(struct rhash_head *))
+
+/**
+ * struct ms_user - one user's share of the module's memory
+ * @node: entry in ms_users
+ * @uid: the user: the real uid of the writers charged
+ * @mem: memory charged to this user's messages
+ * @msgs: messages charged to this user, including a write's reservation;
+ *	the entry is freed when it drops to 0
+ */
+struct ms_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned long mem;
+	unsigned long msgs;
+};
+
+/* Users holding a charge, by uid; under ms_acct_lock. */
+static DEFINE_HASHTABLE(ms_users, 6);
+static unsigned long ms_nr_users;
+/* Protects ms_users, every struct ms_user, ms_nr_users and ms_mem_used. */
+static DEFINE_SPINLOCK(ms_acct_lock);
+
 /**
  * struct ms_msg - one channel's current message
  * @node: entry in the slot's channel table
  * @id: channel id (the key)
+ * @charge: memory charged for this entry (object size + table share)
  * @cap: bytes @data can hold (fixed at allocation)
  * @len: number of bytes in @data (1..@cap)
  * @seq: the channel's sequence number of this message (1, 2, ...)
+ * @owner: the user charged @charge (its last writer); valid while the
+ *	message exists, changed only by writers holding the slot's mutex
+ * @uid: @owner's uid, here for the common write's check (same cache line)
  * @sc: protects @len, @seq and @data against readers; writers hold the
  *	slot's mutex and write with preemption disabled
  * @rcu: frees the entry after readers that may see it are gone
@@ -124,10 +243,13 @@ MODULE_PARM_DESC(max_bytes,
 struct ms_msg {
 	struct rhash_head node;
 	u32 id;
-	u32 cap;
-	u32 len;
+	u16 charge;
+	u8 cap;
+	u8 len;
 	u64 seq;
+	struct ms_user *owner;
 	seqcount_t sc;		/* @len, @seq, @data; see above */
+	kuid_t uid;
 	struct rcu_head rcu;
 	u8 data[];
 };
@@ -139,6 +261,9 @@ static const struct rhashtable_params ms_ht_params = {
 	.automatic_shrinking = true,
 };
 
+/* Buckets of a slot's hash of open files by channel: 64 (512 bytes). */
+#define MS_WATCH_BITS 6
+
 /**
  * struct ms_slot - one slot (minor)
  * @lock: serializes writers of this slot; protects @nr_channels, @bytes
@@ -148,7 +273,11 @@ static const struct rhashtable_params ms_ht_params = {
  * @channels: channel id -> current struct ms_msg
  * @nr_channels: number of channels holding a message
  * @bytes: sum of the lengths of all stored messages
- * @wq: readers and pollers of this slot wait here for new messages
+ * @watch_lock: serializes changes to @watchers (writers walk it under RCU)
+ * @watchers: the slot's open files that selected a channel, hashed by the
+ *	channel (hash_32(id, MS_WATCH_BITS)); a nulls list whose end marker
+ *	is the bucket's number, since a file moving between buckets can lead
+ *	a walker into another bucket (it then starts again)
  * @minor: this slot's minor number
  */
 struct ms_slot {
@@ -156,26 +285,37 @@ struct ms_slot {
 	struct rhashtable channels;
 	unsigned long nr_channels;
 	unsigned long bytes;
-	wait_queue_head_t wq;
+	spinlock_t watch_lock;	/* changes to @watchers */
+	struct hlist_nulls_head watchers[1 << MS_WATCH_BITS];
 	unsigned int minor;
 };
 
 /**
  * struct ms_file - state of one open file
  * @slot: the slot of the file's minor
- * @lock: protects the fields below
+ * @lock: serializes changes to the fields below
+ * @sc: lets reads and writes snapshot @channel, @censor, @blocking and
+ *	@last_seq without taking @lock (changes happen inside it)
  * @channel: selected channel id, 0 if none
  * @censor: censorship on
  * @blocking: blocking reads on
  * @last_seq: sequence number of the last message read on @channel
+ * @wq: this file's blocking readers and pollers wait here
+ * @wnode: entry in the slot's @watchers bucket of @channel (once set);
+ *	changed under the slot's watch_lock
+ * @rcu: frees the file's state after writers walking @wnode are gone
  */
 struct ms_file {
 	struct ms_slot *slot;
-	spinlock_t lock;	/* channel, censor, blocking, last_seq */
+	spinlock_t lock;	/* changes of channel, censor, blocking, last_seq */
+	seqcount_spinlock_t sc;	/* lockless snapshots of them; see above */
 	u32 channel;
 	bool censor;
 	bool blocking;
 	u64 last_seq;
+	wait_queue_head_t wq;
+	struct hlist_nulls_node wnode;
+	struct rcu_head rcu;
 };
 
 /* Slots by minor; the xarray's lock protects it, ms_slots_mutex creation. */
@@ -188,9 +328,154 @@ static struct cdev ms_cdev;
 static struct class *ms_class;
 static struct dentry *ms_debugfs;
 
+/* ---- memory accounting ---- */
+
+static struct ms_user *ms_user_find(kuid_t uid)
+{
+	struct ms_user *u;
+
+	lockdep_assert_held(&ms_acct_lock);
+	hash_for_each_possible(ms_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/* Drop one message of U's; free U with its last.  Under ms_acct_lock. */
+static void ms_user_drop(struct ms_user *u, unsigned long mem)
+{
+	lockdep_assert_held(&ms_acct_lock);
+	WARN_ON_ONCE(u->mem < mem || !u->msgs);
+	u->mem -= mem;
+	if (--u->msgs)
+		return;
+	WARN_ON_ONCE(u->mem);
+	hash_del(&u->node);
+	ms_nr_users--;
+	kfree(u);
+}
+
+/*
+ * Is the writer exempt from the per-user quota?  Like pipes' limits,
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN (in the initial user namespace)
+ * exempts; checked against the credentials the file was opened with, not
+ * the writer's (a privilege check in write() would let a user pass a file
+ * to a setuid program and have it write past the quota).
+ */
+static bool ms_exempt(struct file *file)
+{
+	return file_ns_capable(file, &init_user_ns, CAP_SYS_RESOURCE) ||
+	       file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/**
+ * struct ms_charge - one write's change to the accounting
+ * @user: the writer's entry, charged @mem (set by ms_charge_reserve())
+ * @prev: the owner of the message the write replaces, or NULL
+ * @mem: the new message's charge
+ * @prev_mem: the replaced message's charge (0 without one); entries never
+ *	shrink, so @mem >= @prev_mem
+ */
+struct ms_charge {
+	struct ms_user *user;
+	struct ms_user *prev;
+	unsigned long mem;
+	unsigned long prev_mem;
+};
+
+/*
+ * Reserve C's memory for the writer (the real uid of current, like the
+ * user_struct that pipes and POSIX message queues charge): the module's
+ * total grows by what the write adds, the writer's share by the new
+ * message's charge (less its own old message's).  -ENOSPC past the
+ * ceiling or the writer's quota, -ENOMEM if the writer's entry cannot be
+ * allocated; nothing changes then.  Called with the slot's mutex held.
+ */
+static int ms_charge_reserve(struct ms_charge *c, struct file *file)
+{
+	unsigned long add = c->mem - c->prev_mem, own, mine;
+	kuid_t uid = current_uid();
+	struct ms_user *u, *fresh = NULL;
+	int exempt = -1;	/* not checked yet */
+
+again:
+	spin_lock(&ms_acct_lock);
+	u = ms_user_find(uid);
+	mine = u ? u->mem : 0;
+	own = c->mem - (u && c->prev == u ? c->prev_mem : 0);
+	if (add && ms_mem_used + add > READ_ONCE(max_mem))
+		goto nospc;
+	if (own && mine + own > READ_ONCE(user_max_mem)) {
+		if (exempt < 0) {
+			/* capable() may audit: not under the spinlock */
+			spin_unlock(&ms_acct_lock);
+			exempt = ms_exempt(file);
+			goto again;
+		}
+		if (!exempt)
+			goto nospc;
+	}
+	if (!u && !fresh) {
+		spin_unlock(&ms_acct_lock);
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return -ENOMEM;
+		goto again;	/* check again: others wrote meanwhile */
+	}
+	if (!u) {
+		u = fresh;
+		fresh = NULL;
+		u->uid = uid;
+		hash_add(ms_users, &u->node, __kuid_val(uid));
+		ms_nr_users++;
+	}
+	ms_mem_used += add;
+	u->mem += c->mem;
+	u->msgs++;
+	c->user = u;
+	spin_unlock(&ms_acct_lock);
+	kfree(fresh);
+	return 0;
+
+nospc:
+	spin_unlock(&ms_acct_lock);
+	kfree(fresh);
+	return -ENOSPC;
+}
+
+/* The write succeeded: the replaced message's charge goes. */
+static void ms_charge_commit(struct ms_charge *c)
+{
+	if (!c->prev)
+		return;
+	spin_lock(&ms_acct_lock);
+	ms_user_drop(c->prev, c->prev_mem);
+	spin_unlock(&ms_acct_lock);
+}
+
+/* The write failed after ms_charge_reserve(): give everything back. */
+static void ms_charge_cancel(struct ms_charge *c)
+{
+	spin_lock(&ms_acct_lock);
+	ms_mem_used -= c->mem - c->prev_mem;
+	ms_user_drop(c->user, c->mem);
+	spin_unlock(&ms_acct_lock);
+}
+
+/* MSG is being freed with its slot: release its charge. */
+static void ms_uncharge(struct ms_msg *msg)
+{
+	spin_lock(&ms_acct_lock);
+	WARN_ON_ONCE(ms_mem_used < msg->charge);
+	ms_mem_used -= msg->charge;
+	ms_user_drop(msg->owner, msg->charge);
+	spin_unlock(&ms_acct_lock);
+}
+
 static struct ms_slot *ms_slot_get(unsigned int minor)
 {
 	struct ms_slot *slot;
+	unsigned int i;
 	int err;
 
 	slot = xa_load(&ms_slots, minor);
@@ -210,7 +495,9 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	if (err)
 		goto err_free;
 	mutex_init(&slot->lock);
-	init_waitqueue_head(&slot->wq);
+	spin_lock_init(&slot->watch_lock);
+	for (i = 0; i < ARRAY_SIZE(slot->watchers); i++)
+		INIT_HLIST_NULLS_HEAD(&slot->watchers[i], i);
 	slot->minor = minor;
 	err = xa_err(xa_store(&ms_slots, minor, slot, GFP_KERNEL));
 	if (err)
@@ -229,6 +516,7 @@ out:
 
 static void ms_msg_free(void *ptr, void *arg)
 {
+	ms_uncharge(ptr);
 	kfree(ptr);
 }
 
@@ -255,14 +543,61 @@ static int ms_open(struct inode *inode, struct file *file)
 	}
 	mf->slot = slot;
 	spin_lock_init(&mf->lock);
+	seqcount_spinlock_init(&mf->sc, &mf->lock);
+	init_waitqueue_head(&mf->wq);
 	file->private_data = mf;
 	return 0;
 }
 
 static int ms_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+
+	/* No waiter is left: epoll let go before, poll and read returned. */
+	if (mf->channel) {
+		spin_lock(&slot->watch_lock);
+		hlist_nulls_del_rcu(&mf->wnode);
+		spin_unlock(&slot->watch_lock);
+	}
+	kfree_rcu(mf, rcu);
 	return 0;
+}
+
+static unsigned int ms_watch_bucket(u32 id)
+{
+	return hash_32(id, MS_WATCH_BITS);
+}
+
+/*
+ * Wake the waiters of the files that selected channel ID, and only those.
+ * The caller has published the message; the barrier orders that before
+ * the lockless look at each file's wait queue, and pairs with the one in
+ * ms_poll() after poll_wait() and with set_current_state() in blocking
+ * reads (as wq_has_sleeper() does).
+ */
+static void ms_wake_channel(struct ms_slot *slot, u32 id)
+{
+	unsigned int b = ms_watch_bucket(id);
+	struct hlist_nulls_node *pos;
+	struct ms_file *mf;
+
+	/* the message before the wait queues: pairs with ms_poll()'s */
+	smp_mb();
+	rcu_read_lock();
+again:
+	hlist_nulls_for_each_entry_rcu(mf, pos, &slot->watchers[b], wnode) {
+		if (READ_ONCE(mf->channel) != id)
+			continue;
+		/* lockless: ordered by the smp_mb() above */
+		if (waitqueue_active(&mf->wq))
+			wake_up_interruptible_poll(&mf->wq,
+						   EPOLLIN | EPOLLRDNORM);
+	}
+	/* a file moved to another bucket led us there: walk ours again */
+	if (get_nulls_value(pos) != b)
+		goto again;
+	rcu_read_unlock();
 }
 
 /* Snapshot of an open file's state, taken at the start of an operation. */
@@ -273,14 +608,18 @@ struct ms_view {
 	u64 last_seq;
 };
 
+/* Lockless: a consistent snapshot through the file's seqcount. */
 static void ms_view(struct ms_file *mf, struct ms_view *v)
 {
-	spin_lock(&mf->lock);
-	v->channel = mf->channel;
-	v->censor = mf->censor;
-	v->blocking = mf->blocking;
-	v->last_seq = mf->last_seq;
-	spin_unlock(&mf->lock);
+	unsigned int start;
+
+	do {
+		start = read_seqcount_begin(&mf->sc);
+		v->channel = mf->channel;
+		v->censor = mf->censor;
+		v->blocking = mf->blocking;
+		v->last_seq = mf->last_seq;
+	} while (read_seqcount_retry(&mf->sc, start));
 }
 
 /* Sequence number of the channel's current message; 0 if it has none. */
@@ -306,18 +645,30 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 /*
  * Blocking mode: wait until the channel holds a message newer than the
  * last one this file read.  -EAGAIN instead of waiting if NONBLOCK,
- * -ERESTARTSYS if a signal arrives.
+ * -ERESTARTSYS if a signal arrives.  If the file switches channel
+ * meanwhile (another process sharing it), V is taken again and the wait
+ * goes on for the new channel.
  */
-static int ms_wait_newer(struct ms_slot *slot, const struct ms_view *v,
+static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 			 bool nonblock)
 {
-	if (ms_current_seq(slot, v->channel) > v->last_seq)
-		return 0;
-	if (nonblock)
-		return -EAGAIN;
-	return wait_event_interruptible(slot->wq,
-					ms_current_seq(slot, v->channel) >
-					v->last_seq);
+	struct ms_slot *slot = mf->slot;
+	int err;
+
+	for (;;) {
+		if (ms_current_seq(slot, v->channel) > v->last_seq)
+			return 0;
+		if (nonblock)
+			return -EAGAIN;
+		err = wait_event_interruptible(mf->wq,
+					       ms_current_seq(slot, v->channel) >
+					       v->last_seq ||
+					       READ_ONCE(mf->channel) !=
+					       v->channel);
+		if (err)
+			return err;
+		ms_view(mf, v);
+	}
 }
 
 static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
@@ -337,7 +688,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (!v.channel)
 		return -EINVAL;
 	if (v.blocking) {
-		err = ms_wait_newer(slot, &v, file->f_flags & O_NONBLOCK);
+		err = ms_wait_newer(mf, &v, file->f_flags & O_NONBLOCK);
 		if (err)
 			return err;
 	}
@@ -362,10 +713,16 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 	if (copy_to_user(buf, kbuf, len))
 		return -EFAULT;
 
-	spin_lock(&mf->lock);
-	if (mf->channel == v.channel && mf->last_seq < seq)
-		mf->last_seq = seq;
-	spin_unlock(&mf->lock);
+	/* Mark it read (no lock when a read of it did so already). */
+	if (READ_ONCE(mf->last_seq) < seq) {
+		spin_lock(&mf->lock);
+		if (mf->channel == v.channel && mf->last_seq < seq) {
+			write_seqcount_begin(&mf->sc);
+			WRITE_ONCE(mf->last_seq, seq);
+			write_seqcount_end(&mf->sc);
+		}
+		spin_unlock(&mf->lock);
+	}
 	return len;
 }
 
@@ -375,7 +732,8 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
-	struct ms_msg *msg, *old;
+	struct ms_msg *msg = NULL, *old;
+	struct ms_charge c = {};
 	unsigned long bytes;
 	struct ms_view v;
 	size_t i, size;
@@ -399,11 +757,27 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	bytes = slot->bytes - (old ? old->len : 0) + count;
 	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
 	    bytes > READ_ONCE(max_bytes)) {
-		mutex_unlock(&slot->lock);
-		return -ENOSPC;
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	if (old) {
+		c.prev = old->owner;
+		c.prev_mem = old->charge;
 	}
 	if (old && count <= old->cap) {
-		/* The common case: overwrite in place. */
+		/*
+		 * The common case: overwrite in place.  No memory is added;
+		 * another user's message becomes the writer's (its quota).
+		 */
+		if (!uid_eq(old->uid, current_uid())) {
+			c.mem = old->charge;
+			err = ms_charge_reserve(&c, file);
+			if (err)
+				goto out_unlock;
+			ms_charge_commit(&c);
+			old->owner = c.user;
+			old->uid = c.user->uid;
+		}
 		preempt_disable();
 		write_seqcount_begin(&old->sc);
 		memcpy(old->data, kbuf, count);
@@ -417,15 +791,22 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	}
 
 	size = kmalloc_size_roundup(struct_size(msg, data, count));
+	c.mem = size + MS_HT_SHARE;
+	err = ms_charge_reserve(&c, file);
+	if (err)
+		goto out_unlock;
 	msg = kmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!msg) {
 		err = -ENOMEM;
-		goto out_unlock;
+		goto out_cancel;
 	}
 	msg->id = v.channel;
 	msg->cap = min_t(size_t, size - offsetof(struct ms_msg, data),
 			 MSG_SLOT_MAX_MSG_LEN);
 	msg->len = count;
+	msg->charge = c.mem;
+	msg->owner = c.user;
+	msg->uid = c.user->uid;
 	memcpy(msg->data, kbuf, count);
 	seqcount_init(&msg->sc);
 	if (old) {
@@ -440,7 +821,8 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 			err = -ENOSPC;
 	}
 	if (err)
-		goto out_unlock;
+		goto out_cancel;
+	ms_charge_commit(&c);
 	slot->bytes = bytes;
 	if (!old)
 		slot->nr_channels++;
@@ -449,10 +831,11 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	if (old)
 		kfree_rcu(old, rcu);
 wake:
-	if (wq_has_sleeper(&slot->wq))
-		wake_up_interruptible_poll(&slot->wq, EPOLLIN | EPOLLRDNORM);
+	ms_wake_channel(slot, v.channel);
 	return count;
 
+out_cancel:
+	ms_charge_cancel(&c);
 out_unlock:
 	mutex_unlock(&slot->lock);
 	kfree(msg);
@@ -465,7 +848,9 @@ static __poll_t ms_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 	struct ms_view v;
 
-	poll_wait(file, &mf->slot->wq, wait);
+	poll_wait(file, &mf->wq, wait);
+	/* the wait queue entry before the check; see ms_wake_channel() */
+	smp_mb();
 	ms_view(mf, &v);
 	if (v.channel && ms_current_seq(mf->slot, v.channel) > v.last_seq)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -487,6 +872,8 @@ static int ms_arg(unsigned int cmd, unsigned long arg, u32 *val)
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+	bool moved = false;
 	u32 val;
 
 	switch (cmd) {
@@ -496,10 +883,33 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		spin_lock(&mf->lock);
 		if (mf->channel != val) {
-			mf->channel = val;
-			mf->last_seq = 0;
+			spin_lock(&slot->watch_lock);
+			if (mf->channel)
+				hlist_nulls_del_rcu(&mf->wnode);
+			hlist_nulls_add_head_rcu(&mf->wnode,
+						 &slot->watchers[ms_watch_bucket(val)]);
+			spin_unlock(&slot->watch_lock);
+			write_seqcount_begin(&mf->sc);
+			WRITE_ONCE(mf->channel, val);
+			WRITE_ONCE(mf->last_seq, 0);
+			write_seqcount_end(&mf->sc);
+			moved = true;
 		}
 		spin_unlock(&mf->lock);
+		/*
+		 * The file's waiters (epoll, poll, a blocking read through a
+		 * shared file) re-evaluate for the new channel.  The barrier
+		 * orders the move before their check of the channel: a write
+		 * to it either finds the file in its bucket or is seen.
+		 */
+		if (moved) {
+			/* the move before the wait queue: see above */
+			smp_mb();
+			/* lockless: ordered by the smp_mb() above */
+			if (waitqueue_active(&mf->wq))
+				wake_up_interruptible_poll(&mf->wq,
+							   EPOLLIN | EPOLLRDNORM);
+		}
 		return 0;
 	case MSG_SLOT_SET_CEN:
 	case MSG_SLOT_SET_CEN_LONG:
@@ -508,10 +918,12 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (ms_arg(cmd, arg, &val) || val > 1)
 			return -EINVAL;
 		spin_lock(&mf->lock);
+		write_seqcount_begin(&mf->sc);
 		if (_IOC_NR(cmd) == _IOC_NR(MSG_SLOT_SET_CEN))
 			mf->censor = val;
 		else
 			mf->blocking = val;
+		write_seqcount_end(&mf->sc);
 		spin_unlock(&mf->lock);
 		return 0;
 	}
@@ -546,6 +958,57 @@ static int ms_slots_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ms_slots);
+
+/* The limits and the memory in use (the quantities the limits bound). */
+static int ms_memory_show(struct seq_file *m, void *v)
+{
+	unsigned long used, users;
+
+	spin_lock(&ms_acct_lock);
+	used = ms_mem_used;
+	users = ms_nr_users;
+	spin_unlock(&ms_acct_lock);
+	seq_printf(m, "max_mem %lu\nuser_max_mem %lu\nmem_used %lu\nusers %lu\n",
+		   READ_ONCE(max_mem), READ_ONCE(user_max_mem), used, users);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ms_memory);
+
+#define MS_TOP_USERS 16
+
+/* The MS_TOP_USERS users with the most memory, largest first. */
+static int ms_users_show(struct seq_file *m, void *v)
+{
+	struct {
+		kuid_t uid;
+		unsigned long mem, msgs;
+	} top[MS_TOP_USERS];
+	unsigned int n = 0, i, bkt;
+	struct ms_user *u;
+
+	spin_lock(&ms_acct_lock);
+	hash_for_each(ms_users, bkt, u, node) {
+		if (n < MS_TOP_USERS)
+			i = n++;
+		else if (u->mem > top[MS_TOP_USERS - 1].mem)
+			i = MS_TOP_USERS - 1;	/* the smallest one drops out */
+		else
+			continue;
+		for (; i > 0 && top[i - 1].mem < u->mem; i--)
+			top[i] = top[i - 1];
+		top[i].uid = u->uid;
+		top[i].mem = u->mem;
+		top[i].msgs = u->msgs;
+	}
+	spin_unlock(&ms_acct_lock);
+	seq_puts(m, "uid mem messages\n");
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%u %lu %lu\n",
+			   from_kuid_munged(seq_user_ns(m), top[i].uid),
+			   top[i].mem, top[i].msgs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ms_users);
 
 static void ms_destroy_nodes(unsigned int n)
 {
@@ -585,6 +1048,11 @@ static int __init ms_init(void)
 		pr_err("major=%u: must be below %u\n", major, CHRDEV_MAJOR_MAX);
 		return -EINVAL;
 	}
+	/* The limits not given at load: 1/16 of the RAM, a quarter of it. */
+	if (!max_mem)
+		max_mem = max((totalram_pages() << PAGE_SHIFT) / 16, 1UL);
+	if (!user_max_mem_given)
+		user_max_mem = max(max_mem / 4, 1UL);
 	if (major) {
 		ms_dev = MKDEV(major, 0);
 		err = register_chrdev_region(ms_dev, MSG_SLOT_MINORS,
@@ -615,6 +1083,8 @@ static int __init ms_init(void)
 	/* Statistics are optional: debugfs may be absent or locked down. */
 	ms_debugfs = debugfs_create_dir(MSG_SLOT_NAME, NULL);
 	debugfs_create_file("slots", 0444, ms_debugfs, NULL, &ms_slots_fops);
+	debugfs_create_file("memory", 0444, ms_debugfs, NULL, &ms_memory_fops);
+	debugfs_create_file("users", 0444, ms_debugfs, NULL, &ms_users_fops);
 
 	pr_info("major %u, minors 0-%u\n", MAJOR(ms_dev), MSG_SLOT_MINORS - 1);
 	return 0;
@@ -641,11 +1111,16 @@ static void __exit ms_exit(void)
 	xa_for_each(&ms_slots, minor, slot)
 		ms_slot_free(slot);
 	xa_destroy(&ms_slots);
+	/* Every charge went with its message. */
+	WARN(ms_mem_used || ms_nr_users || !hash_empty(ms_users),
+	     "message_slot: %lu bytes of %lu users still charged at unload\n",
+	     ms_mem_used, ms_nr_users);
 }
 
 module_init(ms_init);
 module_exit(ms_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc");
 MODULE_DESCRIPTION("Message slots: channels that keep their last message");

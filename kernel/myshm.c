@@ -716,5 +716,6 @@ module_init(myshm_init);
 module_exit(myshm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc project");
 MODULE_DESCRIPTION("Kernel memory buffers shared through mmap-able character devices");

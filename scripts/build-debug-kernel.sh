@@ -2,7 +2,10 @@
 # build-debug-kernel.sh - build kipc's debug guest kernel (KASAN, lockdep,
 # kmemleak, UBSAN, fault injection) from Debian's linux-source-6.1.
 #
-# Usage: scripts/build-debug-kernel.sh [--print-image]
+# Usage: scripts/build-debug-kernel.sh [--flavour NAME] [--print-image]
+#   --flavour NAME  vm/NAME.config merged after vm/debug.config (its lines
+#                   win): kcsan is the data-race flavour (KCSAN cannot share
+#                   a kernel with KASAN).  Default: vm/debug.config alone.
 # Steps: extract /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, merge
 # vm/debug.config with scripts/kconfig/merge_config.sh, `make olddefconfig`,
 # check that every option of the fragment survived (Kconfig silently drops
@@ -11,7 +14,8 @@
 # modules need), and check that the image's release string is the tree's
 # `make kernelrelease`.
 # The tree is cached in build/debug-kernel/<source-version>-<fragment-hash>/
-# (build/debug-kernel/current links to the newest): a second run with the
+# (build/debug-kernel/current links to the newest default build,
+# current-NAME to the newest of flavour NAME): a second run with the
 # same source package and fragment only prints the path.  The tree doubles
 # as KDIR for scripts/build-modules.sh.
 # Prints the kernel tree (or, with --print-image, its bzImage) on stdout;
@@ -19,28 +23,35 @@
 # Env: KIPC_DEBUG_JOBS (make -j, default 3).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-frag=$top/vm/debug.config
+frags=("$top/vm/debug.config")
 tarball=/usr/src/linux-source-6.1.tar.xz
 jobs=${KIPC_DEBUG_JOBS:-3}
-what=tree
-case ${1:-} in
---print-image) what=image ;;
-'') ;;
--h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-*) echo "build-debug-kernel.sh: unknown option '$1'" >&2; exit 2 ;;
-esac
+what=tree link=current
+while [ $# -gt 0 ]; do
+	case $1 in
+	--print-image) what=image; shift ;;
+	--flavour)
+		[ -r "$top/vm/${2:-}.config" ] || {
+			echo "build-debug-kernel.sh: no flavour '${2:-}' (vm/${2:-}.config)" >&2
+			exit 2
+		}
+		frags+=("$top/vm/$2.config") link=current-$2; shift 2 ;;
+	-h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) echo "build-debug-kernel.sh: unknown option '$1'" >&2; exit 2 ;;
+	esac
+done
 
 log() { echo "build-debug-kernel: $*" >&2; }
 [ -r "$tarball" ] || { log "no $tarball (scripts/deps.sh debug installs linux-source-6.1)"; exit 1; }
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 [ -n "$srcver" ] || srcver=$(stat -c %s-%Y "$tarball")
-key=$srcver-$(sha256sum "$frag" | cut -c1-12)
+key=$srcver-$(cat "${frags[@]}" | sha256sum | cut -c1-12)
 base=$top/build/debug-kernel
 tree=$base/$key
 image=$tree/arch/x86/boot/bzImage
 
 out() {
-	ln -sfn "$key" "$base/current"
+	ln -sfn "$key" "$base/$link"
 	if [ $what = image ]; then echo "$image"; else echo "$tree"; fi
 }
 [ -f "$tree/.kipc-done" ] && { out; exit 0; }
@@ -50,7 +61,13 @@ exec 9>"$base/.lock"
 flock 9 # one build at a time; the loser finds the winner's tree
 [ -f "$tree/.kipc-done" ] && { out; exit 0; }
 
-# Every option the fragment sets, checked against a .config.
+# Every option the fragments set (the last setting of an option wins, as in
+# merge_config.sh), checked against a .config.
+wanted() {
+	sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1 &/p; s/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 &/p' \
+		"${frags[@]}" | awk '{ v[$1] = substr($0, length($1) + 2); if (!($1 in o)) o[$1] = n++ }
+		END { for (k in v) print o[k] "\t" v[k] }' | sort -n | cut -f2-
+}
 verify() {
 	local bad=0 line opt
 	while IFS= read -r line; do
@@ -67,7 +84,7 @@ verify() {
 			log "  wanted $line, got: $(grep -E "^$opt=" "$tree/.config")"
 			bad=1 ;;
 		esac
-	done <"$frag"
+	done < <(wanted)
 	return $bad
 }
 
@@ -80,11 +97,11 @@ log "extracted in $((SECONDS - start))s; configuring"
 cd "$tree"
 {
 	make tinyconfig
-	scripts/kconfig/merge_config.sh -m .config "$frag"
+	scripts/kconfig/merge_config.sh -m .config "${frags[@]}"
 	make olddefconfig
 } >kipc-build.log 2>&1 || { tail -n 30 kipc-build.log >&2; exit 1; }
 if ! verify; then
-	log "vm/debug.config: the options above did not survive Kconfig (unmet dependencies?)"
+	log "${frags[*]#"$top/"}: the options above did not survive Kconfig (unmet dependencies?)"
 	exit 1
 fi
 log "building bzImage, modules_prepare and Module.symvers (make -j$jobs)"
@@ -95,7 +112,7 @@ if ! make -j"$jobs" bzImage modules_prepare modules >>kipc-build.log 2>&1 ||
 	log "build failed; full log in $tree/kipc-build.log"
 	exit 1
 fi
-verify || { log "the final .config lost options of vm/debug.config"; exit 1; }
+verify || { log "the final .config lost options of ${frags[*]#"$top/"}"; exit 1; }
 rel=$(make -s kernelrelease)
 irel=$("$top/scripts/kver.sh" "$image")
 if [ "$rel" != "$irel" ]; then

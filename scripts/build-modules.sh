@@ -7,6 +7,7 @@
 #            (a configured kernel tree, e.g. the debug kernel).
 # Output: build/modules/RELEASE/kipc/*.ko  (kernel/, the shipped modules)
 #         build/modules/RELEASE/test/*.ko  (tests/kmod/, test-only modules)
+# The modules' MODULE_VERSION is scripts/version.sh's (KIPC_VERSION).
 # Kbuild cannot put objects outside M=, so each output directory is a farm
 # of symlinks to the sources; 6.1 and 6.12 builds coexist side by side.
 set -eu
@@ -18,6 +19,8 @@ if [ ! -f "$kdir/Makefile" ]; then
 	echo "build-modules.sh: no kernel headers at $kdir (scripts/deps.sh installs them)" >&2
 	exit 1
 fi
+
+version=$("$top/scripts/version.sh")
 
 for part in kipc:kernel test:tests/kmod; do
 	name=${part%%:*}
@@ -31,5 +34,6 @@ for part in kipc:kernel test:tests/kmod; do
 	for f in "$src"/*.c "$src"/*.h "$src"/Kbuild; do
 		[ -e "$f" ] && ln -sfn "$f" "$out/"
 	done
-	make -s -C "$kdir" M="$out" KIPC_INCLUDE="$top/include/uapi" "$@" modules
+	make -s -C "$kdir" M="$out" KIPC_INCLUDE="$top/include/uapi" \
+		KIPC_VERSION="$version" "$@" modules
 done

@@ -6,6 +6,7 @@
 #   lint   W=1/sparse/checkpatch/cppcheck (checkpatch comes from linux-source-6.1)
 #   bench  benchmark charts (gnuplot)
 #   debug  build the debug guest kernel from linux-source-6.1
+#   deb    make deb / make check-deb: Debian packaging, DKMS, lintian, man
 #
 # Idempotent and quiet: when everything is present it prints nothing and
 # exits 0 within a fraction of a second.  When something is missing it runs
@@ -18,6 +19,8 @@ libcmocka-dev trinity"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
 bench="gnuplot-nox"
 debug="linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev perl"
+deb="build-essential dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff-base
+man-db xz-utils"
 
 [ $# -gt 0 ] || set -- base
 want=
@@ -27,7 +30,8 @@ for g in "$@"; do
 	lint) want="$want $base $lint" ;;
 	bench) want="$want $base $bench" ;;
 	debug) want="$want $base $debug" ;;
-	*) echo "deps.sh: unknown group '$g' (base, lint, bench, debug)" >&2; exit 2 ;;
+	deb) want="$want $base $deb" ;;
+	*) echo "deps.sh: unknown group '$g' (base, lint, bench, debug, deb)" >&2; exit 2 ;;
 	esac
 done
 

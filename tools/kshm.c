@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 #define PROC_KSHM "/proc/kshm"
 
 struct obj {
@@ -33,7 +38,8 @@ static void usage(FILE *f)
 		"Usage: kshm ls            list live kshm objects\n"
 		"       kshm stat NAME     show one object (a leading '/' is ignored)\n"
 		"       kshm limits        show the module's limits and counters\n"
-		"       kshm --help        this text\n\n"
+		"       kshm --help        this text\n"
+		"       kshm --version     print the version\n\n"
 		"Reads " PROC_KSHM " (kshm.ko must be loaded).  Columns: NAME, SIZE\n"
 		"in bytes (0 = not sized yet), OWNER and GROUP of the creator,\n"
 		"MODE, OPENS (open file descriptions; dup and fork share one) and\n"
@@ -206,6 +212,10 @@ static int cmd_limits(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("kshm (kipc) %s\n", KIPC_VERSION);
+		return 0;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -21,6 +21,11 @@
 
 #include <kipc/message_slot.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 static void die(const char *what, const char *arg)
 {
 	int err = errno;
@@ -36,6 +41,17 @@ int main(int argc, char **argv)
 	ssize_t n, done, w;
 	int fd;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("message_reader (kipc) %s\n", KIPC_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: message_reader DEVICE CHANNEL\n"
+		       "Print the message stored in CHANNEL of the message slot\n"
+		       "DEVICE, exactly its bytes.  Exit status 0 when read, 1 on\n"
+		       "any error.  message_reader(1).\n");
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: message_reader DEVICE CHANNEL\n");
 		return 1;

@@ -24,6 +24,11 @@
 
 #include <kipc/message_slot.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 static void die(const char *what, const char *arg)
 {
 	int err = errno;
@@ -40,6 +45,17 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int fd;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("message_sender (kipc) %s\n", KIPC_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: message_sender DEVICE CHANNEL [CENSOR] MESSAGE\n"
+		       "Write MESSAGE to CHANNEL (a number > 0) of the message slot\n"
+		       "DEVICE; with CENSOR (0 or 1), censorship is set first.\n"
+		       "Exit status 0 when written, 1 on any error.  message_sender(1).\n");
+		return 0;
+	}
 	if (argc != 4 && argc != 5) {
 		fprintf(stderr,
 			"usage: message_sender DEVICE CHANNEL [CENSOR] MESSAGE\n");

@@ -17,6 +17,11 @@
 
 #include <kipc/myshm.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -28,6 +33,7 @@ static void usage(FILE *out)
 		"  -o, --offset N      byte offset of the message (default 0)\n"
 		"  -t, --timeout SEC   give up waiting after SEC seconds (default 10)\n"
 		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
 		"The text lives in the mapping: a writer and a reader started\n"
 		"separately see each other's data.  Exit status: 0 done, 1 error,\n"
 		"2 usage, 3 wait timed out.\n");
@@ -40,6 +46,7 @@ int main(int argc, char **argv)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dev = "/dev/myshm", *cmd, *text = NULL;
@@ -50,7 +57,7 @@ int main(int argc, char **argv)
 	__u64 size;
 	int c, fd, wr;
 
-	while ((c = getopt_long(argc, argv, "d:o:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:o:t:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dev = optarg;
@@ -72,6 +79,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("myshm-msg (kipc) %s\n", KIPC_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -19,12 +19,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
+
 #define MAX_NPROC 1024
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: shmtest NAME SIZE NPROC\n"
+		"       shmtest --help | --version\n"
 		"Test kipc's named shared memory (kshm.ko must be loaded).\n\n"
 		"Creates the kshm object NAME, truncates it to SIZE bytes, maps\n"
 		"it read-write and forks NPROC children (1-%d).  The object is cut\n"
@@ -99,6 +105,10 @@ int main(int argc, char **argv)
 	size_t rlen, bad = 0;
 	char c;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("shmtest (kipc) %s\n", KIPC_VERSION);
+		return 0;
+	}
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -9,18 +9,31 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-bool kt_debug_kernel(void)
+static bool kt_release_has(const char *tag)
 {
 	struct utsname u;
 
-	return !uname(&u) && strstr(u.release, "-kipc-debug");
+	return !uname(&u) && strstr(u.release, tag);
+}
+
+bool kt_debug_kernel(void)
+{
+	return kt_release_has("-kipc-debug");
+}
+
+bool kt_kcsan_kernel(void)
+{
+	return kt_release_has("-kipc-kcsan");
 }
 
 long kt_scaled(long n)
 {
-	if (!kt_debug_kernel())
+	if (kt_debug_kernel())
+		n /= KT_DEBUG_SLOWDOWN;
+	else if (kt_kcsan_kernel())
+		n /= KT_KCSAN_SLOWDOWN;
+	else
 		return n;
-	n /= KT_DEBUG_SLOWDOWN;
 	return n > 0 ? n : 1;
 }
 

@@ -20,7 +20,20 @@
 /* Is this the debug kernel (release ends in -kipc-debug)? */
 bool kt_debug_kernel(void);
 
-/* N, or N / KT_DEBUG_SLOWDOWN (at least 1) on the debug kernel. */
+/*
+ * Factor for the data-race kernel (make check-kcsan): no KASAN there, but
+ * every access of kipc's instrumented modules is checked by KCSAN, which
+ * made kshm/leaks' 250,000 cycles take 465 s instead of a few seconds.
+ */
+#define KT_KCSAN_SLOWDOWN 10
+
+/* Is this the data-race kernel (release ends in -kipc-kcsan)? */
+bool kt_kcsan_kernel(void);
+
+/*
+ * N, or N / KT_DEBUG_SLOWDOWN on the debug kernel, N / KT_KCSAN_SLOWDOWN
+ * on the data-race kernel (at least 1).
+ */
 long kt_scaled(long n);
 
 /*

@@ -12,7 +12,11 @@
  * channel and byte counts (debugfs), the module's reference count, the
  * read marks (poll), the parameter values, and after a failed load no
  * module, major, class, /dev node or debugfs directory, with the next
- * load working.  Then kmemleak must find nothing after unloading.
+ * load working.  The memory accounting (issue 16) too: a failed write
+ * leaves the memory in use and every user's charge as they were (debugfs
+ * memory and users), also for writes by a user with no charge yet (its
+ * entry is allocated) and overwrites that move a charge to a new writer.
+ * Then kmemleak must find nothing after unloading.
  * Skipped on kernels without fault injection (Debian's); runs under
  * make check-debug.
  */
@@ -21,6 +25,7 @@
 #include "lib/kf_load.h"
 #include "lib/kt_sys.h"
 #include "lib/msgslot.h"
+#include "lib/msquota.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -279,7 +284,33 @@ struct write_walk {
 	size_t old_len;	/* 0: nothing (a new channel) */
 	unsigned long channels, bytes;	/* slot 0 */
 	bool saw_enomem, saw_efault;
+	unsigned int uid;	/* the writer's real uid (0: root) */
+	/* the accounting before the attempt */
+	unsigned long mem, users, root_mem, root_msgs;
 };
+
+/* Real uid UID, effective root (the file's opener stays root: exempt). */
+static void as_ruid(unsigned int uid)
+{
+	assert_int_equal(setresuid(uid, 0, 0), 0);
+}
+
+static void acct_snapshot(struct write_walk *w)
+{
+	w->mem = msq_memory("mem_used");
+	w->users = msq_memory("users");
+	assert_true(msq_user(0, &w->root_mem, &w->root_msgs));
+}
+
+/* The accounting is as before the attempt; W's writer holds nothing. */
+static void acct_unchanged(struct write_walk *w)
+{
+	assert_int_equal(msq_memory("mem_used"), w->mem);
+	assert_int_equal(msq_memory("users"), w->users);
+	msq_expect_user(0, w->root_mem, w->root_msgs);
+	if (w->uid)
+		msq_expect_user(w->uid, 0, 0);
+}
 
 static int write_run(void *arg)
 {
@@ -291,17 +322,23 @@ static int write_run(void *arg)
 	return n == (ssize_t)w->len ? 0 : -EIO;
 }
 
-/* Select W's channel on both files and store the old message, if any. */
+/*
+ * Select W's channel on both files and store the old message, if any (as
+ * root), then take the accounting snapshot.
+ */
 static void write_prepare(struct write_walk *w)
 {
 	ms_chan(w->fd, w->chan);
 	ms_chan(w->reader, w->chan);
-	if (!w->old_len)
-		return;
-	ms_put(w->fd, w->old, w->old_len);
-	ms_expect(w->reader, w->old, w->old_len);
-	w->channels++;
-	w->bytes += w->old_len;
+	if (w->old_len) {
+		as_ruid(0);
+		ms_put(w->fd, w->old, w->old_len);
+		as_ruid(w->uid);
+		ms_expect(w->reader, w->old, w->old_len);
+		w->channels++;
+		w->bytes += w->old_len;
+	}
+	acct_snapshot(w);
 }
 
 static void write_check(void *arg, unsigned int nth, int rc)
@@ -324,6 +361,7 @@ static void write_check(void *arg, unsigned int nth, int rc)
 		assert_int_equal(ms_err(read(w->reader, w->old, sizeof(w->old))),
 				 -EWOULDBLOCK);
 	assert_keeper(w->channels, w->bytes);
+	acct_unchanged(w);
 }
 
 /* After a successful write: count it, move on to a fresh channel. */
@@ -334,13 +372,21 @@ static void write_undo(void *arg)
 	w->channels += !w->old_len;
 	w->bytes = w->bytes - w->old_len + w->len;
 	assert_keeper(w->channels, w->bytes);
+	if (w->uid) {
+		/* the writer is charged; root takes the message back */
+		assert_true(msq_memory("mem_used") >= w->mem);
+		as_ruid(0);
+		ms_put(w->reader, w->msg, w->len);
+		as_ruid(w->uid);
+		msq_expect_user(w->uid, 0, 0);
+	}
 	w->chan++;
 	write_prepare(w);
 }
 
-static void walk_write(const char *name, size_t old_len, size_t len,
-		       const int *errnos, struct kf_result *r,
-		       struct write_walk *w)
+static void walk_write_as(unsigned int uid, const char *name,
+			  size_t old_len, size_t len, const int *errnos,
+			  struct kf_result *r, struct write_walk *w)
 {
 	const struct kf_op op = {
 		.name = name, .run = write_run, .check = write_check,
@@ -357,9 +403,23 @@ static void walk_write(const char *name, size_t old_len, size_t len,
 	fill(w->msg, sizeof(w->msg), 2);
 	w->old_len = old_len;
 	w->len = len;
+	w->uid = uid;
+	as_ruid(uid);
 	write_prepare(w);
 	kf_walk(&op, r);
+	as_ruid(0);
 	assert_keeper(w->channels, w->bytes);
+	if (uid)
+		msq_expect_user(uid, 0, 0);
+	printf("# %s: %lu bytes in use after the walk\n", name,
+	       msq_memory("mem_used"));
+}
+
+static void walk_write(const char *name, size_t old_len, size_t len,
+		       const int *errnos, struct kf_result *r,
+		       struct write_walk *w)
+{
+	walk_write_as(0, name, old_len, len, errnos, r, w);
 }
 
 static void test_walk_write_new_channel(void **state)
@@ -398,6 +458,52 @@ static void test_walk_write_longer(void **state)
 	walk_write("message_slot write (longer message)", 1,
 		   MSG_SLOT_MAX_MSG_LEN, NULL, &r, &w);
 	assert_true(r.failed >= 2);
+	assert_true(w.saw_efault && w.saw_enomem);
+}
+
+/*
+ * Writes by a user with no charge yet (real uid 2000 through root's file:
+ * exempt from the quota, charged all the same): its entry in the user
+ * table is allocated first, and a failure anywhere must free it again.
+ */
+#define FRESH_UID 2000
+
+static void test_walk_write_new_user(void **state)
+{
+	struct write_walk w;
+	struct kf_result r;
+
+	(void)state;
+	walk_write_as(FRESH_UID, "message_slot write (new channel, new user)",
+		      0, 100, NULL, &r, &w);
+	/* copy in: EFAULT; the user's entry, the message's: ENOMEM */
+	assert_true(r.failed >= 3);
+	assert_true(w.saw_efault && w.saw_enomem);
+}
+
+static void test_walk_write_moves_charge(void **state)
+{
+	struct write_walk w;
+	struct kf_result r;
+
+	(void)state;
+	/* in place: root's message becomes uid 2000's (its new entry) */
+	walk_write_as(FRESH_UID, "message_slot write (in place, new owner)",
+		      100, 60, NULL, &r, &w);
+	/* copy in, the user's entry (the kernel may absorb one more) */
+	assert_int_equal(r.failed, 2);
+	assert_true(w.saw_efault && w.saw_enomem);
+}
+
+static void test_walk_write_longer_new_owner(void **state)
+{
+	struct write_walk w;
+	struct kf_result r;
+
+	(void)state;
+	walk_write_as(FRESH_UID, "message_slot write (longer, new owner)", 1,
+		      MSG_SLOT_MAX_MSG_LEN, NULL, &r, &w);
+	assert_true(r.failed >= 3);
 	assert_true(w.saw_efault && w.saw_enomem);
 }
 
@@ -605,7 +711,8 @@ static void param_undo(void *arg)
 
 static void test_walk_params(void **state)
 {
-	static const char *const names[] = { "max_channels", "max_bytes" };
+	static const char *const names[] = { "max_channels", "max_bytes",
+					     "max_mem", "user_max_mem" };
 	struct param_walk w;
 	char name[64];
 	const struct kf_op op = {
@@ -618,7 +725,7 @@ static void test_walk_params(void **state)
 
 	(void)state;
 	kf_require();
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		w.name = names[i];
 		w.old = param_value(w.name);
 		w.val = "5000";
@@ -758,6 +865,14 @@ static void test_walk_load_max_bytes(void **state)
 	assert_int_equal(param_value("max_bytes"), 1000);
 }
 
+static void test_walk_load_mem(void **state)
+{
+	(void)state;
+	walk_load("max_mem=1000000 user_max_mem=5000", MSG_SLOT_MAJOR, 0, 1);
+	assert_int_equal(param_value("max_mem"), 1000000);
+	assert_int_equal(param_value("user_max_mem"), 5000);
+}
+
 /* ---- leaks ---- */
 
 /* After all that, unloading leaves no unreferenced object behind. */
@@ -788,6 +903,9 @@ int main(void)
 		WALK(test_walk_write_new_channel),
 		WALK(test_walk_write_in_place),
 		WALK(test_walk_write_longer),
+		WALK(test_walk_write_new_user),
+		WALK(test_walk_write_moves_charge),
+		WALK(test_walk_write_longer_new_owner),
 		WALK(test_walk_read),
 		WALK(test_walk_poll),
 		WALK(test_walk_params),
@@ -796,6 +914,7 @@ int main(void)
 		WALK(test_walk_load_nodes),
 		WALK(test_walk_load_max_channels),
 		WALK(test_walk_load_max_bytes),
+		WALK(test_walk_load_mem),
 		WALK(test_no_leaks),
 	};
 

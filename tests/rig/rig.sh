@@ -3,14 +3,19 @@
 # Each test boots a guest: the exit status and output of CMD come back, files
 # added with --add arrive, a kernel WARN() fails the run (exit 125) even
 # though CMD succeeded, a hung guest is killed at the time limit (124), and
-# boots that die before init are retried unless a sanitizer reported.
+# boots that die before init are retried unless a sanitizer reported; on
+# the KCSAN kernel a data race fails the run as well.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 k=${1:-6.1}
 run=$top/vm/run
 rel=$("$top/scripts/kver.sh" "$k")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..8"
+# On the data-race kernel (make check-kcsan, release *-kipc-kcsan) a
+# deliberate race in a test-only module must fail the run too.
+kcsan=0
+case $rel in *-kipc-kcsan) kcsan=1 ;; esac
+echo "1..$((8 + kcsan))"
 n=0
 check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
 # With KIPC_RIG_KERNEL_ONLY=1 (tests/run-suite sets it for every kernel
@@ -71,4 +76,13 @@ if ! skip_indep "$t"; then
 		--timeout 120 -- true >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	check "$t" '[ $rc = 125 ] && ! grep -q "died while booting" "$tmp/err"'
+fi
+
+if [ $kcsan = 1 ]; then
+	# Two vCPUs, so the module's two threads really run at the same time.
+	"$run" --kernel "$k" --smp 2 -- insmod /kipc/test-modules/kipc_race.ko \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "a data race in a kipc module fails the run with 125 (KCSAN)" \
+		'[ $rc = 125 ] && grep -q "BUG: KCSAN: data-race" "$tmp/err"'
 fi
