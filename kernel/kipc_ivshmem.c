@@ -647,4 +647,5 @@ static struct pci_driver ivs_driver = {
 module_pci_driver(ivs_driver);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);
 MODULE_DESCRIPTION("kipc: ivshmem guest driver (myshm interface, doorbells)");
