@@ -47,7 +47,10 @@
 #include <kipc/ivshmem_ioctl.h>
 
 #define PROG "kipc-ivshmem-server"
-#define VERSION "0.1"
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
 
 #define DEF_SOCKET "/tmp/ivshmem_socket"
 #define DEF_PIDFILE "/var/run/ivshmem-server.pid"
@@ -269,7 +272,7 @@ static void parse_args(int argc, char **argv)
 			}
 			break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf(PROG " " VERSION "\n"); exit(0);
+		case 'V': printf(PROG " (kipc) %s\n", KIPC_VERSION); exit(0);
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
 			exit(2);

@@ -24,6 +24,10 @@
 #include <kipc/myshm.h>
 
 #define PROG "kipc-ivshmem"
+/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
+#ifndef KIPC_VERSION
+#define KIPC_VERSION "unknown"
+#endif
 
 static const char *sock_path, *dev_path;
 static unsigned int nvec;
@@ -177,7 +181,7 @@ int main(int argc, char **argv)
 					INT32_MAX, "timeout") : -1;
 			break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf(PROG " 0.1\n"); return 0;
+		case 'V': printf(PROG " (kipc) %s\n", KIPC_VERSION); return 0;
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
 			return 2;
