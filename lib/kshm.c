@@ -15,7 +15,18 @@
  * descriptor with the same number, is forgotten and left alone.
  *
  * Every call on an object descriptor first checks that it is one
- * (kshm_fd()): anything else is EBADF, and no ioctl reaches it.
+ * (kshm_fd()): anything else is EBADF, and no ioctl reaches it.  The check
+ * costs an fstat(2), which made the whole open -> trunc -> map -> close
+ * cycle a third slower, so a descriptor kshm_open_mode() returned, or one
+ * that passed the check and answered an ioctl, is remembered (a bit per
+ * descriptor number, below KNOWN_MAX) until kshm_close() and trusted
+ * without the fstat.  If the program closed such a descriptor with
+ * close(2) and the number now names another file, one kshm ioctl (type
+ * 0xE5; the registry's only other user, /dev/fuse, has no command of the
+ * same number and size) reaches that file: it answers an error, the check
+ * then runs, and the call fails with EBADF as before.  Only a driver that
+ * answers every unknown ioctl with success would be fooled; using a stale
+ * descriptor number is the program's bug in any case.
  */
 #include <kipc/kshm.h>
 
@@ -36,6 +47,35 @@
 
 static int ctl_fd = -1;		/* cached /dev/kshm descriptor, or -1 */
 static dev_t ctl_rdev;		/* its device number, set before ctl_fd */
+
+#define KNOWN_MAX	4096
+#define KNOWN_BITS	(8 * sizeof(unsigned long))
+
+/* Descriptors known to be kshm objects (see the top comment); atomic. */
+static unsigned long known[KNOWN_MAX / KNOWN_BITS];
+
+static bool known_test(int fd)
+{
+	if (fd < 0 || fd >= KNOWN_MAX)
+		return false;
+	return __atomic_load_n(&known[fd / KNOWN_BITS], __ATOMIC_RELAXED) &
+	       (1UL << (fd % KNOWN_BITS));
+}
+
+static void known_set(int fd)
+{
+	if (fd >= 0 && fd < KNOWN_MAX)
+		__atomic_fetch_or(&known[fd / KNOWN_BITS],
+				  1UL << (fd % KNOWN_BITS), __ATOMIC_RELAXED);
+}
+
+static void known_clear(int fd)
+{
+	if (fd >= 0 && fd < KNOWN_MAX)
+		__atomic_fetch_and(&known[fd / KNOWN_BITS],
+				   ~(1UL << (fd % KNOWN_BITS)),
+				   __ATOMIC_RELAXED);
+}
 
 struct kshm_mapping {
 	int fd;
@@ -158,16 +198,31 @@ bad:
 	return false;
 }
 
-/* ioctl on an object descriptor: ENOTTY (an unknown file) is EBADF. */
+/*
+ * ioctl on an object descriptor: ENOTTY (an unknown file) is EBADF.  A
+ * remembered descriptor skips the check; if its ioctl fails, the check
+ * decides whether the error is kshm's own or the descriptor's.
+ */
 static int obj_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	if (!kshm_fd(fd))
+	bool trusted = known_test(fd);
+	int err;
+
+	if (!trusted && !kshm_fd(fd))
 		return -1;
 	if (ioctl(fd, cmd, arg) < 0) {
-		if (errno == ENOTTY)
-			errno = EBADF;
+		err = errno;
+		if (trusted && err != EBADF && !kshm_fd(fd))
+			err = EBADF;	/* the number names another file now */
+		if (err == ENOTTY)
+			err = EBADF;
+		if (err == EBADF)
+			known_clear(fd);
+		errno = err;
 		return -1;
 	}
+	if (!trusted)
+		known_set(fd);
 	return 0;
 }
 
@@ -201,6 +256,8 @@ int kshm_open_mode(const char *name, int oflag, mode_t mode)
 		if (fd < 0)
 			return -1;
 		ret = ioctl(fd, KSHM_IOC_OPEN, &args);
+		if (ret >= 0)
+			known_set(ret);
 		if (ret >= 0 || ctl_valid(fd))
 			return ret;
 	}
@@ -298,7 +355,7 @@ static int close_unmap(int fd, struct kshm_mapping *m)
 	while (pos < end) {
 		r.addr = pos;
 		r.len = end - pos;
-		if (ioctl(fd, KSHM_IOC_MAPPED, &r) < 0)
+		if (obj_ioctl(fd, KSHM_IOC_MAPPED, &r) < 0)
 			goto fail;
 		if (!r.len)
 			break;
@@ -316,13 +373,21 @@ fail:
 int kshm_close(int fd)
 {
 	struct kshm_info info;
+	bool mapped = false;
 	size_t i;
 	int err = 0;
 
-	/* close only a kshm descriptor: one that answers KSHM_IOC_INFO */
-	if (obj_ioctl(fd, KSHM_IOC_INFO, &info) < 0)
-		return -1;
 	pthread_mutex_lock(&maps_lock);
+	for (i = 0; i < nmaps; i++)
+		mapped |= maps[i].fd == fd;
+	/*
+	 * Close only a kshm descriptor: the first KSHM_IOC_MAPPED of a
+	 * recorded mapping checks that, or KSHM_IOC_INFO if there is none.
+	 */
+	if (!mapped && obj_ioctl(fd, KSHM_IOC_INFO, &info) < 0) {
+		pthread_mutex_unlock(&maps_lock);
+		return -1;
+	}
 	for (i = 0; i < nmaps;) {
 		if (maps[i].fd != fd) {
 			i++;
@@ -330,6 +395,8 @@ int kshm_close(int fd)
 		}
 		if (close_unmap(fd, &maps[i])) {
 			err = errno;	/* kept (what is left) for a retry */
+			if (err == EBADF)
+				break;	/* not a kshm descriptor */
 			i++;
 			continue;
 		}
@@ -340,5 +407,6 @@ int kshm_close(int fd)
 		errno = err;
 		return -1;
 	}
+	known_clear(fd);
 	return close(fd);
 }

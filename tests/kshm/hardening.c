@@ -6,7 +6,8 @@
  *     mappings of another object whose descriptor had the same number;
  *  2. libkipc calls on a descriptor that is not a kshm object (a message
  *     slot answers unknown ioctls with EINVAL, /dev/null with ENOTTY, a
- *     regular file) fail with EBADF and do nothing to it;
+ *     regular file) fail with EBADF and do nothing to it, also when the
+ *     number once named a kshm object the program closed with close(2);
  *  3. name squatting: KSHM_CREAT without KSHM_EXCL on an object another
  *     user owns is EACCES (the protected_names module parameter, default
  *     on; protected_names=0 restores xv6-style open-or-create sharing);
@@ -27,9 +28,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -299,6 +302,110 @@ static void test_ebadf_for_other_fds(void **state)
 	close(ctl);
 	assert_errno(kshm_size(-1), EBADF);
 	assert_errno(kshm_size(12345), EBADF);
+}
+
+/*
+ * A descriptor kshm_open() returned is trusted without an fstat; closed
+ * with close(2) and its number reused by another file, every call must
+ * still see that it is no kshm object.  Each call gets a fresh stale number
+ * (the first failure makes the library check again).
+ */
+enum stale_op { ST_TRUNC, ST_STAT, ST_SIZE, ST_MAP, ST_CLOSE, ST_NR };
+
+static void expect_stale_ebadf(int other, enum stale_op op)
+{
+	struct kshm_info info;
+	void *va = NULL;
+	int fd = kshm_open("h-stale");
+
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(dup2(other, fd), fd);
+	switch (op) {
+	case ST_TRUNC:
+		assert_errno(kshm_trunc(fd, PG), EBADF);
+		break;
+	case ST_STAT:
+		assert_errno(kshm_stat(fd, &info), EBADF);
+		break;
+	case ST_SIZE:
+		assert_errno(kshm_size(fd), EBADF);
+		break;
+	case ST_MAP:
+		assert_errno(kshm_map(fd, &va, O_RDWR), EBADF);
+		assert_null(va);
+		break;
+	default:
+		assert_errno(kshm_close(fd), EBADF);
+		break;
+	}
+	assert_true(fcntl(fd, F_GETFD) >= 0);	/* left open */
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+}
+
+static void test_ebadf_for_reused_number(void **state)
+{
+	int op, slot, null, efd;
+	uint64_t v = 0;
+
+	(void)state;
+	kt_unload_if_loaded("message_slot");
+	assert_int_equal(ms_load(NULL), 0);
+	slot = ms_open_chan(0, 1);
+	null = open("/dev/null", O_RDWR);
+	efd = eventfd(3, 0);
+	assert_true(null >= 0 && efd >= 0);
+	for (op = 0; op < ST_NR; op++) {
+		expect_stale_ebadf(slot, op);	/* EINVAL from the slot */
+		expect_stale_ebadf(null, op);	/* ENOTTY */
+		expect_stale_ebadf(efd, op);	/* ENOTTY */
+	}
+	ms_put_str(slot, "still a slot");
+	ms_expect_str(slot, "still a slot");
+	assert_int_equal(read(efd, &v, sizeof(v)), sizeof(v));
+	assert_int_equal(v, 3);
+	close(efd);
+	close(null);
+	close(slot);
+	assert_int_equal(kt_unload("message_slot"), 0);
+}
+
+/*
+ * The same with a mapping recorded for the stale number: kshm_close()
+ * fails with EBADF, closes nothing and unmaps nothing.
+ */
+static void stale_mapped_child(void *arg)
+{
+	volatile unsigned char *p;
+	void *va;
+	int fd, null;
+
+	(void)arg;
+	signal(SIGSEGV, SIG_DFL);
+	fd = kshm_open("h-stale-map");
+	if (fd < 0 || kshm_trunc(fd, PG) < 0 || kshm_map(fd, &va, O_RDWR))
+		_exit(10);
+	p = va;
+	p[0] = 'x';
+	null = open("/dev/null", O_RDWR);
+	if (null < 0 || close(fd) || dup2(null, fd) != fd)
+		_exit(11);
+	errno = 0;
+	if (kshm_close(fd) != -1 || errno != EBADF)
+		_exit(12);
+	if (fcntl(fd, F_GETFD) < 0)
+		_exit(13);
+	if (p[0] != 'x')	/* SIGSEGV if it was unmapped */
+		_exit(14);
+	_exit(munmap(va, PG) ? 15 : 0);
+}
+
+static void test_close_reused_number_mapped(void **state)
+{
+	(void)state;
+	assert_int_equal(kt_in_child(stale_mapped_child, NULL), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
 }
 
 /* ---- 3. name squatting --------------------------------------------------- */
@@ -594,6 +701,8 @@ int main(void)
 		T(test_close_after_own_munmap),
 		T(test_ioc_mapped),
 		T(test_ebadf_for_other_fds),
+		T(test_ebadf_for_reused_number),
+		T(test_close_reused_number_mapped),
 		T(test_squatting_refused),
 		T(test_squatting_protection_off),
 		T(test_max_per_user),
