@@ -32,6 +32,8 @@ TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 TOOLS32 := $(B)/tools/message_sender32 $(B)/tools/message_reader32
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+# The instruction counter (make bench-insn): a QEMU TCG plugin and its loop.
+BENCHES += $(B)/bench/insn-loop $(B)/bench/insn-plugin.so
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
 # AREA/NAME, built as $(B)/tests/AREA/NAME; no list to keep in sync.
 TEST_SRCS := $(filter-out tests/lib/% tests/kmod/%,$(wildcard tests/*/*.c))
@@ -41,7 +43,7 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h) \
 	debian/changelog
 
-.PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan kcsan-kernel demo shell lint bench bench-docs clean
+.PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan kcsan-kernel demo shell lint bench bench-insn bench-docs clean
 .PHONY: install install-lib install-tools install-dkms uninstall deb check-deb
 .DEFAULT_GOAL := all
 
@@ -132,6 +134,14 @@ $(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
+$(B)/bench/insn-loop: bench/insn/insn-loop.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -Werror -fPIC -shared -o $@ $<
+
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 # Extra libraries of one test: TEST_LIBS_<area>_<name>.
 TEST_LIBS_message_slot_uring := -luring
@@ -195,6 +205,11 @@ lint: user
 bench: modules user
 	@scripts/deps.sh bench
 	@bench/run.sh --kernel $(BENCH_KERNEL) $(BENCH_ARGS)
+
+# Instructions per 128-byte write+read, slot against pipe, by function
+# (bench/insn/run.sh: a TCG plugin; counts, not times).
+bench-insn: modules user
+	@bench/insn/run.sh --kernel $(BENCH_KERNEL)
 
 # Put the last results into docs/benchmarks.md (between its RESULTS markers)
 # and the charts and CSV into docs/bench/.

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * insn-loop - the guest side of bench/insn/run.sh: loops whose every
+ * iteration is marked for bench/insn/insn-plugin.c, which counts the
+ * instructions (kernel and user) each one executes.
+ *
+ * Usage: insn-loop [-n ITERS] [--help] [--version] SLOT_DEVICE
+ * Experiments, in this order (numbered from 1 in the plugin's output):
+ *   1 slot  128-byte write(2) + read(2) on one message-slot descriptor
+ *   2 pipe  128-byte write(2) + read(2) through a pipe
+ *   3 null  two getppid(2) calls: the bare cost of two system calls
+ * Not a benchmark on its own: without the plugin the markers do nothing.
+ */
+#include <kipc/message_slot.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* xchg of a 16-bit register with itself: 66 87 /r, a no-op */
+#define MARK(insn) __asm__ volatile(insn ::: "memory")
+#define EXP_BEGIN() MARK(".byte 0x66, 0x87, 0xd2")
+#define ITER_BEGIN() MARK(".byte 0x66, 0x87, 0xdb")
+#define ITER_END() MARK(".byte 0x66, 0x87, 0xc9")
+#define EXP_END() MARK(".byte 0x66, 0x87, 0xf6")
+
+static unsigned char buf[128], back[128];
+
+static int loop(int wfd, int rfd, long n)
+{
+	long i;
+
+	EXP_BEGIN();
+	for (i = 0; i < n; i++) {
+		ITER_BEGIN();
+		if (write(wfd, buf, sizeof(buf)) != sizeof(buf) ||
+		    read(rfd, back, sizeof(back)) != sizeof(back)) {
+			EXP_END();
+			return -1;
+		}
+		ITER_END();
+	}
+	EXP_END();
+	return 0;
+}
+
+static void loop_null(long n)
+{
+	long i;
+
+	EXP_BEGIN();
+	for (i = 0; i < n; i++) {
+		ITER_BEGIN();
+		getppid();
+		getppid();
+		ITER_END();
+	}
+	EXP_END();
+}
+
+int main(int argc, char **argv)
+{
+	long n = 2000;
+	int slot, p[2], i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			printf("Usage: %s [-n ITERS] SLOT_DEVICE\n"
+			       "Marked loops for bench/insn/insn-plugin.c "
+			       "(slot, pipe, null).\n", argv[0]);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("insn-loop %s\n", KIPC_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			n = strtol(argv[++i], NULL, 0);
+			continue;
+		}
+		fprintf(stderr, "%s: unknown option '%s'\n", argv[0], argv[i]);
+		return 2;
+	}
+	if (i != argc - 1 || n <= 0) {
+		fprintf(stderr, "Usage: %s [-n ITERS] SLOT_DEVICE\n", argv[0]);
+		return 2;
+	}
+	memset(buf, 'x', sizeof(buf));
+	slot = open(argv[i], O_RDWR);
+	if (slot < 0 || ioctl(slot, MSG_SLOT_CHANNEL, 1) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", argv[0], argv[i],
+			strerror(errno));
+		return 1;
+	}
+	if (pipe(p) < 0) {
+		perror("pipe");
+		return 1;
+	}
+	/* a first round untimed: page faults, cold paths */
+	if (write(slot, buf, sizeof(buf)) < 0 || read(slot, back, 128) < 0 ||
+	    write(p[1], buf, sizeof(buf)) < 0 || read(p[0], back, 128) < 0) {
+		perror("warm-up");
+		return 1;
+	}
+	if (loop(slot, slot, n) || loop(p[1], p[0], n)) {
+		perror("loop");
+		return 1;
+	}
+	loop_null(n);
+	return 0;
+}
