@@ -5,7 +5,9 @@
  * doorbell wake-ups vs TCP over virtio-net, and a doorbell ping-pong vs a
  * 64-byte TCP ping-pong.  One side per guest:
  *
- *   bench_ivshmem ring-rx DEV N        receive N 64 KiB messages; prints MB/s
+ *   bench_ivshmem ring-rx DEV N [copy]  receive N 64 KiB messages, each
+ *                                      checked in place in its slot (or
+ *                                      copied out first); prints MB/s
  *   bench_ivshmem ring-tx DEV PEER N   send them to PEER
  *   bench_ivshmem pong DEV N           answer N doorbells on vector 0
  *   bench_ivshmem ping DEV PEER N      N round trips; prints us per trip
@@ -13,10 +15,15 @@
  *   bench_ivshmem tcp-pong PORT N      / tcp-ping ADDR PORT N
  *
  * Ring layout (offsets in the shared memory): 0 head, 64 tail (counters,
- * __u64), 128 rx_waiting, 192 tx_waiting, 256 ready; slots of 64 KiB from
- * 4096.  The receiver rings vector 1 of the sender when it frees a slot
- * and the sender waits; the sender rings vector 0 when the receiver waits.
- * Each message is checked (first and last word = its sequence number).
+ * __u64), 128 rx_waiting, 192 tx_waiting, 256 ready (the receiver's id + 1,
+ * cleared by the sender when it starts, so rounds follow each other), 264
+ * the sender's id; 32 slots of 64 KiB from 4096.  A side that finds the ring
+ * empty (receiver) or full (sender) first polls it for up to 100 us
+ * (BENCH_SPIN_US), then sets its waiting flag and sleeps on a doorbell: the
+ * receiver rings vector 1 of the sender when it frees a slot and the sender
+ * waits; the sender rings vector 0 when the receiver waits.  Each message
+ * is checked (first and last word = its sequence number).  The sleeps and
+ * rings of each side are printed after its result.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,12 +43,13 @@
 #include <kipc/ivshmem_ioctl.h>
 
 #define MSG (64 * 1024)
-#define SLOTS 8
+#define SLOTS 32
 #define DATA_OFF 4096
 
 static int fd = -1;
 static unsigned char *mem;
 static uint32_t self;
+static unsigned long sleeps, rings;	/* doorbell waits and rings */
 
 static double now(void)
 {
@@ -85,6 +93,7 @@ static void ring(uint32_t peer, uint32_t vec)
 
 	if (ioctl(fd, KIPC_IVSHMEM_RING, &r))
 		die("ring");
+	rings++;
 }
 
 static void wait_vec(uint32_t vec)
@@ -95,15 +104,28 @@ static void wait_vec(uint32_t vec)
 		die("wait");
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#endif
+
+static double spin_s = 100e-6;	/* poll this long before sleeping */
+
 /* Wait until *off differs from old, with the doorbell protocol. */
 static void sleep_on(uint64_t flag, uint64_t off, uint64_t old, uint32_t vec)
 {
+	double t0 = now();
+
+	while (LOAD(off) == old && now() - t0 < spin_s)
+		cpu_relax();
 	while (LOAD(off) == old) {
 		STORE(flag, 1);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (LOAD(off) != old)
 			break;
 		wait_vec(vec);
+		sleeps++;
 	}
 	STORE(flag, 0);
 }
@@ -128,7 +150,7 @@ static void check(const unsigned char *p, uint64_t want)
 	}
 }
 
-static void ring_rx(unsigned long n)
+static void ring_rx(unsigned long n, int copy)
 {
 	static unsigned char buf[MSG];
 	uint64_t tail = 0;
@@ -144,14 +166,21 @@ static void ring_rx(unsigned long n)
 		sleep_on(128, 0, tail, 0);
 		if (!i)
 			t0 = now();
-		memcpy(buf, mem + DATA_OFF + (tail % SLOTS) * MSG, MSG);
-		check(buf, i);
+		if (copy) {
+			memcpy(buf, mem + DATA_OFF + (tail % SLOTS) * MSG, MSG);
+			check(buf, i);
+		} else {
+			check(mem + DATA_OFF + (tail % SLOTS) * MSG, i);
+		}
 		STORE(64, ++tail);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (LOAD(192))
 			ring(LOAD(256 + 8), 1);
 	}
-	printf("ring_MBps %.1f\n", (n - 1) * (double)MSG / (now() - t0) / 1e6);
+	printf("%s %.1f\n", copy ? "ring_copy_MBps" : "ring_MBps",
+	       (n - 1) * (double)MSG / (now() - t0) / 1e6);
+	printf("ring_rx%s_sleeps %lu rings %lu\n", copy ? "_copy" : "", sleeps,
+	       rings);
 }
 
 static void ring_tx(uint32_t peer, unsigned long n)
@@ -162,6 +191,7 @@ static void ring_tx(uint32_t peer, unsigned long n)
 	while (LOAD(256) != (uint64_t)peer + 1)
 		usleep(1000);
 	STORE(256 + 8, self);
+	STORE(256, 0);	/* taken: a second round waits for a new mark */
 	for (i = 0; i < n; i++) {
 		uint64_t seq = i;
 
@@ -176,6 +206,7 @@ static void ring_tx(uint32_t peer, unsigned long n)
 		if (LOAD(128))
 			ring(peer, 0);
 	}
+	printf("ring_tx_sleeps %lu rings %lu\n", sleeps, rings);
 }
 
 static void pong(unsigned long n)
@@ -269,14 +300,17 @@ int main(int argc, char **argv)
 	int s;
 
 	if (!strcmp(m, "--help") || argc < 3) {
-		printf("Usage: bench_ivshmem ring-rx DEV N | ring-tx DEV PEER N | pong DEV N |\n"
+		printf("Usage: bench_ivshmem ring-rx DEV N [copy] | ring-tx DEV PEER N | pong DEV N |\n"
 		       "       ping DEV PEER N | tcp-rx PORT N | tcp-tx ADDR PORT N |\n"
 		       "       tcp-pong PORT N | tcp-ping ADDR PORT N\n");
 		return argc < 3 && strcmp(m, "--help") ? 2 : 0;
 	}
-	if (!strcmp(m, "ring-rx") && argc == 4) {
+	if (getenv("BENCH_SPIN_US"))
+		spin_s = atof(getenv("BENCH_SPIN_US")) / 1e6;
+	if (!strcmp(m, "ring-rx") &&
+	    (argc == 4 || (argc == 5 && !strcmp(argv[4], "copy")))) {
 		open_dev(argv[2]);
-		ring_rx(strtoul(argv[3], NULL, 0));
+		ring_rx(strtoul(argv[3], NULL, 0), argc == 5);
 	} else if (!strcmp(m, "ring-tx") && argc == 5) {
 		open_dev(argv[2]);
 		ring_tx(strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
