@@ -297,6 +297,9 @@ static const struct rhashtable_params ms_ht_params = {
  * @nr_channels: number of channels holding a message
  * @bytes: sum of the lengths of all stored messages
  * @watch_lock: serializes changes to @watchers (writers walk it under RCU)
+ * @gen: bumped (under @lock, with release) each time a message is replaced
+ *	by a bigger one, before the old one is freed: a file's cached message
+ *	(struct ms_file @cmsg) is valid while @gen is what it was when cached
  * @watchers: the slot's open files that selected a channel, hashed by the
  *	channel (hash_32(id, MS_WATCH_BITS)); a nulls list whose end marker
  *	is the bucket's number, since a file moving between buckets can lead
@@ -308,6 +311,7 @@ struct ms_slot {
 	struct rhashtable channels;
 	unsigned long nr_channels;
 	unsigned long bytes;
+	unsigned long gen;
 	spinlock_t watch_lock;	/* changes to @watchers */
 	struct hlist_nulls_head watchers[1 << MS_WATCH_BITS];
 	unsigned int minor;
@@ -323,6 +327,9 @@ struct ms_slot {
  * @censor: censorship on
  * @blocking: blocking reads on
  * @last_seq: sequence number of the last message read on @channel
+ * @cmsg: @channel's message as last looked up, or NULL: use it instead of a
+ *	lookup only under rcu_read_lock() and while the slot's gen is @cgen
+ * @cgen: the slot's gen loaded before the lookup that found @cmsg
  * @wq: this file's blocking readers and pollers wait here
  * @wnode: entry in the slot's @watchers bucket of @channel (once set);
  *	changed under the slot's watch_lock
@@ -330,12 +337,14 @@ struct ms_slot {
  */
 struct ms_file {
 	struct ms_slot *slot;
-	spinlock_t lock;	/* changes of channel, censor, blocking, last_seq */
+	spinlock_t lock;	/* changes of the fields up to @cgen */
 	seqcount_spinlock_t sc;	/* lockless snapshots of them; see above */
 	u32 channel;
 	bool censor;
 	bool blocking;
 	u64 last_seq;
+	struct ms_msg *cmsg;
+	unsigned long cgen;
 	wait_queue_head_t wq;
 	struct hlist_nulls_node wnode;
 	struct rcu_head rcu;
@@ -631,6 +640,8 @@ struct ms_view {
 	bool censor;
 	bool blocking;
 	u64 last_seq;
+	struct ms_msg *cmsg;
+	unsigned long cgen;
 };
 
 /* Lockless: a consistent snapshot through the file's seqcount. */
@@ -644,6 +655,8 @@ static void ms_view(struct ms_file *mf, struct ms_view *v)
 		v->censor = mf->censor;
 		v->blocking = mf->blocking;
 		v->last_seq = mf->last_seq;
+		v->cmsg = mf->cmsg;
+		v->cgen = mf->cgen;
 	} while (read_seqcount_retry(&mf->sc, start));
 }
 
@@ -697,6 +710,43 @@ static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 }
 
 /*
+ * Remember MSG, found by a lookup after the slot's gen was GEN, as the
+ * file's message of CHANNEL (unless the file switched channel since).
+ */
+static void ms_cache(struct ms_file *mf, u32 channel, struct ms_msg *msg,
+		     unsigned long gen)
+{
+	spin_lock(&mf->lock);
+	if (mf->channel == channel) {
+		write_seqcount_begin(&mf->sc);
+		mf->cmsg = msg;
+		mf->cgen = gen;
+		write_seqcount_end(&mf->sc);
+	}
+	spin_unlock(&mf->lock);
+}
+
+/*
+ * The channel's current message, under rcu_read_lock(): the file's cached
+ * one while no message of the slot was replaced since it was looked up
+ * (see struct ms_slot @gen), else a lookup, then cached.  NULL if none.
+ */
+static struct ms_msg *ms_find(struct ms_file *mf, const struct ms_view *v)
+{
+	struct ms_slot *slot = mf->slot;
+	/* before the lookup: a replacement after it changes @gen */
+	unsigned long gen = smp_load_acquire(&slot->gen);
+	struct ms_msg *msg;
+
+	if (v->cmsg && v->cgen == gen)
+		return v->cmsg;
+	msg = rhashtable_lookup(&slot->channels, &v->channel, ms_ht_params);
+	if (msg)
+		ms_cache(mf, v->channel, msg, gen);
+	return msg;
+}
+
+/*
  * The read path of read(2) and of read_iter: wait if in blocking mode
  * (unless NOWAIT), then copy the channel's message into KBUF if it fits in
  * COUNT bytes.  Its length, and its sequence number in *SEQ, or -errno.
@@ -704,7 +754,6 @@ static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 static ssize_t ms_fetch(struct ms_file *mf, struct ms_view *v, bool nowait,
 			size_t count, u8 *kbuf, u64 *seq)
 {
-	struct ms_slot *slot = mf->slot;
 	struct ms_msg *msg;
 	unsigned int start;
 	u32 len;
@@ -720,7 +769,7 @@ static ssize_t ms_fetch(struct ms_file *mf, struct ms_view *v, bool nowait,
 	}
 
 	rcu_read_lock();
-	msg = rhashtable_lookup(&slot->channels, &v->channel, ms_ht_params);
+	msg = ms_find(mf, v);
 	if (!msg) {
 		rcu_read_unlock();
 		return -EWOULDBLOCK;
@@ -840,9 +889,19 @@ static ssize_t ms_store(struct file *file, const struct ms_view *v, u8 *kbuf,
 			kbuf[i] = '#';
 
 	mutex_lock(&slot->lock);
-	/* Only writers free messages, and they hold the lock: @old stays. */
-	old = rhashtable_lookup_fast(&slot->channels, &v->channel,
-				     ms_ht_params);
+	/*
+	 * Only writers free messages, and they hold the lock: @old stays.
+	 * The cached message is current while @gen (changed under the lock)
+	 * is what it was when cached.
+	 */
+	if (v->cmsg && v->cgen == slot->gen) {
+		old = v->cmsg;
+	} else {
+		old = rhashtable_lookup_fast(&slot->channels, &v->channel,
+					     ms_ht_params);
+		if (old)
+			ms_cache(mf, v->channel, old, slot->gen);
+	}
 	bytes = slot->bytes - (old ? old->len : 0) + count;
 	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
 	    bytes > READ_ONCE(max_bytes)) {
@@ -911,6 +970,15 @@ static ssize_t ms_store(struct file *file, const struct ms_view *v, u8 *kbuf,
 	}
 	if (err)
 		goto out_cancel;
+	if (old) {
+		/*
+		 * @old is unreachable now: invalidate the files' caches
+		 * before it is freed.  Release: a reader that loads the new
+		 * gen (acquire, in ms_find()) then finds the new message.
+		 */
+		smp_store_release(&slot->gen, slot->gen + 1);
+	}
+	ms_cache(mf, v->channel, msg, slot->gen);
 	ms_charge_commit(&c);
 	slot->bytes = bytes;
 	if (!old)
@@ -1023,6 +1091,7 @@ static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			write_seqcount_begin(&mf->sc);
 			WRITE_ONCE(mf->channel, val);
 			WRITE_ONCE(mf->last_seq, 0);
+			mf->cmsg = NULL;
 			write_seqcount_end(&mf->sc);
 			moved = true;
 		}

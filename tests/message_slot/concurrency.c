@@ -5,6 +5,8 @@
  * open file, with a torn-message checker.  Every message is self-describing
  * (writer, counter, length and content derived from them, censored or not
  * by writer), so any torn, mixed, truncated or stale-order message fails.
+ * Then the files' cached messages against replacements (a message that
+ * outgrows its entry gets a new one), one step at a time and under load.
  */
 #include "lib/kipc_test.h"
 #include "lib/msgslot.h"
@@ -241,11 +243,171 @@ static void test_threads_one_file(void **state)
 	close(shared_fd);
 }
 
+/*
+ * Each open file caches its channel's message; a write that outgrows the
+ * message replaces it (and frees the old one after RCU).  A file that read
+ * or wrote the old one must then see the new one, from either side.
+ */
+static void test_cache_replaced(void **state)
+{
+	unsigned char big[100], full[MSG_SLOT_MAX_MSG_LEN];
+	int fa, fb, fc;
+
+	(void)state;
+	memset(big, 'X', sizeof(big));
+	memset(full, 'F', sizeof(full));
+	fa = ms_open_chan(3, 1);
+	fb = ms_open_chan(3, 1);
+	fc = ms_open_chan(3, 2);
+	ms_put(fa, "a", 1);
+	ms_expect(fa, "a", 1);		/* fa caches the small message */
+	ms_expect(fb, "a", 1);
+	ms_put(fb, big, sizeof(big));	/* replaced by a bigger one */
+	ms_expect(fa, big, sizeof(big));
+	ms_put(fa, "bb", 2);		/* in place, into the new one */
+	ms_expect(fb, "bb", 2);
+	ms_expect(fa, "bb", 2);
+	ms_put(fc, "c", 1);		/* another channel's replacement */
+	ms_put(fc, full, sizeof(full));
+	ms_expect(fa, "bb", 2);
+	ms_put(fa, "ddd", 3);
+	ms_expect(fb, "ddd", 3);
+	ms_chan(fa, 2);			/* a switch drops the cache */
+	ms_expect(fa, full, sizeof(full));
+	ms_put(fa, "e", 1);
+	ms_expect(fc, "e", 1);
+	ms_chan(fa, 1);
+	ms_expect(fa, "ddd", 3);
+	ms_expect_stats(3, 2, 3 + 1);
+	close(fa);
+	close(fb);
+	close(fc);
+}
+
+/*
+ * The same under load: a writer moves to a fresh channel each round and
+ * grows its message twice there (1, 40, then 128 bytes: two replacements);
+ * readers follow it.  A message is all one byte derived from its channel
+ * and length, and on one channel a reader never sees it shrink: a stale
+ * cached message (or a freed one: KASAN) fails.
+ */
+#define CACHE_ROUNDS	4000
+#define CACHE_READERS	3
+
+static volatile unsigned long *cache_cur;
+
+static unsigned char cache_byte(unsigned long id, size_t len)
+{
+	return (unsigned char)((id * 31) ^ len);
+}
+
+static void cache_writer(void)
+{
+	static const size_t lens[] = { 1, 40, 128 };
+	unsigned char b[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long id;
+	int fd = ms_child_open_chan(4, 1), k;
+
+	for (id = 100; id < 100 + CACHE_ROUNDS && !sh->stop; id++) {
+		if (ioctl(fd, MSG_SLOT_CHANNEL, id))
+			_exit(81);
+		for (k = 0; k < 3; k++) {
+			memset(b, cache_byte(id, lens[k]), lens[k]);
+			if (write(fd, b, lens[k]) != (ssize_t)lens[k])
+				_exit(82);
+			if (k == 0)
+				*cache_cur = id;
+			__atomic_add_fetch(&sh->writes, 1, __ATOMIC_RELAXED);
+		}
+	}
+	_exit(0);
+}
+
+static void cache_reader(void)
+{
+	unsigned char b[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long id = 0, cur;
+	int fd = ms_child_open_chan(4, 1);
+	ssize_t n, last = 0, i;
+
+	while (!sh->stop) {
+		cur = *cache_cur;
+		if (cur != id) {
+			if (ioctl(fd, MSG_SLOT_CHANNEL, cur))
+				_exit(83);
+			id = cur;
+			last = 0;
+		}
+		n = read(fd, b, sizeof(b));
+		if (n != 1 && n != 40 && n != 128)
+			_exit(84);
+		for (i = 0; i < n; i++)
+			if (b[i] != cache_byte(id, n))
+				_exit(85);
+		if (n < last) {
+			fprintf(stderr, "# channel %lu: %zd bytes after %zd\n",
+				id, n, last);
+			_exit(86);
+		}
+		last = n;
+		__atomic_add_fetch(&sh->reads, 1, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+static void test_cache_race(void **state)
+{
+	pid_t pids[1 + CACHE_READERS];
+	unsigned char b[1];
+	unsigned int i;
+	int st, fd;
+
+	(void)state;
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(sh != MAP_FAILED);
+	memset((void *)sh, 0, 4096);
+	cache_cur = (volatile unsigned long *)((char *)sh + 2048);
+	/* channel 1 holds a message so the readers' first reads succeed */
+	fd = ms_open_chan(4, 1);
+	b[0] = cache_byte(1, 1);
+	ms_put(fd, b, 1);
+	*cache_cur = 1;
+	fflush(NULL);
+	for (i = 0; i < 1 + CACHE_READERS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			if (i == 0)
+				cache_writer();
+			cache_reader();
+		}
+	}
+	assert_int_equal(waitpid(pids[0], &st, 0), pids[0]);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fail_msg("writer: status 0x%x", st);
+	sh->stop = 1;
+	for (i = 1; i < 1 + CACHE_READERS; i++) {
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fail_msg("reader %u: status 0x%x", i, st);
+	}
+	printf("# %ld writes (%d replacements), %ld reads checked\n",
+	       sh->writes, 2 * CACHE_ROUNDS, sh->reads);
+	assert_int_equal(sh->writes, 3 * CACHE_ROUNDS);
+	assert_true(sh->reads > 100);
+	ms_expect_stats(4, CACHE_ROUNDS + 1, 1 + 128UL * CACHE_ROUNDS);
+	close(fd);
+	munmap((void *)sh, 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_processes),
 		cmocka_unit_test(test_threads_one_file),
+		cmocka_unit_test(test_cache_replaced),
+		cmocka_unit_test(test_cache_race),
 	};
 
 	return kt_run_group(tests, ms_setup, ms_teardown);
