@@ -136,7 +136,7 @@ $(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
 
 $(B)/bench/insn-loop: bench/insn/insn-loop.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -luring
 
 $(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c
 	@mkdir -p $(@D)

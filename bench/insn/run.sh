@@ -1,8 +1,10 @@
 #!/bin/bash
 # bench/insn/run.sh - count the instructions of the message slot's 128-byte
-# write+read against a pipe's, kernel and user space, per function.
+# write+read against a pipe's (and through io_uring), kernel and user
+# space, per function.
 #
 # Usage: bench/insn/run.sh [--kernel K] [--out DIR] [-n ITERS]
+# (the io_uring loop runs ITERS/8 times: each is 32 pairs)
 # Boots one 1-vCPU guest under TCG with bench/insn/insn-plugin.so (QEMU's
 # -plugin), runs insn-loop there and maps the counted blocks to the guest's
 # /proc/kallsyms (same boot). Writes DIR/insn.md (default build/bench) and
@@ -42,7 +44,7 @@ sed -n '/^KALLSYMS/,$p' "$tmp/guest.out" | tr -d '\r' |
 [ -s "$tmp/syms" ] || { echo "bench/insn/run.sh: no kallsyms from the guest" >&2;
 	cat "$tmp/guest.out" >&2; exit 1; }
 grep '^exp ' "$tmp/plugin.out" >"$tmp/exps" || true
-[ "$(wc -l <"$tmp/exps")" = 3 ] || { echo "bench/insn/run.sh: expected 3 experiments" >&2;
+[ "$(wc -l <"$tmp/exps")" = 4 ] || { echo "bench/insn/run.sh: expected 4 experiments" >&2;
 	cat "$tmp/plugin.out" "$tmp/guest.out" >&2; exit 1; }
 awk '$1 == "prof" { print $3, "P", $2, $4 }' "$tmp/plugin.out" >"$tmp/prof"
 # One merge by address (16 hex digits sort as strings): each block belongs
@@ -52,7 +54,7 @@ LC_ALL=C sort -k1,1 -k2,2r "$tmp/syms" "$tmp/prof" |
 	     { f = (cur == "" || $1 !~ /^ffff/) ? "[user space]" : cur
 	       sum[$3 "\t" f] += $4 }
 	     END { for (k in sum) print k "\t" sum[k] }' >"$tmp/byfn"
-name=(x slot pipe null)
+name=(x slot pipe null uring)
 {
 	echo "Instructions per iteration (median of $iters; guest $rel, 1 vCPU, TCG plugin):"
 	echo
@@ -63,13 +65,17 @@ name=(x slot pipe null)
 		1) what="128 B write(2)+read(2), message slot" ;;
 		2) what="128 B write(2)+read(2), pipe" ;;
 		3) what="two getppid(2): the system calls alone" ;;
+		4) what="32 write+read pairs in one io_uring_enter, message slot" ;;
 		esac
 		echo "| ${name[$n]} | $what | $med | $min | $p90 |"
 	done <"$tmp/exps"
-	for n in 1 2; do
+	med=$(awk '$2 == 4 { print $8 }' "$tmp/exps")
+	[ -z "$med" ] || echo "| uring/32 | the same, per pair | $((med / 32)) | | |"
+	for n in 1 2 4; do
 		it=$(awk -v n=$n '$2 == n { print $4 }' "$tmp/exps")
 		echo
-		echo "Top functions, ${name[$n]} (instructions per iteration):"
+		per=; [ "$n" = 4 ] && per=", 32 pairs"
+		echo "Top functions, ${name[$n]} (instructions per iteration$per):"
 		echo
 		echo "| function | insns/iter |"
 		echo "| --- | ---: |"
