@@ -14,7 +14,8 @@
  *                           statistics and, per translated block address,
  *                           the instructions executed there since it began
  * Output (plugin argument out=FILE, default insn-plugin.out):
- *   exp N iters I min M median D p90 P
+ *   exp N iters I min M median D p90 P blocks B   (B: median block
+ *                            executions per iteration)
  *   prof N ADDR INSNS        (instructions executed in blocks at ADDR)
  * bench/insn/report.sh maps the addresses to the guest's /proc/kallsyms.
  *
@@ -78,8 +79,9 @@ enum mark { M_EXP_BEGIN, M_ITER_BEGIN, M_ITER_END, M_EXP_END };
 static struct block **blocks;
 static size_t nblocks, capblocks;
 static uint64_t insns;		/* all instructions, inline */
-static uint64_t iter_start;
-static uint64_t *deltas;
+static uint64_t tbs;		/* all block executions, inline */
+static uint64_t iter_start, iter_tbs;
+static uint64_t *deltas, *tb_deltas;
 static size_t ndeltas, capdeltas;
 static unsigned int exp_nr;
 static FILE *out;
@@ -109,10 +111,13 @@ static void exp_end(void)
 
 	if (ndeltas) {
 		qsort(deltas, ndeltas, sizeof(*deltas), cmp_u64);
-		fprintf(out, "exp %u iters %zu min %llu median %llu p90 %llu\n",
+		qsort(tb_deltas, ndeltas, sizeof(*tb_deltas), cmp_u64);
+		fprintf(out, "exp %u iters %zu min %llu median %llu p90 %llu"
+			" blocks %llu\n",
 			exp_nr, ndeltas, (unsigned long long)deltas[0],
 			(unsigned long long)deltas[ndeltas / 2],
-			(unsigned long long)deltas[ndeltas * 9 / 10]);
+			(unsigned long long)deltas[ndeltas * 9 / 10],
+			(unsigned long long)tb_deltas[ndeltas / 2]);
 	}
 	p = calloc(nblocks ? nblocks : 1, sizeof(*p));
 	if (!p)
@@ -155,14 +160,18 @@ static void on_mark(unsigned int vcpu, void *udata)
 		break;
 	case M_ITER_BEGIN:
 		iter_start = insns;
+		iter_tbs = tbs;
 		break;
 	case M_ITER_END:
 		if (ndeltas == capdeltas) {
 			capdeltas = capdeltas ? 2 * capdeltas : 4096;
 			deltas = realloc(deltas, capdeltas * sizeof(*deltas));
-			if (!deltas)
+			tb_deltas = realloc(tb_deltas,
+					    capdeltas * sizeof(*tb_deltas));
+			if (!deltas || !tb_deltas)
 				abort();
 		}
+		tb_deltas[ndeltas] = tbs - iter_tbs;
 		deltas[ndeltas++] = insns - iter_start;
 		break;
 	case M_EXP_END:
@@ -207,6 +216,8 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 						 &b->execs, 1);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
 						 &insns, n);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+						 &tbs, 1);
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		int m = mark_of(insn);

@@ -58,19 +58,20 @@ name=(x slot pipe null uring)
 {
 	echo "Instructions per iteration (median of $iters; guest $rel, 1 vCPU, TCG plugin):"
 	echo
-	echo "| loop | what | median | min | p90 |"
-	echo "| --- | --- | ---: | ---: | ---: |"
-	while read -r _ n _ it _ min _ med _ p90; do
+	echo "| loop | what | median | min | p90 | blocks |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: |"
+	while read -r _ n _ it _ min _ med _ p90 _ blk; do
 		case $n in
 		1) what="128 B write(2)+read(2), message slot" ;;
 		2) what="128 B write(2)+read(2), pipe" ;;
 		3) what="two getppid(2): the system calls alone" ;;
 		4) what="32 write+read pairs in one io_uring_enter, message slot" ;;
 		esac
-		echo "| ${name[$n]} | $what | $med | $min | $p90 |"
+		echo "| ${name[$n]} | $what | $med | $min | $p90 | $blk |"
 	done <"$tmp/exps"
 	med=$(awk '$2 == 4 { print $8 }' "$tmp/exps")
-	[ -z "$med" ] || echo "| uring/32 | the same, per pair | $((med / 32)) | | |"
+	blk=$(awk '$2 == 4 { print $12 }' "$tmp/exps")
+	[ -z "$med" ] || echo "| uring/32 | the same, per pair | $((med / 32)) | | | $((blk / 32)) |"
 	for n in 1 2 4; do
 		it=$(awk -v n=$n '$2 == n { print $4 }' "$tmp/exps")
 		echo
