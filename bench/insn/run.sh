@@ -37,7 +37,7 @@ KIPC_ACCEL=tcg "$top/vm/run" --kernel "$kernel" --smp 1 --load \
 	"[ -e /dev/slot0 ] || mknod /dev/slot0 c 235 0; \
 	 ./insn-loop -n $iters /dev/slot0 && echo KALLSYMS && \
 	 grep ' [tT] ' /proc/kallsyms" >"$tmp/guest.out"
-rel=$(head -c 0 /dev/null; "$top/scripts/kver.sh" "$kernel")
+rel=$("$top/scripts/kver.sh" "$kernel")
 sed -n '/^KALLSYMS/,$p' "$tmp/guest.out" | tr -d '\r' |
 	awk 'NF >= 3 && $1 ~ /^[0-9a-f]+$/ {
 		print $1, "S", $3 ($4 == "" ? "" : " " $4) }' >"$tmp/syms"
