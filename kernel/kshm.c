@@ -29,20 +29,12 @@
  * the module creates at load (shmem_file_setup(), on the kernel's internal
  * tmpfs mount, VM_NORESERVE: pages are accounted as they are allocated).
  * KSHM_IOC_TRUNC gives the object a slot of max_pages page indices in that
- * file (an IDA) and allocates all its pages at once with
- * shmem_read_mapping_page_gfp(), zeroed by shmem; the object's death puts
- * them and punches its range out of the file (shmem_truncate_range()).
- * One file, not one per object: creating and releasing a tmpfs inode,
- * dentry and file per object halved the open-trunc-map-close cycle rate.
- * The mapping is unevictable (like SHM_LOCK: never swapped, never
- * reclaimed) and the object keeps one reference on every page until it
- * dies, so the pages exist from trunc to the object's death and are never
- * truncated, migrated or dropped.  Why shmem: a
- * process-shared futex (PTHREAD_PROCESS_SHARED mutexes, condvars, robust
- * mutexes, semaphores) is keyed by the page's mapping and index
- * (get_futex_key()); a bare alloc_page() page has no mapping, so shared
- * futexes failed with EFAULT.  The pages are charged to the truncating
- * task's memory cgroup and count as Shmem in /proc/meminfo.
+ * file (an IDA) and allocates and pins all its pages at once
+ * (kipc_shmem_pin(); kipc_shmem.h says why shmem and what pinned means);
+ * the object's death unpins them and punches its range out of the file
+ * (shmem_truncate_range()).  One file, not one per object: creating and
+ * releasing a tmpfs inode, dentry and file per object halved the
+ * open-trunc-map-close cycle rate.
  *
  * Mappings: the pages are inserted here (vm_insert_pages() at mmap time,
  * like drivers/dma-buf/udmabuf.c serves shmem pages), not delegated to
@@ -79,6 +71,7 @@
 #include <kipc/kshm_ioctl.h>
 
 #include "kipc_compat.h"
+#include "kipc_shmem.h"
 
 /* Largest accepted max_pages: sizes must fit the library's int result. */
 #define KSHM_PAGES_LIMIT	65536
@@ -354,17 +347,16 @@ static pgoff_t kshm_slot_base(int slot)
 }
 
 /*
- * Drop the first N of PAGES (of slot SLOT, or -1 for none) and free the
- * slot's pages in kshm_shmem and the slot.
+ * Unpin the N PAGES (or none: NULL) of slot SLOT (or -1 for none) and free
+ * the slot's pages in kshm_shmem and the slot.
  */
 static void kshm_pages_free(int slot, struct page **pages, unsigned long n)
 {
 	struct inode *inode = file_inode(kshm_shmem);
 	loff_t start;
 
-	while (n--)
-		put_page(pages[n]);
-	kvfree(pages);
+	if (pages)
+		kipc_shmem_unpin(pages, n);
 	if (slot < 0)
 		return;
 	start = (loff_t)kshm_slot_base(slot) << PAGE_SHIFT;
@@ -414,10 +406,9 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 			   struct kshm_trunc_args __user *uarg)
 {
 	struct kshm_trunc_args args;
-	struct address_space *mapping = kshm_shmem->f_mapping;
 	struct page **pages;
-	unsigned long n, i = 0;
-	int slot = -1;
+	unsigned long n;
+	int slot;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -434,24 +425,18 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	ret = -EBUSY;
 	if (obj->npages)
 		goto out_unlock;
-	ret = -ENOMEM;
-	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		goto out_unlock;
 	slot = ida_alloc(&kshm_slots, GFP_KERNEL);
-	if (slot < 0)
+	if (slot < 0) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	pages = kipc_shmem_pin(kshm_shmem->f_mapping, kshm_slot_base(slot), n,
+			       GFP_HIGHUSER);
+	if (IS_ERR(pages)) {
+		/* the documented error, whatever shmem said */
+		ret = -ENOMEM;
+		pages = NULL;
 		goto out_free;
-	for (; i < n; i++) {
-		struct page *page = shmem_read_mapping_page_gfp(mapping,
-					kshm_slot_base(slot) + i, GFP_HIGHUSER);
-
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			goto out_free;
-		}
-		/* the bytes exist nowhere else: never clean, never dropped */
-		set_page_dirty(page);
-		pages[i] = page;
 	}
 	/* Report before publishing, so a fault here leaves no trace. */
 	args.size = (u64)n << PAGE_SHIFT;
@@ -467,9 +452,7 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	return 0;
 
 out_free:
-	kshm_pages_free(slot, pages, i);
-	if (ret != -EFAULT)
-		ret = -ENOMEM;	/* the documented error, whatever shmem said */
+	kshm_pages_free(slot, pages, n);
 out_unlock:
 	mutex_unlock(&obj->lock);
 	return ret;
@@ -566,14 +549,8 @@ static void kshm_vm_close(struct vm_area_struct *vma)
 static vm_fault_t kshm_vm_fault(struct vm_fault *vmf)
 {
 	struct kshm_obj *obj = vmf->vma->vm_private_data;
-	struct page *page;
 
-	if (vmf->pgoff >= kshm_obj_npages(obj))
-		return VM_FAULT_SIGBUS;
-	page = obj->pages[vmf->pgoff];
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	return kipc_shmem_fault(vmf, obj->pages, kshm_obj_npages(obj));
 }
 
 static const struct vm_operations_struct kshm_vm_ops = {
@@ -799,10 +776,7 @@ static int __init kshm_init(void)
 		kshm_shmem = NULL;
 		return -ENOMEM;
 	}
-	/* like SHM_LOCK: never swapped, never reclaimed */
-	mapping_set_unevictable(kshm_shmem->f_mapping);
-	/* the pages stay pinned: keep them out of movable zones */
-	mapping_set_gfp_mask(kshm_shmem->f_mapping, GFP_HIGHUSER);
+	kipc_shmem_set_pinned(kshm_shmem->f_mapping);
 	ret = misc_register(&kshm_misc);
 	if (ret)
 		goto out_shmem;

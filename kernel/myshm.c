@@ -20,19 +20,12 @@
  *                         "name::TEXT" keeps the default size.
  * Sizes are rounded up to whole pages and limited to MYSHM_MAX_SIZE.
  *
- * Memory.  Why shmem: a process-shared futex (every PTHREAD_PROCESS_SHARED
- * mutex, condvar, rwlock, barrier and semaphore) is keyed by the backing
- * page's mapping and index (get_futex_key()); vmalloc pages have no
- * mapping, page-cache pages of a shmem file do.  Load allocates every page
- * of the file at once (shmem_read_mapping_page_gfp(), zeroed by shmem),
- * marks the mapping unevictable like SHM_LOCK and ramfs do (the pages
- * never go to swap and are never reclaimed) and keeps one reference on
- * each page until unload, so the pages cannot be truncated, migrated or
- * dropped (drop_caches skips them), and read()/write() reach them without
- * a lookup.  The mapping's gfp mask leaves out __GFP_MOVABLE because the
- * pages stay pinned.  Where the kernel has transparent huge pages the
- * private mount is "huge=within_size": a buffer's 2 MiB-aligned 2 MiB
- * ranges get huge pages.
+ * Memory: every page of the shmem file is allocated and pinned at load
+ * (kipc_shmem_pin(); kipc_shmem.h says why shmem and what pinned means)
+ * and dropped at unload, so read()/write() reach the pages without a
+ * lookup.  Where the kernel has transparent huge pages the private mount
+ * is "huge=within_size": a buffer's 2 MiB-aligned 2 MiB ranges get huge
+ * pages.
  *
  * Mappings: not delegated to the shmem file (vma_set_file() and its mmap)
  * but handled here, with the device file's f_mapping pointed at the shmem
@@ -66,7 +59,6 @@
 #include <linux/huge_mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
-#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -75,9 +67,7 @@
 #include <kipc/myshm.h>
 
 #include "kipc_compat.h"
-
-/* read()/write() copy at most this much before checking for signals. */
-#define MYSHM_COPY_CHUNK (256 * 1024)
+#include "kipc_shmem.h"
 
 static char *size = "4M";
 module_param(size, charp, 0444);
@@ -147,22 +137,12 @@ static int myshm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/*
- * Serve a fault that fault-around (filemap_map_pages()) did not: write
- * faults, and pages it skipped.  The generic code locks the page and maps
- * it, with one PMD if it is part of a suitably aligned huge page.
- */
+/* Serve a fault that fault-around (filemap_map_pages()) did not map. */
 static vm_fault_t myshm_fault(struct vm_fault *vmf)
 {
 	struct myshm_buf *buf = vmf->vma->vm_private_data;
-	struct page *page;
 
-	if (vmf->pgoff >= buf->size >> PAGE_SHIFT)
-		return VM_FAULT_SIGBUS;
-	page = buf->pages[vmf->pgoff];
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	return kipc_shmem_fault(vmf, buf->pages, buf->size >> PAGE_SHIFT);
 }
 
 static const struct vm_operations_struct myshm_vm_ops = {
@@ -194,14 +174,29 @@ static int myshm_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* ---- read, write, lseek ---- */
 
-/* Copy N bytes at POS of BUF to user space; returns the bytes not copied. */
-static size_t myshm_copy_out(struct myshm_buf *buf, char __user *ubuf,
-			     loff_t pos, size_t n)
+/**
+ * struct myshm_copy - one read() or write() in progress
+ * @buf: the buffer
+ * @pos: where the transfer starts in it
+ * @ubuf: the user buffer (const for a write)
+ */
+struct myshm_copy {
+	struct myshm_buf *buf;
+	loff_t pos;
+	char __user *ubuf;
+};
+
+/* kipc_copy_chunked()'s step of a read: N bytes at DONE to user space. */
+static long myshm_copy_out(void *ctx, size_t done, size_t n)
 {
+	const struct myshm_copy *c = ctx;
+	char __user *ubuf = c->ubuf + done;
+	loff_t pos = c->pos + done;
+
 	while (n) {
 		size_t off = offset_in_page(pos);
 		size_t len = min_t(size_t, n, PAGE_SIZE - off);
-		void *kaddr = kmap_local_page(buf->pages[pos >> PAGE_SHIFT]);
+		void *kaddr = kmap_local_page(c->buf->pages[pos >> PAGE_SHIFT]);
 		size_t left = copy_to_user(ubuf, kaddr + off, len);
 
 		kunmap_local(kaddr);
@@ -215,18 +210,21 @@ static size_t myshm_copy_out(struct myshm_buf *buf, char __user *ubuf,
 }
 
 /*
- * Copy N bytes from user space to POS of BUF; returns the bytes not
- * copied.  Not copy_from_user(): on a fault it zeroes the bytes it could
- * not copy, destroying shared data that this write does not change.  The
- * caller checked access_ok().
+ * kipc_copy_chunked()'s step of a write: N bytes at DONE from user space.
+ * Not copy_from_user(): on a fault it zeroes the bytes it could not copy,
+ * destroying shared data that this write does not change.  The caller
+ * checked access_ok().
  */
-static size_t myshm_copy_in(struct myshm_buf *buf, loff_t pos,
-			    const char __user *ubuf, size_t n)
+static long myshm_copy_in(void *ctx, size_t done, size_t n)
 {
+	const struct myshm_copy *c = ctx;
+	const char __user *ubuf = c->ubuf + done;
+	loff_t pos = c->pos + done;
+
 	while (n) {
 		size_t off = offset_in_page(pos);
 		size_t len = min_t(size_t, n, PAGE_SIZE - off);
-		void *kaddr = kmap_local_page(buf->pages[pos >> PAGE_SHIFT]);
+		void *kaddr = kmap_local_page(c->buf->pages[pos >> PAGE_SHIFT]);
 		size_t left = __copy_from_user(kaddr + off, ubuf, len);
 
 		kunmap_local(kaddr);
@@ -242,64 +240,39 @@ static size_t myshm_copy_in(struct myshm_buf *buf, loff_t pos,
 static ssize_t myshm_read(struct file *file, char __user *ubuf, size_t count,
 			  loff_t *ppos)
 {
-	struct myshm_buf *buf = myshm_file_buf(file);
-	loff_t pos = *ppos;
-	size_t done = 0;
+	struct myshm_copy c = { myshm_file_buf(file), *ppos, ubuf };
+	ssize_t done;
 
-	if (pos < 0)
+	if (c.pos < 0)
 		return -EINVAL;
-	if (pos >= buf->size)
+	if (c.pos >= c.buf->size)
 		return 0;
-	count = min_t(size_t, count, buf->size - pos);
-	while (done < count) {
-		size_t n = min_t(size_t, count - done, MYSHM_COPY_CHUNK);
-		size_t left;
-
-		if (done && fatal_signal_pending(current))
-			break;
-		left = myshm_copy_out(buf, ubuf + done, pos + done, n);
-		done += n - left;
-		if (left)
-			break;
-		cond_resched();
-	}
-	if (!done && count)
-		return -EFAULT;
-	*ppos = pos + done;
+	count = min_t(size_t, count, c.buf->size - c.pos);
+	done = kipc_copy_chunked(count, myshm_copy_out, &c);
+	if (done > 0)
+		*ppos = c.pos + done;
 	return done;
 }
 
 static ssize_t myshm_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
-	struct myshm_buf *buf = myshm_file_buf(file);
-	loff_t pos = *ppos;
-	size_t done = 0;
+	struct myshm_copy c = { myshm_file_buf(file), *ppos,
+				(char __user *)ubuf };
+	ssize_t done;
 
-	if (pos < 0)
+	if (c.pos < 0)
 		return -EINVAL;
 	if (!count)
 		return 0;
-	if (pos >= buf->size)
+	if (c.pos >= c.buf->size)
 		return -ENOSPC;
-	count = min_t(size_t, count, buf->size - pos);
+	count = min_t(size_t, count, c.buf->size - c.pos);
 	if (!access_ok(ubuf, count))
 		return -EFAULT;
-	while (done < count) {
-		size_t n = min_t(size_t, count - done, MYSHM_COPY_CHUNK);
-		size_t left;
-
-		if (done && fatal_signal_pending(current))
-			break;
-		left = myshm_copy_in(buf, pos + done, ubuf + done, n);
-		done += n - left;
-		if (left)
-			break;
-		cond_resched();
-	}
-	if (!done)
-		return -EFAULT;
-	*ppos = pos + done;
+	done = kipc_copy_chunked(count, myshm_copy_in, &c);
+	if (done > 0)
+		*ppos = c.pos + done;
 	return done;
 }
 
@@ -519,13 +492,10 @@ bad:
 /* ---- module init and exit ---- */
 
 /* Drop BUF's pages and shmem file (either may be missing). */
-static void myshm_buf_free(struct myshm_buf *buf, unsigned long npages)
+static void myshm_buf_free(struct myshm_buf *buf)
 {
-	unsigned long i;
-
-	for (i = 0; i < npages; i++)
-		put_page(buf->pages[i]);
-	kvfree(buf->pages);
+	if (buf->pages)
+		kipc_shmem_unpin(buf->pages, buf->size >> PAGE_SHIFT);
 	buf->pages = NULL;
 	if (buf->shmem)
 		fput(buf->shmem);
@@ -540,18 +510,10 @@ static void myshm_buf_free(struct myshm_buf *buf, unsigned long npages)
 static int myshm_buf_alloc(struct myshm_buf *buf)
 {
 	const gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
-	unsigned long npages = buf->size >> PAGE_SHIFT, i;
-	struct address_space *mapping;
 	struct file *shmem;
+	struct page **pages;
 	int err;
 
-	buf->pages = kvmalloc_array(npages, sizeof(*buf->pages),
-				    GFP_KERNEL | __GFP_NOWARN |
-				    __GFP_RETRY_MAYFAIL);
-	if (!buf->pages) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	/* flags 0: the whole size is committed now (overcommit accounting) */
 	shmem = shmem_file_setup_with_mnt(myshm_mnt, buf->name, buf->size, 0);
 	if (IS_ERR(shmem)) {
@@ -559,26 +521,14 @@ static int myshm_buf_alloc(struct myshm_buf *buf)
 		goto fail;
 	}
 	buf->shmem = shmem;
-	mapping = shmem->f_mapping;
-	/* like SHM_LOCK: never swapped, never reclaimed */
-	mapping_set_unevictable(mapping);
-	/* the pages stay pinned: keep them out of movable zones */
-	mapping_set_gfp_mask(mapping, GFP_HIGHUSER);
-	for (i = 0; i < npages; i++) {
-		struct page *page = shmem_read_mapping_page_gfp(mapping, i,
-								gfp);
-
-		if (IS_ERR(page)) {
-			err = PTR_ERR(page);
-			myshm_buf_free(buf, i);
-			goto fail;
-		}
-		/* our bytes exist nowhere else: never clean, never dropped */
-		set_page_dirty(page);
-		buf->pages[i] = page;
-		if (!(i % 512))
-			cond_resched();
+	kipc_shmem_set_pinned(shmem->f_mapping);
+	pages = kipc_shmem_pin(shmem->f_mapping, 0, buf->size >> PAGE_SHIFT,
+			       gfp);
+	if (IS_ERR(pages)) {
+		err = PTR_ERR(pages);
+		goto fail;
 	}
+	buf->pages = pages;
 	if (buf->seed) {
 		/* the text, then zeroes: within the first page or two */
 		size_t len = strlen(buf->seed), done = 0;
@@ -595,7 +545,7 @@ static int myshm_buf_alloc(struct myshm_buf *buf)
 	return 0;
 
 fail:
-	myshm_buf_free(buf, 0);
+	myshm_buf_free(buf);
 	pr_err("cannot allocate %zu bytes for %s (error %d)\n", buf->size,
 	       buf->name, err);
 	return -ENOMEM;
@@ -606,9 +556,7 @@ static void myshm_free_all(void)
 	unsigned int i;
 
 	for (i = 0; i < MYSHM_MAX_BUFFERS && myshm_bufs; i++) {
-		if (myshm_bufs[i].shmem)
-			myshm_buf_free(&myshm_bufs[i],
-				       myshm_bufs[i].size >> PAGE_SHIFT);
+		myshm_buf_free(&myshm_bufs[i]);
 		kfree(myshm_bufs[i].seed);
 	}
 	kfree(myshm_bufs);
