@@ -36,14 +36,16 @@ BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 BENCHES += $(B)/bench/insn-loop $(B)/bench/insn-plugin.so
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
 # AREA/NAME, built as $(B)/tests/AREA/NAME; no list to keep in sync.
-TEST_SRCS := $(filter-out tests/lib/% tests/kmod/%,$(wildcard tests/*/*.c))
+TEST_SRCS := $(filter-out tests/lib/% tests/kmod/% tests/rig/%,$(wildcard tests/*/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+# Host-side helpers of the rig scripts (tests/rig/*.c), never in a guest.
+RIG_PROGS := $(patsubst tests/rig/%.c,$(B)/rig/%,$(wildcard tests/rig/*.c))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 # (debian/changelog: the version is compiled in, so a new one rebuilds)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h) \
 	debian/changelog
 
-.PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan kcsan-kernel demo shell lint bench bench-insn bench-docs clean
+.PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan check-ivshmem-load kcsan-kernel demo shell lint bench bench-insn bench-docs clean
 .PHONY: install install-lib install-tools install-dkms uninstall deb check-deb
 .DEFAULT_GOAL := all
 
@@ -54,6 +56,7 @@ help:
 	@echo "make check      install deps, build, run the test suite on every kernel"
 	@echo "make check-debug  the suite on a KASAN/lockdep/kmemleak/UBSAN/fault-injection kernel"
 	@echo "make check-kcsan  module tests and stress on a KCSAN (data-race) kernel"
+	@echo "make check-ivshmem-load  the ivshmem server's load test for 60 s (host only)"
 	@echo "make demo       narrated showcase in a $(DEMO_KERNEL) guest"
 	@echo "make shell      interactive guest shell with kipc loaded"
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
@@ -80,7 +83,7 @@ modules: deps
 	done
 
 LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
-user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS)
+user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS) $(RIG_PROGS)
 # What the packages ship (no cmocka, no kernel headers needed).
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: lib $(TOOLS)
@@ -120,6 +123,10 @@ $(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
+$(B)/rig/%: tests/rig/%.c $(HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
+
 $(B)/tools/%32: tools/%.c $(HDRS)
 	@mkdir -p $(@D)
 	@echo 'int main(void) { return 0; }' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null || \
@@ -152,6 +159,12 @@ $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
 
 check: modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))
+
+# The full load test of kipc-ivshmem-server (make check runs it for 3 s):
+# host only, as root (it runs the server and clients as other users).
+IVSHMEM_LOAD_SECONDS ?= 60
+check-ivshmem-load: user
+	@KIPC_IVSHMEM_LOAD_SECONDS=$(IVSHMEM_LOAD_SECONDS) tests/rig/ivshmem-server-load.sh
 
 # The debug guest kernel (scripts/build-debug-kernel.sh, vm/debug.config):
 # built once from linux-source-6.1 and cached under build/debug-kernel/.

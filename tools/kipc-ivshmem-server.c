@@ -14,11 +14,20 @@
  * later: ID + fd = peer ID joined (N messages), ID alone = peer ID left.
  * Clients never send: data or EOF from a client means it left.
  *
- * One thread, one poll() loop.  Sends never block: a message that does not
- * fit in a client's socket buffer is queued (its descriptor dup'ed) and
- * sent when the socket is writable; a client whose queue passes a bound
- * (it stopped reading) is dropped.  Peers, vectors and queues are bounded,
- * and the descriptor budget is checked against RLIMIT_NOFILE at start.
+ * One thread, one poll() loop.  Sends never block.  Descriptors a client
+ * has not read yet stay "in flight", and Linux counts every descriptor in
+ * flight against the *sender's* RLIMIT_NOFILE (sendmsg() fails with
+ * ETOOMANYREFS past it), so one client that never reads could otherwise
+ * make sends to every other client fail.  Hence each client's socket send
+ * buffer is made just big enough for `window` messages (measured at start),
+ * and max_peers x window fits in RLIMIT_NOFILE: no client can hold more
+ * than `window` of our descriptors, all of them together never reach the
+ * limit.  What does not fit in a client's socket waits in its queue inside
+ * the server as a reference (peer slot + join generation + vector), not as
+ * a descriptor: it is looked up when sent, and a message for a peer that
+ * left meanwhile is skipped (its "left" message follows in the same queue).
+ * A client whose queue passes a bound (it stopped reading) is dropped --
+ * only ever the client that does not read.
  * SIGTERM, SIGINT and SIGHUP shut the server down cleanly (socket and pid
  * file removed).  Options follow QEMU's example ivshmem-server.
  */
@@ -36,12 +45,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include <kipc/ivshmem_ioctl.h>
@@ -61,20 +72,27 @@
 /* Largest shared memory: 1 TiB. */
 #define MAX_SIZE (1ULL << 40)
 
+/* What a queued message carries: nothing, the memory, or a peer's eventfd. */
+enum qkind { Q_NONE, Q_SHM, Q_EFD };
+
 /* One message waiting for a client's socket to drain. */
 struct qmsg {
 	int64_t val;
-	int fd;			/* our dup, closed once sent; -1: none */
+	uint64_t gen;		/* Q_EFD: the join generation of peers[slot] */
+	uint32_t slot;		/* Q_EFD: index into peers[] */
+	uint8_t vector;		/* Q_EFD: which of its eventfds */
+	uint8_t kind;		/* enum qkind */
 };
 
 struct peer {
 	bool used;
 	bool announced;		/* the other peers were told it joined */
 	uint16_t id;
+	uint64_t gen;		/* join generation: tells a slot's users apart */
 	int sock;
 	int efd[KIPC_IVSHMEM_MAX_VECTORS];
-	struct qmsg *q;		/* ring of queued messages */
-	unsigned int qhead, qlen;
+	struct qmsg *q;		/* ring of queued messages, qcap slots */
+	unsigned int qhead, qlen, qcap;
 };
 
 static struct {
@@ -92,7 +110,10 @@ static struct {
 static struct peer *peers;	/* opt.max_peers slots */
 static unsigned int npeers;
 static unsigned int qmax;	/* queued messages one client may have */
-static unsigned int qfds, qfds_max;	/* dup'ed descriptors queued, bound */
+static unsigned int window;	/* messages one client's socket holds */
+static int sndbuf;		/* the SO_SNDBUF value giving that window */
+static uint64_t next_gen = 1;	/* join generations, never reused */
+static bool refs_blocked;	/* a send hit ETOOMANYREFS: retry on a timer */
 static uint16_t next_id;	/* where the search for a free id starts */
 static int shm_fd = -1, listen_fd = -1, sig_fd = -1;
 static bool sock_created, pidfile_created;
@@ -356,7 +377,11 @@ static int open_shm(void)
 
 /* ---- sending ---- */
 
-/* Send one message now; 1 sent, 0 would block, -1 error (errno). */
+/*
+ * Send one message now; 1 sent, 0 would block (the socket holds `window`
+ * messages, or the user's descriptors in flight reached RLIMIT_NOFILE:
+ * refs_blocked is set then), -1 error (errno).
+ */
 static int send_now(int sock, int64_t val, int fd)
 {
 	uint64_t le = htole64((uint64_t)val);
@@ -388,6 +413,18 @@ static int send_now(int sock, int64_t val, int fd)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	/*
+	 * Not this client's fault: descriptors in flight to all clients of
+	 * this user passed RLIMIT_NOFILE (the window makes that impossible
+	 * for this server alone; another program of the same user may pass
+	 * descriptors too).  Back-pressure: keep it queued, retry soon.
+	 */
+	if (n < 0 && errno == ETOOMANYREFS) {
+		if (!refs_blocked)
+			vlog("descriptors in flight reached RLIMIT_NOFILE (another program of this user passes descriptors?); sends wait");
+		refs_blocked = true;
+		return 0;
+	}
+	/*
 	 * A stream socket takes an 8-byte message whole or not at all
 	 * (its buffer is far larger); a short send is a broken peer.
 	 */
@@ -398,66 +435,95 @@ static int send_now(int sock, int64_t val, int fd)
 
 static void drop_peer(struct peer *p, const char *why);
 
+/* The descriptor queued message M stands for: -1 none, -2 peer gone. */
+static int qmsg_fd(const struct qmsg *m)
+{
+	const struct peer *o;
+
+	switch (m->kind) {
+	case Q_SHM:
+		return shm_fd;
+	case Q_EFD:
+		o = &peers[m->slot];
+		if (!o->used || o->gen != m->gen)
+			return -2;	/* it left; its "left" message follows */
+		return o->efd[m->vector];
+	default:
+		return -1;
+	}
+}
+
 /* Send what is queued; false if the peer was dropped. */
 static bool flush_queue(struct peer *p)
 {
 	while (p->qlen) {
 		struct qmsg *m = &p->q[p->qhead];
-		int r = send_now(p->sock, m->val, m->fd);
+		int fd = qmsg_fd(m), r = 1;
 
+		if (fd != -2)
+			r = send_now(p->sock, m->val, fd);
 		if (r == 0)
 			return true;
 		if (r < 0) {
 			drop_peer(p, strerror(errno));
 			return false;
 		}
-		if (m->fd >= 0) {
-			close(m->fd);
-			qfds--;
-		}
-		p->qhead = (p->qhead + 1) % qmax;
+		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 	}
 	return true;
 }
 
-/* Send VAL (+FD) to P, in order after anything queued; false if dropped. */
-static bool send_msg(struct peer *p, int64_t val, int fd)
+/* Make room for one more queued message (the ring grows up to qmax). */
+static bool queue_grow(struct peer *p)
+{
+	unsigned int cap, i;
+	struct qmsg *q;
+
+	if (p->qlen < p->qcap)
+		return true;
+	cap = p->qcap ? p->qcap * 2 : 64;
+	if (cap > qmax)
+		cap = qmax;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (i = 0; i < p->qlen; i++)
+		q[i] = p->q[(p->qhead + i) % p->qcap];
+	free(p->q);
+	p->q = q;
+	p->qcap = cap;
+	p->qhead = 0;
+	return true;
+}
+
+/*
+ * Send VAL to P, in order after anything queued, with the descriptor that
+ * KIND (SLOT, VECTOR for Q_EFD) names; false if P was dropped.
+ */
+static bool send_msg(struct peer *p, int64_t val, enum qkind kind,
+		     unsigned int slot, unsigned int vector)
 {
 	struct qmsg *m;
 
-	if (!p->qlen) {
-		int r = send_now(p->sock, val, fd);
-
-		if (r > 0)
-			return true;
-		if (r < 0) {
-			drop_peer(p, strerror(errno));
-			return false;
-		}
-	}
 	if (p->qlen == qmax) {
 		drop_peer(p, "it stopped reading (queue full)");
 		return false;
 	}
-	m = &p->q[(p->qhead + p->qlen) % qmax];
-	m->val = val;
-	m->fd = -1;
-	if (fd >= 0) {
-		/* All queues together hold at most qfds_max descriptors. */
-		if (qfds >= qfds_max) {
-			drop_peer(p, "it stopped reading (descriptor budget)");
-			return false;
-		}
-		m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		if (m->fd < 0) {
-			drop_peer(p, strerror(errno));
-			return false;
-		}
-		qfds++;
+	if (!queue_grow(p)) {
+		drop_peer(p, "out of memory for its queue");
+		return false;
+	}
+	m = &p->q[(p->qhead + p->qlen) % p->qcap];
+	*m = (struct qmsg){ .val = val, .kind = kind };
+	if (kind == Q_EFD) {
+		m->slot = slot;
+		m->vector = vector;
+		m->gen = peers[slot].gen;
 	}
 	p->qlen++;
-	return true;
+	/* Only the head may go out now; later ones wait for POLLOUT. */
+	return p->qlen > 1 || flush_queue(p);
 }
 
 /* ---- peers ---- */
@@ -469,14 +535,6 @@ static void free_peer(struct peer *p)
 	for (v = 0; v < opt.vectors; v++)
 		if (p->efd[v] >= 0)
 			close(p->efd[v]);
-	while (p->qlen) {
-		if (p->q[p->qhead].fd >= 0) {
-			close(p->q[p->qhead].fd);
-			qfds--;
-		}
-		p->qhead = (p->qhead + 1) % qmax;
-		p->qlen--;
-	}
 	if (p->sock >= 0)
 		close(p->sock);
 	free(p->q);
@@ -507,7 +565,7 @@ static void drop_peer(struct peer *p, const char *why)
 		return;
 	for (i = 0; i < opt.max_peers; i++)
 		if (peers[i].used)
-			send_msg(&peers[i], id, -1);
+			send_msg(&peers[i], id, Q_NONE, 0, 0);
 }
 
 static bool id_in_use(uint16_t id)
@@ -540,9 +598,10 @@ static void new_client(int sock)
 	for (id = next_id; id_in_use(id); id++)
 		;
 	next_id = id + 1;
-	p->q = calloc(qmax, sizeof(*p->q));
-	if (!p->q) {
-		err("out of memory for a new client");
+	/* At most `window` messages (and descriptors) in its socket. */
+	if (setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		       sizeof(sndbuf)) < 0) {
+		err("SO_SNDBUF: %s; refusing a client", strerror(errno));
 		close(sock);
 		return;
 	}
@@ -557,12 +616,13 @@ static void new_client(int sock)
 		}
 	}
 	p->used = true;
+	p->gen = next_gen++;
 	npeers++;
 	vlog("peer %u joined (%u peers)", id, npeers);
 
 	/* The setup messages, in the spec's order. */
-	if (!send_msg(p, KIPC_IVSHMEM_PROTOCOL_VERSION, -1) ||
-	    !send_msg(p, id, -1) || !send_msg(p, -1, shm_fd))
+	if (!send_msg(p, KIPC_IVSHMEM_PROTOCOL_VERSION, Q_NONE, 0, 0) ||
+	    !send_msg(p, id, Q_NONE, 0, 0) || !send_msg(p, -1, Q_SHM, 0, 0))
 		return;
 	for (i = 0; i < opt.max_peers; i++) {
 		struct peer *o = &peers[i];
@@ -570,11 +630,11 @@ static void new_client(int sock)
 		if (!o->used || o == p)
 			continue;
 		for (v = 0; v < opt.vectors; v++)
-			if (!send_msg(p, o->id, o->efd[v]))
+			if (!send_msg(p, o->id, Q_EFD, i, v))
 				return;
 	}
 	for (v = 0; v < opt.vectors; v++)
-		if (!send_msg(p, id, p->efd[v]))
+		if (!send_msg(p, id, Q_EFD, p - peers, v))
 			return;
 	/* Then tell the others. */
 	p->announced = true;
@@ -584,7 +644,7 @@ static void new_client(int sock)
 		if (!o->used || o == p)
 			continue;
 		for (v = 0; v < opt.vectors && o->used; v++)
-			if (!send_msg(o, id, p->efd[v]))
+			if (!send_msg(o, id, Q_EFD, p - peers, v))
 				break;
 		if (!p->used)
 			return;
@@ -643,32 +703,134 @@ fail:
 	return -1;
 }
 
-/* Check that peers, vectors and queues fit in RLIMIT_NOFILE. */
-static int fd_budget(void)
+/* Raise the soft RLIMIT_NOFILE to NEED if lower; the limit now. */
+static uint64_t nofile_at_least(uint64_t need)
 {
 	struct rlimit rl;
-	uint64_t need;
 
-	/* Queued messages: the setup of a full server, plus slack. */
-	qmax = 3 + opt.max_peers * opt.vectors + 64;
-	/*
-	 * Each peer: a socket and its eventfds.  Queued descriptors are
-	 * dup'ed only while a socket is full; budget for 4 full queues.
-	 */
-	qfds_max = 4 * qmax;
-	need = 16 + (uint64_t)opt.max_peers * (1 + opt.vectors) + qfds_max;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need &&
-	    rl.rlim_cur != RLIM_INFINITY) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	if (rl.rlim_cur < need) {
 		rl.rlim_cur = need <= rl.rlim_max ? need : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < need) {
-			err("%u peers x %u vectors need %" PRIu64 " descriptors; the limit is %llu (lower -P or -n, or raise ulimit -n)",
-			    opt.max_peers, opt.vectors, need,
-			    (unsigned long long)rl.rlim_cur);
+	}
+	return rl.rlim_cur;
+}
+
+/* Check that the descriptors we hold open fit in RLIMIT_NOFILE. */
+static int fd_budget(void)
+{
+	uint64_t need, have;
+
+	/*
+	 * Queued messages one client may have: twice the setup of a full
+	 * server, plus slack for joins and leaves while it catches up.
+	 * They are references (24 bytes each), not descriptors.
+	 */
+	qmax = 2 * (3 + opt.max_peers * opt.vectors) + 1024;
+	/* Each peer: a socket and its eventfds; then the memory, the rest. */
+	need = 16 + (uint64_t)opt.max_peers * (1 + opt.vectors);
+	have = nofile_at_least(need);
+	if (have < need) {
+		err("%u peers x %u vectors need %" PRIu64 " descriptors; the limit is %" PRIu64 " (lower -P or -n, or raise ulimit -n)",
+		    opt.max_peers, opt.vectors, need, have);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * How many one-descriptor messages a client socket with SO_SNDBUF VAL
+ * (0: the default) takes before it would block; -1 on error.  Measured on
+ * a socket pair: the kernel's skb size and buffer rounding vary.
+ */
+static int window_for(int val)
+{
+	int sv[2], n = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (val && setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &val,
+			      sizeof(val)) < 0)
+		goto out;
+	while (n < 4096) {
+		int r = send_now(sv[0], 0, shm_fd);
+
+		if (r <= 0)
+			break;
+		n++;
+	}
+	refs_blocked = false;
+out:
+	close(sv[0]);
+	close(sv[1]);	/* the descriptors in flight go with it */
+	return n;
+}
+
+/* The kernel's charge for one 8-byte message (SIOCOUTQ), or a guess. */
+static int msg_truesize(void)
+{
+	int sv[2], t = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return 1024;
+	if (send_now(sv[0], 0, shm_fd) > 0 && ioctl(sv[0], SIOCOUTQ, &t) < 0)
+		t = 0;
+	close(sv[0]);
+	close(sv[1]);
+	return t > 0 ? t : 1024;
+}
+
+/*
+ * Choose the window: messages (so descriptors) one client's socket may
+ * hold unread.  All clients' windows together stay below RLIMIT_NOFILE,
+ * the kernel's limit on descriptors in flight from this user; at most 64
+ * each, at least what the kernel's smallest socket buffer takes.
+ */
+static int choose_window(void)
+{
+	uint64_t have, need;
+	int wmin, t, val, w;
+	unsigned int want;
+
+	wmin = window_for(1);	/* the kernel rounds up to its minimum */
+	if (wmin <= 0) {
+		err("cannot measure the socket buffer: %s", strerror(errno));
+		return -1;
+	}
+	have = nofile_at_least(0);
+	want = have > 64 ? (have - 64) / opt.max_peers : 0;
+	if (want > 64)
+		want = 64;
+	if (want < (unsigned int)wmin) {
+		need = (uint64_t)opt.max_peers * wmin + 64;
+		have = nofile_at_least(need);
+		if (have < need) {
+			err("%u peers with %d messages in flight each need a descriptor limit of %" PRIu64 "; it is %" PRIu64 " (lower -P, or raise ulimit -n)",
+			    opt.max_peers, wmin, need, have);
 			return -1;
 		}
+		want = wmin;
 	}
+	t = msg_truesize();
+	/* SO_SNDBUF takes half the buffer (the kernel doubles it). */
+	val = want * t / 2;
+	for (;;) {
+		w = window_for(val);
+		if (w < 0) {
+			err("cannot measure the socket buffer: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if ((unsigned int)w <= want || val <= 1)
+			break;
+		val = val > t / 2 ? val - t / 2 : 1;
+	}
+	window = w;
+	sndbuf = val;
 	return 0;
 }
 
@@ -789,6 +951,8 @@ int main(int argc, char **argv)
 	shm_fd = open_shm();
 	if (shm_fd < 0)
 		goto out;
+	if (choose_window() < 0)
+		goto out;
 	listen_fd = listen_socket();
 	if (listen_fd < 0)
 		goto out;
@@ -805,6 +969,8 @@ int main(int argc, char **argv)
 	}
 	vlog("serving %s: %" PRIu64 " bytes, %u vectors, at most %u peers",
 	     opt.sock_path, opt.size, opt.vectors, opt.max_peers);
+	vlog("each client: at most %u messages in its socket, %u queued",
+	     window, qmax);
 
 	for (;;) {
 		unsigned int n = 0;
@@ -823,10 +989,12 @@ int main(int argc, char **argv)
 			owner[n] = p;
 			pfds[n++] = (struct pollfd){
 				.fd = p->sock,
-				.events = POLLIN | (p->qlen ? POLLOUT : 0),
+				/* (while refs_blocked, a timer retries) */
+				.events = POLLIN |
+					  (p->qlen && !refs_blocked ? POLLOUT : 0),
 			};
 		}
-		if (poll(pfds, n, -1) < 0) {
+		if (poll(pfds, n, refs_blocked ? 20 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			err("poll: %s", strerror(errno));
@@ -856,6 +1024,12 @@ int main(int argc, char **argv)
 			}
 			if (pfds[i].revents & POLLOUT)
 				flush_queue(p);
+		}
+		if (refs_blocked) {
+			refs_blocked = false;
+			for (i = 0; i < opt.max_peers && !refs_blocked; i++)
+				if (peers[i].used && peers[i].qlen)
+					flush_queue(&peers[i]);
 		}
 		if (npeers < opt.max_peers && pfds[1].revents & POLLIN) {
 			int s = accept4(listen_fd, NULL, NULL,
