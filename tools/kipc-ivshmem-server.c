@@ -89,6 +89,7 @@ struct peer {
 	bool announced;		/* the other peers were told it joined */
 	uint16_t id;
 	uint64_t gen;		/* join generation: tells a slot's users apart */
+	uid_t uid;		/* of the connecting process (SO_PEERCRED) */
 	int sock;
 	int efd[KIPC_IVSHMEM_MAX_VECTORS];
 	struct qmsg *q;		/* ring of queued messages, qcap slots */
@@ -99,7 +100,7 @@ static struct {
 	bool foreground, verbose;
 	const char *pidfile, *sock_path, *shm_name, *shm_dir;
 	uint64_t size;
-	unsigned int vectors, max_peers;
+	unsigned int vectors, max_peers, max_per_uid;
 	bool pidfile_given;
 } opt = {
 	.pidfile = DEF_PIDFILE, .sock_path = DEF_SOCKET,
@@ -162,6 +163,8 @@ static void usage(FILE *f)
 "                          to a power of two (default 4M, at most 1T)\n"
 "  -n, --vectors N         doorbell vectors per peer, 1..%d (default 1)\n"
 "  -P, --max-peers N       most peers at once, 1..65536 (default %d)\n"
+"  -U, --max-per-uid N     most peers of one user (SO_PEERCRED) at once,\n"
+"                          1..65536 (default: no limit but -P)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n\n"
 "SIGTERM, SIGINT or SIGHUP stop the server; the socket and pid file are\n"
@@ -224,6 +227,7 @@ static void parse_args(int argc, char **argv)
 		{ "size", required_argument, NULL, 'l' },
 		{ "vectors", required_argument, NULL, 'n' },
 		{ "max-peers", required_argument, NULL, 'P' },
+		{ "max-per-uid", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -231,7 +235,7 @@ static void parse_args(int argc, char **argv)
 	bool have_M = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+Fvp:S:M:m:l:n:P:hV", lopts,
+	while ((c = getopt_long(argc, argv, "+Fvp:S:M:m:l:n:P:U:hV", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'F': opt.foreground = true; break;
@@ -289,6 +293,14 @@ static void parse_args(int argc, char **argv)
 					&opt.max_peers)) {
 				err("bad number of peers '%s' (1..%d)", optarg,
 				    KIPC_IVSHMEM_MAX_PEERS);
+				exit(2);
+			}
+			break;
+		case 'U':
+			if (!parse_uint(optarg, 1, KIPC_IVSHMEM_MAX_PEERS,
+					&opt.max_per_uid)) {
+				err("bad number of peers per user '%s' (1..%d)",
+				    optarg, KIPC_IVSHMEM_MAX_PEERS);
 				exit(2);
 			}
 			break;
@@ -580,9 +592,25 @@ static bool id_in_use(uint16_t id)
 
 static void new_client(int sock)
 {
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t clen = sizeof(cred);
 	struct peer *p = NULL;
-	unsigned int i, v;
+	unsigned int i, v, same = 0;
 	uint16_t id;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
+		cred.uid = (uid_t)-1;
+	if (opt.max_per_uid) {
+		for (i = 0; i < opt.max_peers; i++)
+			if (peers[i].used && peers[i].uid == cred.uid)
+				same++;
+		if (same >= opt.max_per_uid) {
+			vlog("refused a client of uid %u: %u peers of that user already (-U)",
+			     (unsigned int)cred.uid, same);
+			close(sock);
+			return;
+		}
+	}
 
 	for (i = 0; i < opt.max_peers; i++)
 		if (!peers[i].used) {
@@ -607,6 +635,7 @@ static void new_client(int sock)
 	}
 	p->sock = sock;
 	p->id = id;
+	p->uid = cred.uid;
 	for (v = 0; v < opt.vectors; v++) {
 		p->efd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (p->efd[v] < 0) {

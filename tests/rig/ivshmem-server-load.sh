@@ -12,7 +12,9 @@
 #      dropped (the old global budget of dup'ed queued descriptors);
 #   3. 64 peers x 8 vectors joining, leaving and joining again while some
 #      read slowly or never: every prompt reader stays, its peer list is
-#      exact, the server's descriptors return to their baseline.
+#      exact, the server's descriptors return to their baseline;
+# and -U (peers per user, SO_PEERCRED): a user's extra connection is
+# refused, another user still gets in.
 # KIPC_IVSHMEM_LOAD_SECONDS sets how long the churn of 3 runs (default 3;
 # `make check-ivshmem-load` runs it for 60).
 # Independent of the kernel: with KIPC_RIG_KERNEL_ONLY=1 it skips itself.
@@ -20,7 +22,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 srv=${KIPC_IVSHMEM_SERVER:-$top/build/user/tools/kipc-ivshmem-server}
 clients=$top/build/user/rig/ivshmem-clients
 secs=${KIPC_IVSHMEM_LOAD_SECONDS:-3}
-plan=9
+plan=11
 echo "1..$plan"
 skip_all() {
 	for i in $(seq $plan); do echo "ok $i - server load test $i # SKIP $1"; done
@@ -97,5 +99,21 @@ check "... the server's descriptors are back to $base" '[ "$(fds)" = "$base" ]'
 stop_server
 check "... and it logged nothing but joins, leaves and its start and stop" \
 	'! grep -v -e "joined" -e "left (" -e "serving " -e "each client:" -e "signal 15" "$tmp/srv.log" | grep -q .'
+# ---- -U: peers per user ----
+start_server -n 1 -P 8 -U 2
+prlimit --nofile=1024:4096 setpriv --reuid=$cuid --regid=$cuid --clear-groups \
+	"$clients" -S "$sock" -n 1 -x 3 -t 3 >"$tmp/u.out" 2>&1 &
+upid=$!
+sleep 1
+out=$(prlimit --nofile=1024:4096 setpriv --reuid=$((cuid + 1)) --regid=$((cuid + 1)) --clear-groups \
+	"$clients" -S "$sock" -n 1 -p 1 -t 1 2>&1)
+wait $upid
+sed 's/^/# /' <<<"$out"
+check "-U 2: a user's third connection is closed at once (and logged)" \
+	'grep -q "dropped by the server: 0 prompt, 0 churn, 0 slow, 1 never" "$tmp/u.out" && grep -q "refused a client of uid $cuid: 2 peers" "$tmp/srv.log"'
+# (its setup: version, id, memory, the 2 others' vectors, its own = 6)
+check "... while another user's client still joins and reads its setup (6 messages)" \
+	'grep -q "dropped by the server: 0 prompt" <<<"$out" && grep -q "1 connections made, 6 messages read, 0 protocol errors" <<<"$out"'
+stop_server
 echo "# server log (last lines):"
 tail -n 3 "$tmp/srv.log" | sed 's/^/#   /'

@@ -64,7 +64,7 @@ out=$("$srv" --version)
 check "--version" '[ $? = 0 ] && [[ $out == kipc-ivshmem-server* ]]'
 bad=0
 for a in "-l 0" "-l 3X" "-l -4M" "-l 2T" "-n 0" "-n 65" "-v" "-F -P 0" "-F --bogus" \
-	"-F -M a/b" "-F -M x -m /tmp" "-F extra"; do
+	"-F -M a/b" "-F -M x -m /tmp" "-F extra" "-F -U 0"; do
 	# shellcheck disable=SC2086
 	"$srv" -S "$tmp/never" $a >/dev/null 2>"$tmp/err"
 	rc=$?
