@@ -55,12 +55,14 @@ static long long now_ms(void)
 
 /*
  * Read one message: 1 read (*val, *fd or -1), 0 nothing within TIMEOUT_MS
- * (errno ETIMEDOUT), -1 error (ECONNRESET on EOF).
+ * (errno ETIMEDOUT), -1 error (ECONNRESET on EOF).  On 0 and -1, *fd is -1:
+ * a descriptor that came with part of a message is closed.
  */
 static int recv_msg(int sock, int timeout_ms, int64_t *val, int *fd)
 {
 	uint64_t le;
 	size_t got = 0;
+	int err;
 
 	*fd = -1;
 	while (got < sizeof(le)) {
@@ -79,11 +81,11 @@ static int recv_msg(int sock, int timeout_ms, int64_t *val, int *fd)
 
 		r = poll(&p, 1, got ? 1000 : timeout_ms);
 		if (r < 0)
-			return -1;
+			goto fail;
 		if (r == 0) {
 			if (got) {
 				errno = EPROTO;	/* half a message, then silence */
-				return -1;
+				goto fail;
 			}
 			errno = ETIMEDOUT;
 			return 0;
@@ -92,11 +94,11 @@ static int recv_msg(int sock, int timeout_ms, int64_t *val, int *fd)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			return -1;
+			goto fail;
 		}
 		if (n == 0) {
 			errno = ECONNRESET;
-			return -1;
+			goto fail;
 		}
 		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 			int *fds = (int *)CMSG_DATA(c);
@@ -117,6 +119,19 @@ static int recv_msg(int sock, int timeout_ms, int64_t *val, int *fd)
 	}
 	*val = (int64_t)le64toh(le);
 	return 1;
+fail:
+	err = errno;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	errno = err;
+	return -1;
+}
+
+/* A peer id as the protocol allows it: 0..65535. */
+static bool valid_id(int64_t val)
+{
+	return val >= 0 && val < KIPC_IVSHMEM_MAX_PEERS;
 }
 
 static struct iv_peer *find_peer(const struct kipc_ivshmem *iv,
@@ -178,8 +193,7 @@ static int apply(struct kipc_ivshmem *iv, int64_t val, int fd,
 {
 	struct iv_peer *p;
 
-	if (val < 0 || val >= KIPC_IVSHMEM_MAX_PEERS ||
-	    (unsigned int)val == iv->id) {
+	if (!valid_id(val) || val == iv->id) {
 		if (fd >= 0)
 			close(fd);
 		errno = EPROTO;
@@ -243,7 +257,7 @@ struct kipc_ivshmem *kipc_ivshmem_connect(const char *sock_path,
 	struct kipc_ivshmem *iv;
 	struct stat st;
 	int64_t val;
-	int fd, r, err, step = 0;
+	int fd = -1, r, err, step = 0;
 
 	if (!sock_path || strlen(sock_path) >= sizeof(sa.sun_path) ||
 	    vectors > KIPC_IVSHMEM_MAX_VECTORS || timeout_ms < -1) {
@@ -283,38 +297,42 @@ struct kipc_ivshmem *kipc_ivshmem_connect(const char *sock_path,
 			}
 			goto fail;	/* ETIMEDOUT */
 		}
+		/*
+		 * Every value is range-checked before it is used; on every
+		 * error path below, fd (if any) is still ours to close.
+		 */
 		if (step == 0) {
 			if (val != KIPC_IVSHMEM_PROTOCOL_VERSION || fd >= 0)
 				goto proto;
 			step = 1;
 		} else if (step == 1) {
-			if (val < 0 || val >= KIPC_IVSHMEM_MAX_PEERS || fd >= 0)
+			if (!valid_id(val) || fd >= 0)
 				goto proto;
 			iv->id = val;
 			step = 2;
 		} else if (step == 2) {
 			if (val != -1 || fd < 0)
 				goto proto;
-			if (fstat(fd, &st) < 0 || st.st_size <= 0) {
-				close(fd);
+			if (fstat(fd, &st) < 0 || st.st_size <= 0)
 				goto proto;
-			}
 			iv->size = st.st_size;
 			iv->mem = mmap(NULL, iv->size, PROT_READ | PROT_WRITE,
 				       MAP_SHARED, fd, 0);
 			close(fd);
+			fd = -1;
 			if (iv->mem == MAP_FAILED) {
 				iv->mem = NULL;
 				goto fail;
 			}
 			step = 3;
-		} else if ((unsigned int)val == iv->id && fd >= 0) {
+		} else if (!valid_id(val)) {
+			goto proto;
+		} else if (val == iv->id && fd >= 0) {
 			if (iv->nown == KIPC_IVSHMEM_MAX_VECTORS ||
-			    (vectors && iv->nown == vectors)) {
-				close(fd);
+			    (vectors && iv->nown == vectors))
 				goto proto;
-			}
 			iv->own[iv->nown++] = fd;
+			fd = -1;
 			if (vectors && iv->nown == vectors)
 				break;
 		} else if (iv->nown && !vectors) {
@@ -322,6 +340,7 @@ struct kipc_ivshmem *kipc_ivshmem_connect(const char *sock_path,
 			iv->held = true;
 			iv->held_val = val;
 			iv->held_fd = fd;
+			fd = -1;
 			iv->vectors = iv->nown;
 			break;
 		} else {
@@ -333,7 +352,8 @@ struct kipc_ivshmem *kipc_ivshmem_connect(const char *sock_path,
 
 			if (!vectors)
 				iv->vectors = KIPC_IVSHMEM_MAX_VECTORS;
-			r = apply(iv, val, fd, NULL);
+			r = apply(iv, val, fd, NULL);	/* takes fd */
+			fd = -1;
 			iv->vectors = keep;
 			if (r < 0)
 				goto fail;
@@ -348,6 +368,8 @@ proto:
 	errno = EPROTO;
 fail:
 	err = errno;
+	if (fd >= 0)
+		close(fd);
 	kipc_ivshmem_close(iv);
 	errno = err;
 	return NULL;

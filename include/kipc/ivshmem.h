@@ -34,8 +34,10 @@ struct kipc_ivshmem;
  * the setup messages (waits until the server is quiet for 50 ms after the
  * own id).  TIMEOUT_MS bounds the whole setup (-1: none).  Errors:
  * ENOENT/ECONNREFUSED (no server), ETIMEDOUT, EPROTO (the server broke
- * the protocol: bad version, id, message order, missing descriptor),
- * EINVAL (bad argument), ENOMEM, EMFILE.  Returns NULL on error.
+ * the protocol: bad version, an id outside 0..65535, message order, a
+ * missing or unexpected descriptor, half a message and then silence),
+ * ECONNRESET (the server closed mid-setup), EINVAL (bad argument), ENOMEM,
+ * EMFILE.  Returns NULL on error; a failed setup keeps no descriptor.
  */
 struct kipc_ivshmem *kipc_ivshmem_connect(const char *sock_path,
 					  unsigned int vectors,
