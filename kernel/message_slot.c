@@ -2,59 +2,20 @@
 /*
  * message_slot.c - message slots: a character device for messages that stay.
  *
- * Each minor of the device is a slot; each slot holds channels keyed by a
- * non-zero 32-bit id; each channel keeps its last message (1-128 bytes)
- * until it is overwritten.  An open file picks a channel with an ioctl and
- * then writes or reads whole messages.  The ABI is the operating-systems
- * course's message slot, kept exactly (see include/uapi/kipc/message_slot.h
- * and docs/message_slot.md); on top of it kipc adds safe concurrency,
- * poll/epoll, an opt-in blocking read, caps and debugfs statistics.
+ * Each minor is a slot of channels (non-zero 32-bit ids); each channel keeps
+ * its last message (1-128 bytes) until it is overwritten, and reading does
+ * not consume it.  The ABI is the operating-systems course's, kept exactly
+ * (include/uapi/kipc/message_slot.h, docs/message_slot.md); kipc adds safe
+ * concurrency, poll/epoll, an opt-in blocking read, caps, memory limits and
+ * debugfs statistics.  From user space:
  *
- * Design:
- *  - Slots are created on first open of their minor and live in the
- *    ms_slots xarray until the module is unloaded.
- *  - A slot's channels are a resizable hash table (rhashtable) of messages
- *    keyed by channel id: O(1) lookups under RCU at any number of channels,
- *    and memory proportional to the number of channels whatever their ids
- *    (an xarray costs up to ~1.2 KiB of index per channel for scattered
- *    32-bit ids, enough to exhaust a 1 GiB machine at 2^20 channels).
- *  - A channel's message (struct ms_msg, the hash table entry itself) is
- *    allocated with room for its length rounded up to the kmalloc size
- *    class.  A write that fits overwrites it in place inside a seqcount
- *    write section (no allocation, no table update, no RCU callback per
- *    message: the common case costs about what a pipe's write does); only
- *    a longer message allocates a bigger entry, replaces the old one
- *    (rhashtable_replace_fast()) and frees it after an RCU grace period.
- *    Readers need no lock: under rcu_read_lock() they copy the message to
- *    a stack buffer, retrying if a write raced (read_seqcount_retry()),
- *    then copy it to user space; a torn message is never returned.
- *  - A write copies the user's bytes to a stack buffer before it takes any
- *    lock, so a fault (EFAULT) leaves the stored message intact.
- *  - read(2) and write(2) have entry points of their own (.read, .write)
- *    that share the code of read_iter and write_iter (readv, writev,
- *    io_uring), so the plain system calls skip the kiocb and iterator.
- *  - Writers of a slot are serialized by the slot's mutex, which keeps the
- *    cap accounting exact: a write either replaces the message and updates
- *    the counters, or fails and changes nothing.
- *  - Each message carries its channel's sequence number (1 for the first
- *    message, +1 per write); each open file remembers the number of the
- *    last message it read, which drives poll and blocking reads.
- *  - Targeted wake-ups (issue 15): each open file has its own wait queue
- *    (blocking reads, poll, select and epoll wait there), and each slot
- *    keeps its files in a small hash by selected channel.  A write walks
- *    only its channel's bucket under RCU and wakes only the files that
- *    selected its channel and have a waiter; a file that switches channel
- *    moves buckets and wakes its own waiters to re-evaluate.
- *  - Memory limits (issue 16): every stored message is charged its real
- *    memory (the entry's slab object size plus its share of the channel
- *    table) to the module's total and to the real uid of its last writer.
- *    A write that would add memory past the ceiling (max_mem) or past its
- *    writer's quota (user_max_mem; openers with CAP_SYS_RESOURCE or
- *    CAP_SYS_ADMIN are exempt) fails with ENOSPC and changes nothing.
- *    The charge is reserved before the entry is allocated and settled or
- *    given back once the write has succeeded or failed.  An overwrite in
- *    place by the message's owner changes no charge and takes no global
- *    lock.
+ *	int fd = open("/dev/slot0", O_RDWR);
+ *	ioctl(fd, MSG_SLOT_CHANNEL, 7);	// by value
+ *	write(fd, "hello", 5);
+ *	n = read(fd, buf, MSG_SLOT_MAX_MSG_LEN);	// 5: "hello", still stored
+ *	close(fd);
+ *
+ * The notes on each design decision stand above the code that makes it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -88,6 +49,8 @@
 #include <kipc/message_slot.h>
 
 #include "kipc_compat.h"
+
+/* ---- module parameters ---- */
 
 static unsigned int major = MSG_SLOT_MAJOR;
 module_param(major, uint, 0444);
@@ -138,9 +101,10 @@ MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 
 /*
- * The memory limits, in bytes of real memory (see ms_msg_charge()).  0
- * until ms_init() computes the defaults: max_mem 1/16 of the RAM,
- * user_max_mem a quarter of max_mem, unless given at load.
+ * The memory limits, in bytes of real memory (what a message is charged:
+ * see ms_store_new() and MS_HT_SHARE).  0 until ms_init() computes the
+ * defaults: max_mem 1/16 of the RAM, user_max_mem a quarter of max_mem,
+ * unless given at load.
  */
 static unsigned long max_mem;
 static unsigned long user_max_mem;
@@ -200,6 +164,8 @@ static const struct kernel_param_ops ms_used_ops = {
 module_param_cb(mem_used, &ms_used_ops, NULL, 0444);
 MODULE_PARM_DESC(mem_used, "memory the stored messages use, bytes (read-only)");
 
+/* ---- data structures ---- */
+
 /*
  * Each message's share of its slot's channel table: the rhashtable keeps
  * between 30% and 75% of its buckets (one pointer each) in use, and holds
@@ -228,6 +194,17 @@ static DEFINE_HASHTABLE(ms_users, 6);
 static unsigned long ms_nr_users;
 /* Protects ms_users, every struct ms_user, ms_nr_users and ms_mem_used. */
 static DEFINE_SPINLOCK(ms_acct_lock);
+
+/*
+ * A channel's message is the hash table entry itself, allocated with room
+ * for its length rounded up to the kmalloc size class.  A write that fits
+ * overwrites it in place inside a seqcount write section: no allocation,
+ * no table update, no RCU callback per message, so the common write costs
+ * about what a pipe's does.  Only a longer message allocates a bigger entry
+ * that replaces the old one, freed after an RCU grace period.  Each message
+ * carries its channel's sequence number (1 for the first message, +1 per
+ * write), which drives poll and blocking reads.
+ */
 
 /**
  * struct ms_msg - one channel's current message
@@ -260,6 +237,12 @@ struct ms_msg {
 };
 
 /*
+ * A slot's channels are a resizable hash table (rhashtable) of messages
+ * keyed by channel id: O(1) lookups under RCU at any number of channels,
+ * and memory proportional to the number of channels whatever their ids (an
+ * xarray costs up to ~1.2 KiB of index per channel for scattered 32-bit
+ * ids, enough to exhaust a 1 GiB machine at 2^20 channels).
+ *
  * The key is one u32: hash and compare it as such (the generic jhash2 and
  * memcmp cost a third of the lookup; bench/insn counts them).
  */
@@ -350,7 +333,11 @@ struct ms_file {
 	struct rcu_head rcu;
 };
 
-/* Slots by minor; the xarray's lock protects it, ms_slots_mutex creation. */
+/*
+ * Slots by minor, created on first open of their minor and kept until the
+ * module is unloaded; the xarray's lock protects it, ms_slots_mutex
+ * creation.
+ */
 static DEFINE_XARRAY(ms_slots);
 /* Serializes slot creation (lookup + insert) and the debugfs walk. */
 static DEFINE_MUTEX(ms_slots_mutex);
@@ -361,6 +348,18 @@ static struct class *ms_class;
 static struct dentry *ms_debugfs;
 
 /* ---- memory accounting ---- */
+
+/*
+ * Every stored message is charged its real memory (the entry's slab object
+ * size plus its share of the channel table) to the module's total and to
+ * the real uid of its last writer.  A write that would add memory past the
+ * ceiling (max_mem) or past its writer's quota (user_max_mem; openers with
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN are exempt) fails with ENOSPC and
+ * changes nothing: the charge is reserved before the entry is allocated
+ * (ms_charge_reserve()), then settled (ms_charge_commit()) or given back
+ * (ms_charge_cancel()).  An overwrite in place by the message's owner
+ * changes no charge and takes no global lock.
+ */
 
 static struct ms_user *ms_user_find(kuid_t uid)
 {
@@ -504,6 +503,8 @@ static void ms_uncharge(struct ms_msg *msg)
 	spin_unlock(&ms_acct_lock);
 }
 
+/* ---- slots and open files ---- */
+
 static struct ms_slot *ms_slot_get(unsigned int minor)
 {
 	struct ms_slot *slot;
@@ -598,6 +599,59 @@ static int ms_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Snapshot of an open file's state, taken at the start of an operation. */
+struct ms_snap {
+	u32 channel;
+	bool censor;
+	bool blocking;
+	u64 last_seq;
+	struct ms_msg *cmsg;
+	unsigned long cgen;
+};
+
+/* Lockless: a consistent snapshot through the file's seqcount. */
+static void ms_snap_take(struct ms_file *mf, struct ms_snap *v)
+{
+	unsigned int start;
+
+	do {
+		start = read_seqcount_begin(&mf->sc);
+		v->channel = mf->channel;
+		v->censor = mf->censor;
+		v->blocking = mf->blocking;
+		v->last_seq = mf->last_seq;
+		v->cmsg = mf->cmsg;
+		v->cgen = mf->cgen;
+	} while (read_seqcount_retry(&mf->sc, start));
+}
+
+/*
+ * Remember MSG, found by a lookup after the slot's gen was GEN, as the
+ * file's message of CHANNEL (unless the file switched channel since).
+ */
+static void ms_cache(struct ms_file *mf, u32 channel, struct ms_msg *msg,
+		     unsigned long gen)
+{
+	spin_lock(&mf->lock);
+	if (mf->channel == channel) {
+		write_seqcount_begin(&mf->sc);
+		mf->cmsg = msg;
+		mf->cgen = gen;
+		write_seqcount_end(&mf->sc);
+	}
+	spin_unlock(&mf->lock);
+}
+
+/* ---- wake-ups ---- */
+
+/*
+ * Wake-ups are targeted: each open file has its own wait queue (blocking
+ * reads, poll, select and epoll wait there), and each slot keeps its files
+ * in a small hash by selected channel.  A write walks only its channel's
+ * bucket under RCU and wakes only the files that selected its channel and
+ * have a waiter; a file that switches channel moves buckets and wakes its
+ * own waiters to re-evaluate (ms_switch_channel()).
+ */
 static unsigned int ms_watch_bucket(u32 id)
 {
 	return hash_32(id, MS_WATCH_BITS);
@@ -634,39 +688,14 @@ again:
 	rcu_read_unlock();
 }
 
-/* Snapshot of an open file's state, taken at the start of an operation. */
-struct ms_view {
-	u32 channel;
-	bool censor;
-	bool blocking;
-	u64 last_seq;
-	struct ms_msg *cmsg;
-	unsigned long cgen;
-};
-
-/* Lockless: a consistent snapshot through the file's seqcount. */
-static void ms_view(struct ms_file *mf, struct ms_view *v)
-{
-	unsigned int start;
-
-	do {
-		start = read_seqcount_begin(&mf->sc);
-		v->channel = mf->channel;
-		v->censor = mf->censor;
-		v->blocking = mf->blocking;
-		v->last_seq = mf->last_seq;
-		v->cmsg = mf->cmsg;
-		v->cgen = mf->cgen;
-	} while (read_seqcount_retry(&mf->sc, start));
-}
+/* ---- reading ---- */
 
 /* Sequence number of the channel's current message; 0 if it has none. */
 static u64 ms_current_seq(struct ms_slot *slot, u32 id)
 {
 	struct ms_msg *msg;
-	u64 seq = 0;
-
 	unsigned int start;
+	u64 seq = 0;
 
 	rcu_read_lock();
 	msg = rhashtable_lookup(&slot->channels, &id, ms_ht_params);
@@ -687,7 +716,7 @@ static u64 ms_current_seq(struct ms_slot *slot, u32 id)
  * meanwhile (another process sharing it), V is taken again and the wait
  * goes on for the new channel.
  */
-static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
+static int ms_wait_newer(struct ms_file *mf, struct ms_snap *v,
 			 bool nonblock)
 {
 	struct ms_slot *slot = mf->slot;
@@ -705,25 +734,8 @@ static int ms_wait_newer(struct ms_file *mf, struct ms_view *v,
 					       v->channel);
 		if (err)
 			return err;
-		ms_view(mf, v);
+		ms_snap_take(mf, v);
 	}
-}
-
-/*
- * Remember MSG, found by a lookup after the slot's gen was GEN, as the
- * file's message of CHANNEL (unless the file switched channel since).
- */
-static void ms_cache(struct ms_file *mf, u32 channel, struct ms_msg *msg,
-		     unsigned long gen)
-{
-	spin_lock(&mf->lock);
-	if (mf->channel == channel) {
-		write_seqcount_begin(&mf->sc);
-		mf->cmsg = msg;
-		mf->cgen = gen;
-		write_seqcount_end(&mf->sc);
-	}
-	spin_unlock(&mf->lock);
 }
 
 /*
@@ -731,7 +743,7 @@ static void ms_cache(struct ms_file *mf, u32 channel, struct ms_msg *msg,
  * one while no message of the slot was replaced since it was looked up
  * (see struct ms_slot @gen), else a lookup, then cached.  NULL if none.
  */
-static struct ms_msg *ms_find(struct ms_file *mf, const struct ms_view *v)
+static struct ms_msg *ms_find(struct ms_file *mf, const struct ms_snap *v)
 {
 	struct ms_slot *slot = mf->slot;
 	/* before the lookup: a replacement after it changes @gen */
@@ -750,8 +762,13 @@ static struct ms_msg *ms_find(struct ms_file *mf, const struct ms_view *v)
  * The read path of read(2) and of read_iter: wait if in blocking mode
  * (unless NOWAIT), then copy the channel's message into KBUF if it fits in
  * COUNT bytes.  Its length, and its sequence number in *SEQ, or -errno.
+ *
+ * Readers take no lock: under rcu_read_lock() they copy the message to a
+ * stack buffer, retrying if a write raced (read_seqcount_retry()), and
+ * copy it to user space only after rcu_read_unlock(); a torn message is
+ * never returned.
  */
-static ssize_t ms_fetch(struct ms_file *mf, struct ms_view *v, bool nowait,
+static ssize_t ms_fetch(struct ms_file *mf, struct ms_snap *v, bool nowait,
 			size_t count, u8 *kbuf, u64 *seq)
 {
 	struct ms_msg *msg;
@@ -759,7 +776,7 @@ static ssize_t ms_fetch(struct ms_file *mf, struct ms_view *v, bool nowait,
 	u32 len;
 	int err;
 
-	ms_view(mf, v);
+	ms_snap_take(mf, v);
 	if (!v->channel)
 		return -EINVAL;
 	if (v->blocking) {
@@ -788,7 +805,7 @@ static ssize_t ms_fetch(struct ms_file *mf, struct ms_view *v, bool nowait,
 }
 
 /* Mark message SEQ of V's channel read (no lock if a read did so already). */
-static void ms_mark_read(struct ms_file *mf, const struct ms_view *v, u64 seq)
+static void ms_mark_read(struct ms_file *mf, const struct ms_snap *v, u64 seq)
 {
 	if (READ_ONCE(mf->last_seq) >= seq)
 		return;
@@ -812,7 +829,7 @@ static ssize_t ms_read(struct file *file, char __user *buf, size_t count,
 {
 	struct ms_file *mf = file->private_data;
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
-	struct ms_view v;
+	struct ms_snap v;
 	ssize_t len;
 	u64 seq;
 
@@ -837,7 +854,7 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct file *file = iocb->ki_filp;
 	struct ms_file *mf = file->private_data;
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
-	struct ms_view v;
+	struct ms_snap v;
 	ssize_t len;
 	u64 seq;
 
@@ -853,13 +870,30 @@ static ssize_t ms_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return len;
 }
 
+static __poll_t ms_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct ms_file *mf = file->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	struct ms_snap v;
+
+	poll_wait(file, &mf->wq, wait);
+	/* the wait queue entry before the check; see ms_wake_channel() */
+	smp_mb();
+	ms_snap_take(mf, &v);
+	if (v.channel && ms_current_seq(mf->slot, v.channel) > v.last_seq)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+/* ---- writing ---- */
+
 /*
  * The checks a write makes before it copies the message in: no channel is
  * EINVAL, then a length of 0 or more than the maximum EMSGSIZE.
  */
-static int ms_write_check(struct ms_file *mf, struct ms_view *v, size_t count)
+static int ms_write_check(struct ms_file *mf, struct ms_snap *v, size_t count)
 {
-	ms_view(mf, v);
+	ms_snap_take(mf, v);
 	if (!v->channel)
 		return -EINVAL;
 	if (count == 0 || count > MSG_SLOT_MAX_MSG_LEN)
@@ -868,85 +902,106 @@ static int ms_write_check(struct ms_file *mf, struct ms_view *v, size_t count)
 }
 
 /*
- * Store the COUNT bytes in KBUF (already copied from the user: a fault
- * stored nothing) as V's channel's message.  A write never waits for
- * anything but the slot's mutex (held briefly, like a pipe's).  COUNT, or
- * -ENOSPC/-ENOMEM with nothing changed.
+ * The channel's current message for a writer, or NULL.  Under the slot's
+ * mutex: only writers free messages, and they hold it, so the message
+ * stays.  The file's cached message is current while the slot's gen
+ * (changed under the mutex) is what it was when cached.
  */
-static ssize_t ms_store(struct file *file, const struct ms_view *v, u8 *kbuf,
-			size_t count)
+static struct ms_msg *ms_store_find(struct ms_file *mf, const struct ms_snap *v)
+{
+	struct ms_slot *slot = mf->slot;
+	struct ms_msg *msg;
+
+	lockdep_assert_held(&slot->lock);
+	if (v->cmsg && v->cgen == slot->gen)
+		return v->cmsg;
+	msg = rhashtable_lookup_fast(&slot->channels, &v->channel,
+				     ms_ht_params);
+	if (msg)
+		ms_cache(mf, v->channel, msg, slot->gen);
+	return msg;
+}
+
+/*
+ * Another user's message becomes the writer's: the whole charge of MSG
+ * moves to the writer's quota (which must hold it).  0, or -ENOSPC/-ENOMEM
+ * with nothing changed.  Under the slot's mutex.
+ */
+static int ms_charge_move(struct file *file, struct ms_msg *msg)
+{
+	struct ms_charge c = {
+		.prev = msg->owner,
+		.prev_mem = msg->charge,
+		.mem = msg->charge,
+	};
+	int err;
+
+	err = ms_charge_reserve(&c, file);
+	if (err)
+		return err;
+	ms_charge_commit(&c);
+	msg->owner = c.user;
+	msg->uid = c.user->uid;
+	return 0;
+}
+
+/*
+ * The common write: COUNT bytes fit in MSG's entry, so overwrite it in
+ * place.  No memory is added.  0, or -ENOSPC/-ENOMEM (the writer's quota,
+ * when the message changes owner) with nothing changed.  Under the slot's
+ * mutex.
+ */
+static int ms_store_in_place(struct file *file, struct ms_msg *msg,
+			     const u8 *kbuf, size_t count)
+{
+	if (!uid_eq(msg->uid, current_uid())) {
+		int err = ms_charge_move(file, msg);
+
+		if (err)
+			return err;
+	}
+	/* no preemption inside: readers spin while the section is open */
+	preempt_disable();
+	write_seqcount_begin(&msg->sc);
+	memcpy(msg->data, kbuf, count);
+	msg->len = count;
+	msg->seq++;
+	write_seqcount_end(&msg->sc);
+	preempt_enable();
+	return 0;
+}
+
+/*
+ * The first message of V's channel, or one longer than OLD's entry holds:
+ * allocate an entry that fits, and insert it or let it replace OLD in the
+ * channel table; OLD is freed after an RCU grace period.  The entry is
+ * charged its slab object size plus MS_HT_SHARE.  0, or -ENOSPC/-ENOMEM
+ * (rarely -EBUSY from the table) with nothing changed.  Under the slot's
+ * mutex.
+ */
+static int ms_store_new(struct file *file, const struct ms_snap *v,
+			struct ms_msg *old, const u8 *kbuf, size_t count)
 {
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
-	struct ms_msg *msg = NULL, *old;
 	struct ms_charge c = {};
-	unsigned long bytes;
-	size_t i, size;
+	struct ms_msg *msg;
+	size_t size;
 	int err;
 
-	if (v->censor)
-		for (i = 3; i < count; i += 4)
-			kbuf[i] = '#';
-
-	mutex_lock(&slot->lock);
-	/*
-	 * Only writers free messages, and they hold the lock: @old stays.
-	 * The cached message is current while @gen (changed under the lock)
-	 * is what it was when cached.
-	 */
-	if (v->cmsg && v->cgen == slot->gen) {
-		old = v->cmsg;
-	} else {
-		old = rhashtable_lookup_fast(&slot->channels, &v->channel,
-					     ms_ht_params);
-		if (old)
-			ms_cache(mf, v->channel, old, slot->gen);
-	}
-	bytes = slot->bytes - (old ? old->len : 0) + count;
-	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
-	    bytes > READ_ONCE(max_bytes)) {
-		err = -ENOSPC;
-		goto out_unlock;
-	}
+	size = kmalloc_size_roundup(struct_size(msg, data, count));
+	c.mem = size + MS_HT_SHARE;
 	if (old) {
 		c.prev = old->owner;
 		c.prev_mem = old->charge;
 	}
-	if (old && count <= old->cap) {
-		/*
-		 * The common case: overwrite in place.  No memory is added;
-		 * another user's message becomes the writer's (its quota).
-		 */
-		if (!uid_eq(old->uid, current_uid())) {
-			c.mem = old->charge;
-			err = ms_charge_reserve(&c, file);
-			if (err)
-				goto out_unlock;
-			ms_charge_commit(&c);
-			old->owner = c.user;
-			old->uid = c.user->uid;
-		}
-		preempt_disable();
-		write_seqcount_begin(&old->sc);
-		memcpy(old->data, kbuf, count);
-		old->len = count;
-		old->seq++;
-		write_seqcount_end(&old->sc);
-		preempt_enable();
-		slot->bytes = bytes;
-		mutex_unlock(&slot->lock);
-		goto wake;
-	}
-
-	size = kmalloc_size_roundup(struct_size(msg, data, count));
-	c.mem = size + MS_HT_SHARE;
 	err = ms_charge_reserve(&c, file);
 	if (err)
-		goto out_unlock;
+		return err;
 	msg = kmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!msg) {
 		err = -ENOMEM;
-		goto out_cancel;
+		goto err_cancel;
 	}
 	msg->id = v->channel;
 	msg->cap = min_t(size_t, size - offsetof(struct ms_msg, data),
@@ -969,7 +1024,7 @@ static ssize_t ms_store(struct file *file, const struct ms_view *v, u8 *kbuf,
 			err = -ENOSPC;
 	}
 	if (err)
-		goto out_cancel;
+		goto err_free;
 	if (old) {
 		/*
 		 * @old is unreachable now: invalidate the files' caches
@@ -977,37 +1032,82 @@ static ssize_t ms_store(struct file *file, const struct ms_view *v, u8 *kbuf,
 		 * gen (acquire, in ms_find()) then finds the new message.
 		 */
 		smp_store_release(&slot->gen, slot->gen + 1);
+		kfree_rcu(old, rcu);
+	} else {
+		slot->nr_channels++;
 	}
 	ms_cache(mf, v->channel, msg, slot->gen);
 	ms_charge_commit(&c);
-	slot->bytes = bytes;
-	if (!old)
-		slot->nr_channels++;
-	mutex_unlock(&slot->lock);
+	return 0;
 
-	if (old)
-		kfree_rcu(old, rcu);
-wake:
+err_free:
+	kfree(msg);
+err_cancel:
+	ms_charge_cancel(&c);
+	return err;
+}
+
+static void ms_censor(u8 *kbuf, size_t count)
+{
+	size_t i;
+
+	for (i = 3; i < count; i += 4)
+		kbuf[i] = '#';
+}
+
+/*
+ * Store the COUNT bytes in KBUF (already copied from the user: a fault
+ * stored nothing) as V's channel's message.  COUNT, or -ENOSPC/-ENOMEM
+ * with nothing changed.
+ *
+ * Writers of a slot are serialized by its mutex, which keeps the cap and
+ * memory accounting exact: a write either replaces the message and
+ * updates the counters, or fails and changes nothing.  A write never waits
+ * for anything but the mutex (held briefly, like a pipe's).
+ */
+static ssize_t ms_store(struct file *file, const struct ms_snap *v, u8 *kbuf,
+			size_t count)
+{
+	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+	unsigned long bytes;
+	struct ms_msg *old;
+	int err;
+
+	if (v->censor)
+		ms_censor(kbuf, count);
+
+	mutex_lock(&slot->lock);
+	old = ms_store_find(mf, v);
+	bytes = slot->bytes - (old ? old->len : 0) + count;
+	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
+	    bytes > READ_ONCE(max_bytes))
+		err = -ENOSPC;
+	else if (old && count <= old->cap)
+		err = ms_store_in_place(file, old, kbuf, count);
+	else
+		err = ms_store_new(file, v, old, kbuf, count);
+	if (!err)
+		slot->bytes = bytes;
+	mutex_unlock(&slot->lock);
+	if (err)
+		return err;
+
 	ms_wake_channel(slot, v->channel);
 	return count;
-
-out_cancel:
-	ms_charge_cancel(&c);
-out_unlock:
-	mutex_unlock(&slot->lock);
-	kfree(msg);
-	return err;
 }
 
 /*
  * write(2): the message is the user's buffer.  Like ms_read(), this spares
- * the plain system call a kiocb and an iterator.
+ * the plain system call a kiocb and an iterator.  Both write paths copy
+ * the user's bytes to a stack buffer before they take any lock, so a fault
+ * (EFAULT) leaves the stored message intact.
  */
 static ssize_t ms_write(struct file *file, const char __user *buf,
 			size_t count, loff_t *ppos)
 {
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
-	struct ms_view v;
+	struct ms_snap v;
 	int err;
 
 	err = ms_write_check(file->private_data, &v, count);
@@ -1029,7 +1129,7 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	size_t count = iov_iter_count(from);
 	u8 kbuf[MSG_SLOT_MAX_MSG_LEN];
-	struct ms_view v;
+	struct ms_snap v;
 	int err;
 
 	err = ms_write_check(iocb->ki_filp->private_data, &v, count);
@@ -1041,20 +1141,7 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return ms_store(iocb->ki_filp, &v, kbuf, count);
 }
 
-static __poll_t ms_poll(struct file *file, struct poll_table_struct *wait)
-{
-	struct ms_file *mf = file->private_data;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	struct ms_view v;
-
-	poll_wait(file, &mf->wq, wait);
-	/* the wait queue entry before the check; see ms_wake_channel() */
-	smp_mb();
-	ms_view(mf, &v);
-	if (v.channel && ms_current_seq(mf->slot, v.channel) > v.last_seq)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	return mask;
-}
+/* ---- ioctls ---- */
 
 /*
  * Decode a by-value ioctl argument.  The 4-byte encodings take the low 32
@@ -1068,64 +1155,85 @@ static int ms_arg(unsigned int cmd, unsigned long arg, u32 *val)
 	return 0;
 }
 
+/*
+ * Make CHANNEL the file's channel.  The read mark starts again, the cached
+ * message goes, and the file moves to its new channel's watchers bucket.
+ * The file's waiters (epoll, poll, a blocking read through a shared file)
+ * are woken to re-evaluate for the new channel; wq_has_sleeper()'s
+ * barrier orders the move before their check of the channel, so a write
+ * to it either finds the file in its bucket or is seen by the waiter.
+ */
+static void ms_switch_channel(struct ms_file *mf, u32 channel)
+{
+	struct ms_slot *slot = mf->slot;
+
+	spin_lock(&mf->lock);
+	if (mf->channel == channel) {
+		spin_unlock(&mf->lock);
+		return;
+	}
+	spin_lock(&slot->watch_lock);
+	if (mf->channel)
+		hlist_nulls_del_rcu(&mf->wnode);
+	hlist_nulls_add_head_rcu(&mf->wnode,
+				 &slot->watchers[ms_watch_bucket(channel)]);
+	spin_unlock(&slot->watch_lock);
+	write_seqcount_begin(&mf->sc);
+	WRITE_ONCE(mf->channel, channel);
+	WRITE_ONCE(mf->last_seq, 0);
+	mf->cmsg = NULL;
+	write_seqcount_end(&mf->sc);
+	spin_unlock(&mf->lock);
+
+	if (wq_has_sleeper(&mf->wq))
+		wake_up_interruptible_poll(&mf->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* MSG_SLOT_CHANNEL: the id, non-zero. */
+static long ms_ioctl_channel(struct ms_file *mf, unsigned int cmd,
+			     unsigned long arg)
+{
+	u32 channel;
+
+	if (ms_arg(cmd, arg, &channel) || !channel)
+		return -EINVAL;
+	ms_switch_channel(mf, channel);
+	return 0;
+}
+
+/* MSG_SLOT_SET_CEN and MSG_SLOT_SET_BLOCKING: 0 or 1. */
+static long ms_ioctl_flag(struct ms_file *mf, unsigned int cmd,
+			  unsigned long arg)
+{
+	u32 val;
+
+	if (ms_arg(cmd, arg, &val) || val > 1)
+		return -EINVAL;
+	spin_lock(&mf->lock);
+	write_seqcount_begin(&mf->sc);
+	if (_IOC_NR(cmd) == _IOC_NR(MSG_SLOT_SET_CEN))
+		mf->censor = val;
+	else
+		mf->blocking = val;
+	write_seqcount_end(&mf->sc);
+	spin_unlock(&mf->lock);
+	return 0;
+}
+
+/* Unknown commands are EINVAL (not ENOTTY), as the course's ABI says. */
 static long ms_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ms_file *mf = file->private_data;
-	struct ms_slot *slot = mf->slot;
-	bool moved = false;
-	u32 val;
 
 	switch (cmd) {
 	case MSG_SLOT_CHANNEL:
 	case MSG_SLOT_CHANNEL_LONG:
-		if (ms_arg(cmd, arg, &val) || !val)
-			return -EINVAL;
-		spin_lock(&mf->lock);
-		if (mf->channel != val) {
-			spin_lock(&slot->watch_lock);
-			if (mf->channel)
-				hlist_nulls_del_rcu(&mf->wnode);
-			hlist_nulls_add_head_rcu(&mf->wnode,
-						 &slot->watchers[ms_watch_bucket(val)]);
-			spin_unlock(&slot->watch_lock);
-			write_seqcount_begin(&mf->sc);
-			WRITE_ONCE(mf->channel, val);
-			WRITE_ONCE(mf->last_seq, 0);
-			mf->cmsg = NULL;
-			write_seqcount_end(&mf->sc);
-			moved = true;
-		}
-		spin_unlock(&mf->lock);
-		/*
-		 * The file's waiters (epoll, poll, a blocking read through a
-		 * shared file) re-evaluate for the new channel.  The barrier
-		 * orders the move before their check of the channel: a write
-		 * to it either finds the file in its bucket or is seen.
-		 */
-		if (moved) {
-			/* the move before the wait queue: see above */
-			smp_mb();
-			/* lockless: ordered by the smp_mb() above */
-			if (waitqueue_active(&mf->wq))
-				wake_up_interruptible_poll(&mf->wq,
-							   EPOLLIN | EPOLLRDNORM);
-		}
-		return 0;
+		return ms_ioctl_channel(mf, cmd, arg);
 	case MSG_SLOT_SET_CEN:
 	case MSG_SLOT_SET_CEN_LONG:
 	case MSG_SLOT_SET_BLOCKING:
 	case MSG_SLOT_SET_BLOCKING_LONG:
-		if (ms_arg(cmd, arg, &val) || val > 1)
-			return -EINVAL;
-		spin_lock(&mf->lock);
-		write_seqcount_begin(&mf->sc);
-		if (_IOC_NR(cmd) == _IOC_NR(MSG_SLOT_SET_CEN))
-			mf->censor = val;
-		else
-			mf->blocking = val;
-		write_seqcount_end(&mf->sc);
-		spin_unlock(&mf->lock);
-		return 0;
+		return ms_ioctl_flag(mf, cmd, arg);
 	}
 	return -EINVAL;
 }
@@ -1142,6 +1250,8 @@ static const struct file_operations ms_fops = {
 	.unlocked_ioctl = ms_ioctl,
 	.compat_ioctl = ms_ioctl,	/* the argument is a value, not a pointer */
 };
+
+/* ---- debugfs statistics ---- */
 
 static int ms_slots_show(struct seq_file *m, void *v)
 {
@@ -1211,6 +1321,8 @@ static int ms_users_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ms_users);
+
+/* ---- module load and unload ---- */
 
 static void ms_destroy_nodes(unsigned int n)
 {
@@ -1322,6 +1434,8 @@ static void __exit ms_exit(void)
 module_init(ms_init);
 module_exit(ms_exit);
 
+/* udev-less systems: opening a node of the default major loads the module */
+MODULE_ALIAS_CHARDEV_MAJOR(MSG_SLOT_MAJOR);
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc");
