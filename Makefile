@@ -47,6 +47,7 @@ HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h
 
 .PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan check-ivshmem-load kcsan-kernel demo shell lint bench bench-insn bench-docs clean
 .PHONY: install install-lib install-tools install-dkms uninstall deb check-deb
+.PHONY: deps-build deps-modules deps-user
 .DEFAULT_GOAL := all
 
 all: modules user
@@ -71,10 +72,23 @@ help:
 	@echo "make install-dkms  module sources + dkms.conf into DESTDIR/usr/src/kipc-$(KIPC_VERSION)"
 	@echo "make uninstall  remove what make install put there (same DESTDIR, PREFIX)"
 
+# Packages (scripts/deps.sh): each target asks for the groups it uses, so
+# building and installing never pull the test rig; `make deps` is the rig.
+# Compile rules wait for their group (order-only), and a missing package
+# stops the build before anything is compiled.
 deps:
-	@scripts/deps.sh
+	@KERNELS='$(KERNELS)' scripts/deps.sh rig
+deps-build:
+	@scripts/deps.sh build
+# The 6.12 headers pull the 6.12 image: allowed only for the rig's goals.
+RIG_GOALS := deps check check-debug check-kcsan demo shell lint bench bench-insn check-deb
+deps-modules:
+	@KERNELS='$(KERNELS)' $(if $(filter $(RIG_GOALS),$(MAKECMDGOALS)),KIPC_IMAGES_OK=1) \
+		scripts/deps.sh modules
+deps-user:
+	@scripts/deps.sh user
 
-modules: deps
+modules: deps-modules
 	+@for k in $(KERNELS); do \
 		rel=$$(scripts/kver.sh $$k) || exit 1; \
 		echo "  MODULES $$rel"; \
@@ -88,7 +102,7 @@ user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: lib $(TOOLS)
 
-$(B)/lib/%.o: lib/%.c $(HDRS)
+$(B)/lib/%.o: lib/%.c $(HDRS) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
@@ -119,45 +133,45 @@ $(B)/lib/pkgconfig/kipc.pc: Makefile debian/changelog
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
 # bench_msg drives slots and pipes through io_uring too (liburing)
 $(B)/bench/bench_msg: EXTRA_LIBS = -lpthread -lrt -lm -luring
-$(B)/tools/%: tools/%.c $(HDRS) $(LIB_A)
+$(B)/tools/%: tools/%.c $(HDRS) $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/rig/%: tests/rig/%.c $(HDRS) $(LIB_A)
+$(B)/rig/%: tests/rig/%.c $(HDRS) $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
 
-$(B)/tools/%32: tools/%.c $(HDRS)
+$(B)/tools/%32: tools/%.c $(HDRS) | deps-user
 	@mkdir -p $(@D)
 	@echo 'int main(void) { return 0; }' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null || \
 		{ echo "$@: $(CC) -m32 -static cannot link: run scripts/deps.sh (gcc-multilib, libc6-dev-i386)" >&2; exit 1; }
 	$(CC) -m32 -static $(ALL_CFLAGS) -o $@ $<
 
-$(B)/examples/%: examples/%.c $(HDRS) $(LIB_A)
+$(B)/examples/%: examples/%.c $(HDRS) $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/bench/%: bench/%.c $(HDRS) $(LIB_A)
+$(B)/bench/%: bench/%.c $(HDRS) $(LIB_A) | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/bench/insn-loop: bench/insn/insn-loop.c $(HDRS)
+$(B)/bench/insn-loop: bench/insn/insn-loop.c $(HDRS) | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -luring
 
-$(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c
+$(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -Werror -fPIC -shared -o $@ $<
 
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 # Extra libraries of one test: TEST_LIBS_<area>_<name>.
 TEST_LIBS_message_slot_uring := -luring
-$(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile
+$(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
 		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
 
-check: modules user
+check: deps modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))
 
 # The full load test of kipc-ivshmem-server (make check runs it for 3 s):
@@ -203,25 +217,25 @@ check-kcsan: deps user
 	tests/run-suite --rig-kernel-only --kernel "$$tree/arch/x86/boot/bzImage" \
 		$(KCSAN_TESTS)
 
-demo: modules user
+demo: deps modules user
 	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo
 
-shell: modules user
+shell: deps modules user
 	@vm/run --kernel $(DEMO_KERNEL) --load --timeout 86400 --shell
 
 lint: user
-	@scripts/deps.sh lint
+	@KERNELS='$(KERNELS)' scripts/deps.sh lint
 	@scripts/lint.sh $(KERNELS)
 
 # One guest runs every benchmark (bench/run.sh); CSV, PNG charts and the
 # ratio tables land in build/bench/.  BENCH_ARGS: e.g. --quick, or areas.
-bench: modules user
+bench: deps modules user
 	@scripts/deps.sh bench
 	@bench/run.sh --kernel $(BENCH_KERNEL) $(BENCH_ARGS)
 
 # Instructions per 128-byte write+read, slot against pipe, by function
 # (bench/insn/run.sh: a TCG plugin; counts, not times).
-bench-insn: modules user
+bench-insn: deps modules user
 	@bench/insn/run.sh --kernel $(BENCH_KERNEL)
 
 # Put the last results into docs/benchmarks.md (between its RESULTS markers)
@@ -240,9 +254,15 @@ MAN1 := $(wildcard docs/man/*.1)
 MAN34 := $(wildcard docs/man/*.3 docs/man/*.4)
 HEADERS := $(wildcard include/uapi/kipc/*.h include/kipc/*.h)
 UDEVDIR ?= /etc/udev/rules.d
+# kipc-ivshmem-server's systemd unit (not enabled; kipc-utils: /lib/systemd/system)
+SYSTEMDUNITDIR ?= /etc/systemd/system
+UNITS := $(wildcard tools/*.service)
 KMODDIR = $(DESTDIR)/lib/modules/$$(uname -r)/extra
 
-install: install-lib install-tools
+# Packages first (compiler, the running kernel's headers), then the build.
+install:
+	@KERNELS=running scripts/deps.sh modules
+	@$(MAKE) --no-print-directory install-lib install-tools
 	@rel=$$(uname -r); \
 	scripts/build-modules.sh $$rel && \
 	install -d $(KMODDIR) && \
@@ -270,10 +290,16 @@ install-lib: lib
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; \
 	done
 
+# The units name /usr/local/bin/TOOL; installed, they name PREFIX/bin/TOOL.
 install-tools: tools
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} || exit 1; \
+	done
 
 # The module sources as DKMS wants them (kipc-dkms ships this): then
 # `dkms install kipc/$(KIPC_VERSION)` builds for a kernel.
@@ -293,6 +319,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libkipc.so.0 $(DESTDIR)$(LIBDIR)/libkipc.so.$(KIPC_VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/kipc.pc
 	rm -f $(DESTDIR)$(UDEVDIR)/60-kipc.rules
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u)))
 	rm -f $(foreach m,$(MODULES),$(KMODDIR)/$(m).ko)
 	@[ -n "$(DESTDIR)" ] || depmod -a $$(uname -r)
 
@@ -314,4 +341,5 @@ deb:
 # is loaded here), guest tests against the DKMS-built modules, a pkg-config
 # build against libkipc-dev, purge, lintian.  Needs root.
 check-deb: deb modules user
+	@KERNELS='$(KERNELS)' scripts/deps.sh check-deb
 	@scripts/check-deb.sh $(KERNELS)

@@ -5,7 +5,8 @@
 #   NAME is a series such as 6.1 or 6.12, an exact release such as
 #   6.1.0-56-amd64, or a path to a kernel image (bzImage/vmlinuz).
 # Prints the release string (what `uname -r` says in that kernel).  For a
-# series, the newest installed /boot/vmlinuz-<series>.* wins; nothing is
+# series, the newest installed /boot/vmlinuz-<series>.* wins (else, with
+# headers only, the newest /lib/modules/<series>.*/build); nothing is
 # hard-coded, so a kernel update is picked up automatically.
 set -eu
 name=${1:?usage: kver.sh 6.1|6.12|RELEASE|PATH}
@@ -18,12 +19,17 @@ if [ -f "$name" ]; then
 		tr '\0' '\n' | head -n 1 | cut -d' ' -f1
 	exit 0
 fi
-if [ -f "/boot/vmlinuz-$name" ]; then
+if [ -f "/boot/vmlinuz-$name" ] || [ -f "/lib/modules/$name/build/Makefile" ]; then
 	echo "$name"
 	exit 0
 fi
 rel=$(ls /boot 2>/dev/null | sed -n "s/^vmlinuz-\(${name}[.-].*\)/\1/p" |
 	sort -V | tail -n 1)
+# Headers without the image (make modules installs only linux-headers-*):
+# the newest /lib/modules/<series>.*/build.
+[ -n "$rel" ] || rel=$(for d in /lib/modules/"$name".* /lib/modules/"$name"-*; do
+	[ -f "$d/build/Makefile" ] && echo "${d#/lib/modules/}"
+done | sort -V | tail -n 1)
 if [ -z "$rel" ]; then
 	echo "kver.sh: no installed kernel matches '$name' (try scripts/deps.sh)" >&2
 	exit 1
