@@ -15,6 +15,19 @@
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
 
+/*
+ * The kernels kipc supports and is tested on: 6.1 to 6.12.  These two
+ * lines are also read by scripts/dkms-conf.sh, which turns them into
+ * dkms.conf's BUILD_EXCLUSIVE_KERNEL so DKMS skips any other kernel with
+ * a clear line instead of a compiler error.  A build by hand for another
+ * kernel goes on with a warning.
+ */
+#define KIPC_KERNEL_FIRST KERNEL_VERSION(6, 1, 0)
+#define KIPC_KERNEL_LAST KERNEL_VERSION(6, 12, 255)
+#if LINUX_VERSION_CODE < KIPC_KERNEL_FIRST || LINUX_VERSION_CODE > KIPC_KERNEL_LAST
+#warning "kipc supports Linux 6.1 to 6.12 (kernel/kipc_compat.h); this kernel is untested"
+#endif
+
 /* class_create() lost its owner argument in 6.4. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
 #define kipc_class_create(name) class_create(THIS_MODULE, name)
