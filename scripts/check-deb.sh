@@ -128,11 +128,18 @@ utils_contents() {
 check "kipc-utils: every tools/*.c with its man page" utils_contents
 
 man_pages() {
-	local f m out bad=0
+	local f m out so bad=0
 	for m in $modules; do
 		[ -f "docs/man/$m.4" ] || { echo "no docs/man/$m.4"; bad=1; }
 	done
 	for f in docs/man/*.[0-9]; do
+		# a link page (".so man3/kshm.3" for kshm_open(3)): its target
+		so=$(sed -n '1s/^\.so //p' "$f")
+		if [ -n "$so" ]; then
+			[ "$(wc -l <"$f")" = 1 ] && [ -f "docs/man/${so#man*/}" ] ||
+				{ echo "$f: .so $so: no such page"; bad=1; }
+			continue
+		fi
 		out=$(groff -ww -z -man "$f" 2>&1)
 		[ -z "$out" ] || { echo "$f: $out"; bad=1; }
 		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$f" 2>&1 >/dev/null)
@@ -150,8 +157,18 @@ start=$SECONDS
 check "apt-get install of the four packages" \
 	apt-get install -y --no-install-recommends "${debs[@]}"
 echo "install (DKMS builds included) took $((SECONDS - start))s" | note
-check "group kipc exists (postinst addgroup)" getent group kipc
-check "udev rules installed" test -f /lib/udev/rules.d/60-kipc.rules
+check "group kipc exists (dh_installsysusers: /usr/lib/sysusers.d/kipc-dkms.conf)" \
+	sh -c 'test -f /usr/lib/sysusers.d/kipc-dkms.conf && getent group kipc'
+check "udev rules installed (dh_installudev: /lib/udev/rules.d/60-kipc.rules)" \
+	cmp /lib/udev/rules.d/60-kipc.rules config/60-kipc.rules
+unit_ok() {
+	local u=/lib/systemd/system/kipc-ivshmem-server.service st
+	grep -qx 'ExecStart=/usr/bin/kipc-ivshmem-server .*' "$u" || { grep ExecStart "$u"; return 1; }
+	systemd-analyze verify "$u" || return 1
+	st=$(systemctl is-enabled kipc-ivshmem-server.service 2>&1)
+	[ "$st" = disabled ] || { echo "is-enabled: $st"; return 1; }
+}
+check "systemd unit kipc-ivshmem-server.service: ExecStart /usr/bin, systemd-analyze verify clean, not enabled" unit_ok
 
 rels=()
 for k in "$@"; do
@@ -194,17 +211,71 @@ if [ -n "$last" ]; then
 	fi
 fi
 
+# BUILD_EXCLUSIVE_KERNEL (scripts/dkms-conf.sh from kernel/kipc_compat.h):
+# a kernel outside 6.1-6.12 is refused with dkms's own line and exit 77
+# before anything is compiled (no headers needed for that).
+dkms_exclusive() {
+	local out rc k=6.99.0-1-amd64
+	out=$(dkms build -m kipc -v "$ver" -k $k 2>&1)
+	rc=$?
+	if [ $rc != 77 ] || ! grep -q 'BUILD_EXCLUSIVE directive which does not match' <<<"$out"; then
+		echo "exit $rc: $out"
+		return 1
+	fi
+	[ ! -e "/var/lib/dkms/kipc/$ver/$k" ] || { echo "/var/lib/dkms/kipc/$ver/$k made"; return 1; }
+}
+check "dkms build for a 6.99 kernel: refused by BUILD_EXCLUSIVE_KERNEL (exit 77, dkms's line)" dkms_exclusive
+
 # ---- 3. guests with the DKMS-built modules -----------------------------
+# One guest per kernel on the DKMS-built modules: autoload first (nothing
+# is loaded yet), then every module loads and says our version.
+#  - message_slot: opening a node made with mknod (major 235) makes the
+#    kernel's chrdev_open call request_module("char-major-235-0"), which
+#    runs /sbin/modprobe (CONFIG_MODPROBE_PATH); the alias comes from
+#    MODULE_ALIAS_CHARDEV_MAJOR.  The rig's busybox has modprobe only in
+#    /bin, so the guest links /sbin/modprobe to it first, as Debian has it.
+#  - kipc_ivshmem: the guest has an ivshmem-plain device and no udev.  On a
+#    real machine udev answers the kernel's add uevent with "kmod load
+#    $MODALIAS" (80-drivers.rules); here busybox modprobe resolves the
+#    device's MODALIAS (from its uevent) through the modules.alias that
+#    depmod made from MODULE_DEVICE_TABLE, and the device must end up bound
+#    to kipc_ivshmem.  The same MODALIAS then goes through Debian's kmod on
+#    the host (modprobe -S RELEASE -R) against what DKMS installed there.
+#    Not exercised: udev itself.
+autoload_cmd='set -e
+ln -sf /bin/busybox /sbin/modprobe
+echo "modprobe_path $(cat /proc/sys/kernel/modprobe)"
+for m in message_slot kipc_ivshmem; do
+	[ ! -d /sys/module/$m ] || { echo "$m was loaded before"; exit 1; }
+done
+mknod /tmp/slot c 235 0
+exec 3</tmp/slot
+[ -d /sys/module/message_slot ] && echo "autoload message_slot ok"
+exec 3<&-
+dev=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1af4:0x1110 ] && dev=$d
+done
+[ -n "$dev" ] || { echo "no ivshmem device"; exit 1; }
+[ ! -e $dev/driver ] || { echo "bound before: $(readlink $dev/driver)"; exit 1; }
+ma=$(sed -n "s/^MODALIAS=//p" $dev/uevent)
+echo "modalias $ma"
+modprobe "$ma"
+drv=$(readlink $dev/driver)
+echo "driver ${drv##*/}"
+[ "${drv##*/}" = kipc_ivshmem ] && echo "autoload kipc_ivshmem ok"
+cd /kipc/modules && sha256sum *.ko
+for m in '"$modules"'; do
+	modprobe $m
+	echo "version $m $(cat /sys/module/$m/version)"
+done'
+guest_run() {
+	vm/run --kernel "$1" --modules "$(dkms_dir '{release}')" --timeout 300 \
+		--ivshmem-plain "$work/ivshmem-$1:1M" -- sh -c "$autoload_cmd" >"$work/guest-$1.log" 2>&1
+}
 guest_modules() {
 	local rel=$1 out m sum
-	out=$(vm/run --kernel "$rel" --modules "$(dkms_dir '{release}')" --timeout 300 -- \
-		sh -c 'cd /kipc/modules && sha256sum *.ko &&
-		for m in '"$modules"'; do modprobe $m &&
-		echo "version $m $(cat /sys/module/$m/version)" || exit 1; done') || {
-		echo "$out"
-		return 1
-	}
-	echo "$out"
+	out=$(cat "$work/guest-$rel.log")
 	for m in $modules; do
 		f=$(ls "$(dkms_dir "$rel")/$m".ko* | head -n 1)
 		case $f in
@@ -215,12 +286,33 @@ guest_modules() {
 		grep -qx "version $m $ver" <<<"$out" || { echo "$m: wrong version"; return 1; }
 	done
 }
+guest_autoload() {
+	local rel=$1 out ma r
+	out=$(cat "$work/guest-$rel.log")
+	grep -qx 'modprobe_path /sbin/modprobe' <<<"$out" || { echo "kernel's modprobe path"; return 1; }
+	grep -qx 'autoload message_slot ok' <<<"$out" || { echo "open of a major-235 node did not load message_slot"; return 1; }
+	grep -qx 'autoload kipc_ivshmem ok' <<<"$out" || { echo "the ivshmem device's MODALIAS did not bind kipc_ivshmem"; return 1; }
+	r=$(modprobe -S "$rel" -R char-major-235-0) || return 1
+	grep -qx message_slot <<<"$r" || { echo "host kmod: char-major-235-0 -> $r"; return 1; }
+	ma=$(sed -n 's/^modalias //p' <<<"$out")
+	r=$(modprobe -S "$rel" -R "$ma") || return 1
+	grep -qx kipc_ivshmem <<<"$r" || { echo "host kmod: $ma -> $r"; return 1; }
+	echo "host kmod, $rel: char-major-235-0 -> message_slot; $ma -> $(echo $r)"
+}
 # Every module's functional tests; the long loops (kshm/leaks, the */stress
 # runs) are make check's: the DKMS build is the same source.
 deb_tests=(message_slot/ myshm/ kshm/ ivshmem/ '!kshm/leaks' '!/stress')
 for rel in "${rels[@]}"; do
+	start=$SECONDS
+	guest_run "$rel"
+	rc=$?
+	[ $rc = 0 ] || { not_ok "$rel guest on the DKMS-built modules (exit $rc)"; note <"$work/guest-$rel.log"; }
 	check "$rel guest: the DKMS-built modules (sha256 = $(dkms_dir "$rel")) load, version $ver" \
 		guest_modules "$rel"
+	check "$rel guest: autoload: open of a mknod'ed major-235 node loads message_slot (request_module); the ivshmem device's MODALIAS binds kipc_ivshmem; host kmod resolves both" \
+		guest_autoload "$rel"
+	echo "guest took $((SECONDS - start))s" | note
+	grep -E '^(modalias|driver) ' "$work/guest-$rel.log" | note
 	start=$SECONDS
 	KIPC_MODULES_DIR=$(dkms_dir '{release}') tests/run-suite --no-rig --kernel "$rel" \
 		"${deb_tests[@]}" >"$work/suite-$rel.log" 2>&1
@@ -251,6 +343,20 @@ tool_cli() {
 	return $bad
 }
 check "/usr/bin/{$(echo "$tools" | tr ' ' ,)}: --version says $ver, --help exits 0, man finds them" tool_cli
+
+# Every function libkipc.so.0 exports: in the symbols file (make deb
+# enforces that too) and a man 3 page of its own name.
+symbol_pages() {
+	local s n=0 bad=0
+	for s in $(nm -D --defined-only "/usr/lib/$ma/libkipc.so.0" | awk '$2 == "T" {print $3}'); do
+		n=$((n + 1))
+		man -w 3 "$s" >/dev/null 2>&1 || { echo "man 3 $s: not found"; bad=1; }
+		grep -q "^ $s@Base " debian/libkipc0.symbols || { echo "$s: not in debian/libkipc0.symbols"; bad=1; }
+	done
+	[ $n -gt 0 ] || { echo "no exported symbol found"; return 1; }
+	return $bad
+}
+check "every function libkipc.so.0 exports ($(nm -D --defined-only "/usr/lib/$ma/libkipc.so.0" 2>/dev/null | awk '$2 == "T"' | wc -l)) has a man 3 page and a symbols line" symbol_pages
 
 # ---- 5. libkipc-dev in a scratch root: pkg-config only -----------------
 pc_build() {
