@@ -149,6 +149,18 @@ man_pages() {
 }
 check "man pages: one per module (4), groff -ww -z and man -l clean ($(ls docs/man | wc -l) pages)" man_pages
 
+# What each target would install on a machine with only build-essential
+# (a status file of that, apt's simulation): no rig package for make deb,
+# make lib tools, make install, make modules.
+out=$(scripts/deps-proof.sh 2>&1)
+rc=$?
+if [ $rc = 0 ]; then
+	ok "deps-proof: make deb, lib tools, install, modules on a build-essential-only machine install no QEMU, busybox, trinity, cmocka, multilib or kernel image"
+else
+	not_ok "deps-proof (exit $rc)"
+fi
+grep -E '^(ok|not ok|# fake)' <<<"$out" | note
+
 # ---- 2. install on this host -----------------------------------------
 purge_all
 debs=()
