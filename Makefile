@@ -64,6 +64,7 @@ help:
 	@echo "make bench      benchmarks against Linux IPC in a $(BENCH_KERNEL) guest (build/bench/)"
 	@echo "make bench-docs copy the last make bench results into docs/benchmarks.md"
 	@echo "make modules KERNELS=running   build for the running kernel"
+	@echo "make deps       install the test rig's packages (QEMU, guest kernels, cmocka, ...)"
 	@echo "make deb        Debian packages (kipc-dkms, libkipc0, libkipc-dev, kipc-utils) in build/deb/"
 	@echo "make check-deb  build, install (DKMS), test in guests, purge and lintian the packages"
 	@echo "make install    install modules (running kernel), lib, headers, tools, udev rules"

@@ -25,7 +25,7 @@
 #define KIPC_KERNEL_FIRST KERNEL_VERSION(6, 1, 0)
 #define KIPC_KERNEL_LAST KERNEL_VERSION(6, 12, 255)
 #if LINUX_VERSION_CODE < KIPC_KERNEL_FIRST || LINUX_VERSION_CODE > KIPC_KERNEL_LAST
-#warning "kipc supports Linux 6.1 to 6.12 (kernel/kipc_compat.h); this kernel is untested"
+#warning "kipc supports Linux 6.1 to 6.12; this kernel is untested"
 #endif
 
 /* class_create() lost its owner argument in 6.4. */
