@@ -1440,5 +1440,3 @@ MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc");
 MODULE_DESCRIPTION("Message slots: channels that keep their last message");
-/* Opening a node of major 235 (made with mknod) loads the module. */
-MODULE_ALIAS_CHARDEV_MAJOR(MSG_SLOT_MAJOR);
