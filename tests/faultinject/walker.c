@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * faultinject/walker - the fault-injection walk (tests/lib/kipc_fault.h) really
+ * faultinject/walker - the fault-injection walk (tests/lib/kt_fault.h) really
  * injects: walked over the test-only kipc_fi module (tests/kmod/kipc_fi.c),
  * every allocation and user copy of open(), its ioctls and module loading
  * fails once, each failure comes back as the right errno with the earlier
  * state intact, and nothing leaks.  Skipped on kernels without fault
  * injection (Debian's stock kernels); runs under make check-debug.
  */
-#include "lib/kipc_test.h"
-#include "lib/kipc_fault.h"
+#include "lib/kt.h"
+#include "lib/kt_fault.h"
 #include "kmod/kipc_fi.h"
 
 #include <errno.h>
@@ -111,15 +111,15 @@ static void open_undo(void *arg)
 static void test_walk_open(void **state)
 {
 	struct open_walk w = { -1 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kipc_fi open", .run = open_run, .undo = open_undo,
 		.arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
-	kf_walk(&op, &r);
+	kt_fault_require();
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 1);	/* at least the kzalloc of open */
 }
 
@@ -159,21 +159,21 @@ static void push_check(void *arg, unsigned int nth, int rc)
 static void test_walk_push(void **state)
 {
 	struct push_walk w = { .count = 1 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kipc_fi KIPC_FI_PUSH", .run = push_run,
 		.check = push_check, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 	unsigned int i;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	for (i = 0; i < sizeof(w.payload); i++)
 		w.payload[i] = (char)(i * 7 + 1);
 	w.fd = fi_open();
 	assert_int_equal(fi_push(w.fd, first, sizeof(first)), 1);
 
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	/*
 	 * copy arg, kmalloc entry, kmalloc data, copy data: each fails once
 	 * (kmemleak adds an allocation of its own per object, which it
@@ -216,17 +216,17 @@ static void test_walk_get(void **state)
 {
 	static const int efault_only[] = { EFAULT, 0 };
 	struct get_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kipc_fi KIPC_FI_GET", .run = get_run,
 		.check = get_check, .arg = &w, .errnos = efault_only,
 	};
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = fi_open();
 	assert_int_equal(fi_push(w.fd, first, sizeof(first)), 1);
 	/* copy arg in, copy the string out, copy arg back */
-	assert_int_equal(kf_walk(&op, NULL), 3);
+	assert_int_equal(kt_fault_walk(&op, NULL), 3);
 	assert_memory_equal(w.buf, first, sizeof(first));
 }
 
@@ -254,16 +254,16 @@ static void load_undo(void *arg)
 
 static void test_walk_module_load(void **state)
 {
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kipc_fi module load", .run = load_run,
 		.check = load_check, .undo = load_undo,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(kt_unload(FI_MOD), 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 2);	/* at least our own init's two steps */
 	assert_int_equal(kt_load(FI_KO, NULL), 0);	/* for teardown */
 }
@@ -274,9 +274,9 @@ static void test_no_leaks(void **state)
 	int leaks;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(kt_unload(FI_MOD), 0);
-	leaks = kf_kmemleak_scan();
+	leaks = kt_kmemleak_scan();
 	assert_int_equal(kt_load(FI_KO, NULL), 0);	/* for teardown */
 	if (leaks < 0)
 		skip();

@@ -11,7 +11,7 @@
  * type spaces and others, with boundary arguments.
  *
  * Message-slot reads, writes, ioctls and polls are checked against the
- * model of the slots' state in tests/lib/ms_model.c (the one
+ * model of the slots' state in tests/lib/kt_slot_model.c (the one
  * message_slot/model uses) after the VFS's own checks (EBADF for the wrong
  * open mode, access_ok(), negative pread/pwrite positions): the exact
  * result, errno, bytes and poll events.  Every other failure must carry an
@@ -27,12 +27,12 @@
  * the environment or the guest's kernel command line).  Seeds in
  * regress_seeds[] run first, a fixed number of calls each.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_params.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
-#include "lib/msgslot.h"
-#include "lib/ms_model.h"
+#include "lib/kt_slot.h"
+#include "lib/kt_slot_model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,7 +154,7 @@ struct ofile {
 	int fd;		/* -1: free */
 	int dev;
 	int mode;	/* O_RDONLY, O_WRONLY, O_RDWR; -1: not known */
-	struct msm_file ms;	/* message slots: the model of the file */
+	struct kt_model_file ms;	/* message slots: the model of the file */
 };
 
 struct map {
@@ -165,7 +165,7 @@ struct map {
 	bool may_write;	/* mprotect(PROT_WRITE) allowed (VM_MAYWRITE) */
 };
 
-/* Bytes readable and writable at a buffer; MSM_UNKNOWN: not known. */
+/* Bytes readable and writable at a buffer; KT_MODEL_UNKNOWN: not known. */
 struct avail {
 	long r, w;
 };
@@ -177,7 +177,7 @@ struct fuzz {
 	struct map m[NMAP];
 	unsigned char *buf;	/* 2 pages, then a PROT_NONE guard page */
 	unsigned char *ro;	/* a read-only page */
-	struct msm *model;	/* the message slots (reloaded per seed) */
+	struct kt_model *model;	/* the message slots (reloaded per seed) */
 	bool root;
 };
 
@@ -284,7 +284,7 @@ static void *pick_ptr(struct fuzz *z, size_t len, struct avail *a)
 	case 7:
 		m = live_map(z);
 		if (m) {
-			*a = (struct avail){ MSM_UNKNOWN, MSM_UNKNOWN };
+			*a = (struct avail){ KT_MODEL_UNKNOWN, KT_MODEL_UNKNOWN };
 			return m->p + pick(z, m->len);
 		}
 		*a = (struct avail){ 2 * PS, 2 * PS };
@@ -418,7 +418,7 @@ static void do_open(struct fuzz *z)
 	}
 	z->f[i] = (struct ofile){ .fd = fd, .dev = d, .mode = mode };
 	if (devs[d].kind == SLOT)
-		msm_open(&z->f[i].ms, devs[d].size, nonblock);
+		kt_model_open(&z->f[i].ms, devs[d].size, nonblock);
 }
 
 #define KSHM_MAX_SIZE	(32 * PS)	/* default max_pages */
@@ -518,7 +518,7 @@ static unsigned long kshm_obj_size(int fd)
 static void slot_ioctl(struct fuzz *z, struct ofile *f, unsigned int cmd,
 		       unsigned long arg, long r, int err)
 {
-	int want = msm_ioctl(&f->ms, cmd, arg);
+	int want = kt_model_ioctl(&f->ms, cmd, arg);
 
 	result(z, C_IOCTL, -1, r, err);
 	if (want ? r != -1 || err != -want : r != 0)
@@ -567,9 +567,9 @@ static void slot_rw(struct fuzz *z, struct ofile *f, enum call c, void *ptr,
 	if (len > max_rw)
 		len = max_rw;
 	if (rd)
-		why = msm_read(z->model, &f->ms, ptr, len, a->w, r, err);
+		why = kt_model_read(z->model, &f->ms, ptr, len, a->w, r, err);
 	else
-		why = msm_write(z->model, &f->ms, ptr, len, a->r, r, err);
+		why = kt_model_write(z->model, &f->ms, ptr, len, a->r, r, err);
 	if (why)
 		defect(z, c, f->dev, why, r, r == -1 ? err : 0);
 }
@@ -788,7 +788,7 @@ static void do_poll(struct fuzz *z)
 			defect(z, C_POLL, -1, "POLLNVAL/POLLERR", pfd[i].revents,
 			       0);
 		else if (r >= 0 && devs[of[i]->dev].kind == SLOT &&
-			 pfd[i].revents != msm_poll(z->model, &of[i]->ms))
+			 pfd[i].revents != kt_model_poll(z->model, &of[i]->ms))
 			defect(z, C_POLL, of[i]->dev,
 			       "events other than the model's", pfd[i].revents,
 			       0);
@@ -851,7 +851,7 @@ static void fuzz_child(void *arg)
 	const struct run *run = arg;
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct fuzz z = { .fs = run->fs, .rnd = run->seed | 1,
-			  .model = msm_new(), .root = geteuid() == 0 };
+			  .model = kt_model_new(), .root = geteuid() == 0 };
 	long end = kt_now_ms() + run->ms, n;
 	int i;
 
@@ -879,8 +879,8 @@ static void run_seed(unsigned long long seed, long max_calls, long ms)
 
 	/* the model starts from empty slots: a fresh message_slot.ko */
 	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(ms_load(NULL), 0);
-	ms_mknod(255);
+	assert_int_equal(kt_slot_load(NULL), 0);
+	kt_slot_mknod(255);
 	rc = kt_in_child(fuzz_child, &run);
 
 	if (rc)
@@ -969,13 +969,13 @@ static int setup(void **state)
 		return -1;
 	kt_unload_if_loaded("message_slot");
 	kt_unload_if_loaded("myshm");
-	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,kfuzz:8K"))
+	if (kt_slot_load(NULL) || kt_load("myshm", "buffers=myshm,kfuzz:8K"))
 		return -1;
 	if (kt_loaded("kshm"))
 		kt_unload("kshm");
 	if (kt_load("kshm", NULL))
 		return -1;
-	ms_mknod(255);
+	kt_slot_mknod(255);
 	return 0;
 }
 

@@ -15,12 +15,12 @@
  * guest on any kernel report.  The call counts and errnos trinity saw are
  * printed as TAP diagnostics.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_params.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -155,9 +155,9 @@ static void test_trinity(void **state)
 	assert_int_equal(tainted(), taint0);
 
 	/* both modules still work */
-	fd = ms_open_chan(0, 77);
-	ms_put_str(fd, "after trinity");
-	ms_expect_str(fd, "after trinity");
+	fd = kt_slot_open_chan(0, 77);
+	kt_slot_put_str(fd, "after trinity");
+	kt_slot_expect_str(fd, "after trinity");
 	close(fd);
 	fd = open("/dev/myshm", O_RDWR);
 	assert_true(fd >= 0);
@@ -175,7 +175,7 @@ static int setup(void **state)
 	kt_unload_if_loaded("message_slot");
 	kt_unload_if_loaded("myshm");
 	kt_unload_if_loaded("kshm");
-	if (ms_load(NULL) || kt_load("myshm", "buffers=myshm,ktrin:16K") ||
+	if (kt_slot_load(NULL) || kt_load("myshm", "buffers=myshm,ktrin:16K") ||
 	    kt_load("kshm", NULL))
 		return -1;
 	mkdir(VICTIMS, 0755);

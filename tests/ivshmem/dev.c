@@ -10,7 +10,7 @@
  * host file starting with HOST_MARK) and an ivshmem-doorbell device (2
  * vectors, kipc-ivshmem-server); without them every case skips.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,15 +4,15 @@
  * (sysfs bind of the doorbell device), open, the ioctls (GET_INFO, RING,
  * WAIT, SET_POLL), read, write, mmap with a first touch, and the sysfs
  * attributes.  Every allocation and user copy of the call fails once in
- * turn (tests/lib/kipc_fault.h); each failure must return the documented
+ * turn (tests/lib/kt_fault.h); each failure must return the documented
  * errno (or be absorbed), print no kernel report and leave things as they
  * were: the module's reference count, the bytes, an unconsumed doorbell,
  * no device after a failed probe (and the next bind works).  Then
  * kmemleak must find nothing.  Skipped on kernels without fault injection
  * (Debian's) and without the devices tests/run-suite attaches.
  */
-#include "lib/kipc_test.h"
-#include "lib/kipc_fault.h"
+#include "lib/kt.h"
+#include "lib/kt_fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,7 +114,7 @@ static int unload(void **state)
 
 static void require(void)
 {
-	kf_require();
+	kt_fault_require();
 	if (!bell[0]) {
 		printf("# no ivshmem-doorbell device (tests/run-suite attaches one)\n");
 		skip();
@@ -166,16 +166,16 @@ static void close_undo(void *arg)
 static void test_walk_open(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "ivshmem open", .run = open_run, .check = open_check,
 		.undo = close_undo, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	require();
 	w.refs = refcnt();
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 1);
 	assert_int_equal(refcnt(), w.refs);
 }
@@ -227,15 +227,15 @@ static int poll_run(void *arg)
 static void test_walk_ioctls(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op info = {
+	const struct kt_fault_op info = {
 		.name = "ivshmem GET_INFO", .run = info_run, .arg = &w,
 		.errnos = efault_only,
 	};
-	const struct kf_op ring = {
+	const struct kt_fault_op ring = {
 		.name = "ivshmem RING + WAIT", .run = ring_wait_run,
 		.check = ring_wait_check, .arg = &w, .errnos = efault_only,
 	};
-	const struct kf_op poll = {
+	const struct kt_fault_op poll = {
 		.name = "ivshmem SET_POLL", .run = poll_run, .arg = &w,
 		.errnos = efault_only,
 		/* get_user() is no fault point: nothing to inject */
@@ -247,10 +247,10 @@ static void test_walk_ioctls(void **state)
 	w.fd = open(bell, O_RDWR | O_CLOEXEC);
 	assert_true(w.fd >= 0);
 	assert_int_equal(ioctl(w.fd, KIPC_IVSHMEM_GET_PEER_ID, &w.id), 0);
-	assert_int_equal(kf_walk(&info, NULL), 1);
-	assert_true(kf_walk(&ring, NULL) >= 3);
+	assert_int_equal(kt_fault_walk(&info, NULL), 1);
+	assert_true(kt_fault_walk(&ring, NULL) >= 3);
 	/* get_user() is no fault point: nothing to inject, must still work */
-	assert_true(kf_walk(&poll, NULL) <= 1);
+	assert_true(kt_fault_walk(&poll, NULL) <= 1);
 	close(w.fd);
 }
 
@@ -276,11 +276,11 @@ static int read_run(void *arg)
 static void test_walk_rw(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op wr = {
+	const struct kt_fault_op wr = {
 		.name = "ivshmem write", .run = write_run, .arg = &w,
 		.errnos = efault_only,
 	};
-	const struct kf_op rd = {
+	const struct kt_fault_op rd = {
 		.name = "ivshmem read", .run = read_run, .arg = &w,
 		.errnos = efault_only,
 	};
@@ -290,8 +290,8 @@ static void test_walk_rw(void **state)
 	require();
 	w.fd = open(bell, O_RDWR | O_CLOEXEC);
 	assert_true(w.fd >= 0);
-	kf_walk(&wr, NULL);
-	kf_walk(&rd, NULL);
+	kt_fault_walk(&wr, NULL);
+	kt_fault_walk(&rd, NULL);
 	for (i = 0; i < sizeof(w.buf); i++)
 		assert_int_equal((unsigned char)w.buf[i], 0x5a);
 	close(w.fd);
@@ -341,7 +341,7 @@ static void mmap_check(void *arg, unsigned int nth, int rc)
 static void test_walk_mmap(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "ivshmem mmap + touch", .run = mmap_run,
 		.check = mmap_check, .undo = mmap_undo, .arg = &w,
 		.errnos = enomem_only,
@@ -351,7 +351,7 @@ static void test_walk_mmap(void **state)
 	require();
 	w.fd = open(bell, O_RDWR | O_CLOEXEC);
 	assert_true(w.fd >= 0);
-	kf_walk(&op, NULL);
+	kt_fault_walk(&op, NULL);
 	close(w.fd);
 }
 
@@ -381,14 +381,14 @@ static int sysfs_run(void *arg)
 static void test_walk_sysfs(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "ivshmem sysfs attributes", .run = sysfs_run,
 		.arg = &w,
 	};
 
 	(void)state;
 	require();
-	kf_walk(&op, NULL);
+	kt_fault_walk(&op, NULL);
 }
 
 /* ---- probe ---- */
@@ -424,12 +424,12 @@ static void bind_undo(void *arg)
 static void test_walk_probe(void **state)
 {
 	struct walk w = { 0 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "ivshmem probe (bind)", .run = bind_run,
 		.check = bind_check, .undo = bind_undo, .arg = &w,
 		.errnos = probe_errs,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	require();
@@ -438,7 +438,7 @@ static void test_walk_probe(void **state)
 		skip();
 	}
 	assert_int_equal(write_file(DRV "/unbind", plain_pci), 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 3);
 	/* the next bind works */
 	assert_int_equal(write_file(DRV "/bind", plain_pci), 0);
@@ -454,7 +454,7 @@ static void test_kmemleak(void **state)
 	(void)state;
 	require();
 	assert_int_equal(kt_unload(MOD), 0);
-	n = kf_kmemleak_scan();
+	n = kt_kmemleak_scan();
 	assert_true(n <= 0);
 	assert_int_equal(kt_load(MOD, NULL), 0);
 }

@@ -5,7 +5,7 @@
  * SIGKILL cleanup, name reuse, permissions for other uids, dup/fork/exec,
  * the /proc/kshm listing and the kshm tool.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kshm/fault - fault-injection walks (tests/lib/kipc_fault.h) over every
+ * kshm/fault - fault-injection walks (tests/lib/kt_fault.h) over every
  * entry point of kshm.ko that allocates memory or copies from or to user
  * space: open of /dev/kshm, KSHM_IOC_OPEN (create, open existing,
  * KSHM_EXCL, read-only), KSHM_IOC_TRUNC (every page allocation),
@@ -19,8 +19,8 @@
  * without fault injection (Debian's stock kernels); runs under
  * make check-debug.
  */
-#include "lib/kipc_test.h"
-#include "lib/kipc_fault.h"
+#include "lib/kt.h"
+#include "lib/kt_fault.h"
 #include "lib/kt_fds.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
@@ -309,18 +309,18 @@ static int teardown(void **state)
 /* Every walk test starts so: fault injection, kshm loaded with PARAMS, base. */
 static void begin(const char *params)
 {
-	kf_require();
+	kt_fault_require();
 	reload(params);
 	base_create();
 }
 
-/* kf_walk, and how long it took. */
-static void walk(const struct kf_op *op, struct kf_result *r)
+/* kt_fault_walk, and how long it took. */
+static void walk(const struct kt_fault_op *op, struct kt_fault_result *r)
 {
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	kf_walk(op, r);
+	kt_fault_walk(op, r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# kshm/fault: %s: %.1f s\n", op->name,
 	       (double)(t1.tv_sec - t0.tv_sec) +
@@ -381,12 +381,12 @@ static void dev_undo(void *arg)
 static void test_walk_dev_open(void **state)
 {
 	struct dev_walk w = { -1, { 0 } };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kshm open /dev/kshm", .run = dev_run,
 		.check = dev_check, .undo = dev_undo, .arg = &w,
 		.errnos = enomem_efault,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin("max_per_process=4");
@@ -478,11 +478,11 @@ static void walk_open(const char *what, const char *name, unsigned int flags)
 		.create = (flags & KSHM_CREAT) != 0,
 	};
 	char title[64];
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = title, .run = open_run, .check = open_check,
 		.undo = open_undo, .arg = &w, .errnos = enomem_efault,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	snprintf(title, sizeof(title), "kshm KSHM_IOC_OPEN %s", what);
 	/* small limits: a leaked charge or object soon shows as an errno */
@@ -585,12 +585,12 @@ static void trunc_undo(void *arg)
 static void test_walk_trunc(void **state)
 {
 	struct trunc_walk w = { -1, 0, { 0 } };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kshm KSHM_IOC_TRUNC", .run = trunc_run,
 		.check = trunc_check, .undo = trunc_undo, .arg = &w,
 		.errnos = enomem_efault,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin("max_per_process=4");
@@ -642,11 +642,11 @@ static void info_check(void *arg, unsigned int nth, int rc)
 static void test_walk_info(void **state)
 {
 	struct info_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kshm KSHM_IOC_INFO", .run = info_run,
 		.check = info_check, .arg = &w, .errnos = efault_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin(NULL);
@@ -723,11 +723,11 @@ static void map_undo(void *arg)
 static void test_walk_mmap(void **state)
 {
 	struct map_walk w = { NULL, false, -1, -1 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kshm mmap+touch", .run = map_run, .check = map_check,
 		.undo = map_undo, .arg = &w, .errnos = enomem_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin(NULL);
@@ -801,17 +801,17 @@ static void fork_undo(void *arg)
 static void test_walk_vma(void **state)
 {
 	struct map_walk w = { NULL, false, -1, -1 };
-	const struct kf_op split = {
+	const struct kt_fault_op split = {
 		.name = "kshm munmap split", .run = unmap_page_run,
 		.check = split_check, .undo = split_undo, .arg = &w,
 		.errnos = enomem_only,
 	};
-	const struct kf_op fork_op = {
+	const struct kt_fault_op fork_op = {
 		.name = "kshm fork with mappings", .run = fork_run,
 		.check = fork_check, .undo = fork_undo, .arg = &w,
 		.errnos = enomem_only, .max_points = 5000,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin(NULL);
@@ -884,17 +884,17 @@ static void unmap_undo(void *arg)
 static void test_walk_release(void **state)
 {
 	struct map_walk w = { NULL, false, -1, -1 };
-	const struct kf_op close_op = {
+	const struct kt_fault_op close_op = {
 		.name = "kshm close (release)", .run = close_run,
 		.undo = close_undo, .arg = &w, .errnos = no_error,
 		.no_points = true,
 	};
-	const struct kf_op unmap_op = {
+	const struct kt_fault_op unmap_op = {
 		.name = "kshm last munmap (release)", .run = unmap_page_run,
 		.check = unmap_check, .undo = unmap_undo, .arg = &w,
 		.errnos = enomem_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin(NULL);
@@ -1015,18 +1015,18 @@ static void proc_read_undo(void *arg)
 static void test_walk_proc(void **state)
 {
 	struct proc_walk *w = calloc(1, sizeof(*w));
-	const struct kf_op open_op = {
+	const struct kt_fault_op open_op = {
 		.name = "kshm open /proc/kshm", .run = proc_open_run,
 		.check = proc_open_check, .undo = proc_open_undo, .arg = w,
 		.errnos = enomem_efault,
 	};
-	const struct kf_op read_op = {
+	const struct kt_fault_op read_op = {
 		.name = "kshm read /proc/kshm", .run = proc_read_run,
 		.check = proc_read_check, .undo = proc_read_undo, .arg = w,
 		.errnos = enomem_efault,
 	};
 	char name[KSHM_NAME_BUF];
-	struct kf_result r;
+	struct kt_fault_result r;
 	int i;
 
 	(void)state;
@@ -1120,12 +1120,12 @@ static void lib_undo(void *arg)
 static void test_walk_lib(void **state)
 {
 	struct lib_walk w = { { 0 } };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "kshm libkipc open+trunc+map+close", .run = lib_run,
 		.check = lib_check, .undo = lib_undo, .arg = &w,
 		.errnos = enomem_efault,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	begin("max_per_process=4");
@@ -1196,15 +1196,15 @@ static void walk_load(const char *params, const char *key, long value)
 {
 	struct load_walk w = { params, key, value };
 	char title[80];
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = title, .run = load_run, .check = load_check,
 		.undo = load_undo, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	snprintf(title, sizeof(title), "kshm module load %s",
 		 params ? params : "(no parameters)");
-	kf_require();
+	kt_fault_require();
 	if (kt_loaded(MOD))
 		assert_int_equal(kt_kshm_unload(), 0);
 	walk(&op, &r);
@@ -1246,10 +1246,10 @@ static void test_no_leaks(void **state)
 	int leaks;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	if (kt_loaded(MOD))
 		assert_int_equal(kt_kshm_unload(), 0);
-	leaks = kf_kmemleak_scan();
+	leaks = kt_kmemleak_scan();
 	assert_int_equal(kt_load(MOD, NULL), 0);	/* for teardown */
 	if (leaks < 0)
 		skip();

@@ -16,11 +16,11 @@
  *     open unless it has CAP_IPC_OWNER.
  * Each failed before its fix (see the commit that added this file).
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_fds.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
+#include "lib/kt_slot.h"
 
 #include <kipc/kshm.h>
 
@@ -279,11 +279,11 @@ static void test_ebadf_for_other_fds(void **state)
 
 	(void)state;
 	kt_unload_if_loaded("message_slot");
-	assert_int_equal(ms_load(NULL), 0);
-	slot = ms_open_chan(0, 1);
+	assert_int_equal(kt_slot_load(NULL), 0);
+	slot = kt_slot_open_chan(0, 1);
 	expect_not_kshm(slot);		/* answers unknown ioctls EINVAL */
-	ms_put_str(slot, "still a slot");
-	ms_expect_str(slot, "still a slot");
+	kt_slot_put_str(slot, "still a slot");
+	kt_slot_expect_str(slot, "still a slot");
 	close(slot);
 	assert_int_equal(kt_unload("message_slot"), 0);
 
@@ -351,8 +351,8 @@ static void test_ebadf_for_reused_number(void **state)
 
 	(void)state;
 	kt_unload_if_loaded("message_slot");
-	assert_int_equal(ms_load(NULL), 0);
-	slot = ms_open_chan(0, 1);
+	assert_int_equal(kt_slot_load(NULL), 0);
+	slot = kt_slot_open_chan(0, 1);
 	null = open("/dev/null", O_RDWR);
 	efd = eventfd(3, 0);
 	assert_true(null >= 0 && efd >= 0);
@@ -361,8 +361,8 @@ static void test_ebadf_for_reused_number(void **state)
 		expect_stale_ebadf(null, op);	/* ENOTTY */
 		expect_stale_ebadf(efd, op);	/* ENOTTY */
 	}
-	ms_put_str(slot, "still a slot");
-	ms_expect_str(slot, "still a slot");
+	kt_slot_put_str(slot, "still a slot");
+	kt_slot_expect_str(slot, "still a slot");
 	assert_int_equal(read(efd, &v, sizeof(v)), sizeof(v));
 	assert_int_equal(v, 3);
 	close(efd);

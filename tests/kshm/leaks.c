@@ -6,7 +6,7 @@
  * process and an exact count of cycles, so every leak is measured; the
  * concurrent, time-bounded storm with SIGKILLed holders is kshm/stress.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sys.h"
 #include "lib/kt_debug.h"

@@ -8,7 +8,7 @@
  * /dev/kshm, /proc/kshm, /sys/class/misc/kshm or /sys/module/kshm, no
  * vmalloc or slab growth.  The boundary values (1 and 65536) load.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_params.h"
 #include "lib/kt_sys.h"

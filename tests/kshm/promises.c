@@ -12,7 +12,7 @@
  * trunc racing mmap; /proc/self/mem cannot write through a read-only
  * mapping; a mapped object whose descriptor is closed keeps the module.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_fds.h"
 #include "lib/kt_kshm.h"
 

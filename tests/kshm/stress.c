@@ -17,7 +17,7 @@
  *
  * Run time: KIPC_STRESS_SECONDS (default 12); see tests/lib/kt_stress.h.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_stress.h"
 

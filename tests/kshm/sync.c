@@ -7,7 +7,7 @@
  * timing out, FUTEX_WAKE across processes, rwlock, barrier), in the last
  * page of objects of 1 and of 32 pages (the default max_pages).
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_kshm.h"
 #include "lib/kt_sync.h"
 

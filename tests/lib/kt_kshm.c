@@ -2,7 +2,7 @@
 /* kt_kshm.c - helpers for the kshm guest tests; see kt_kshm.h. */
 #include "kt_kshm.h"
 #include "kt_fds.h"
-#include "kipc_test.h"
+#include "kt.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kt_params.c - bad-module-parameter test helpers; see kt_params.h. */
-#include "kipc_test.h"
+#include "kt.h"
 #include "kt_params.h"
 #include "kt_sys.h"
 

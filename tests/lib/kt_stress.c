@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kt_stress.c - stress and fuzz test helpers; see kt_stress.h. */
-#include "kipc_test.h"
+#include "kt.h"
 #include "kt_stress.h"
 
 #include <errno.h>
@@ -152,14 +152,6 @@ void kt_stress_unloader(struct kt_stress *st, int idx, void *arg)
 		__atomic_add_fetch(&st->unload_tries, 1, __ATOMIC_RELAXED);
 		usleep(2000);
 	}
-}
-
-long kt_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
 unsigned long long kt_rand(unsigned long long *state)

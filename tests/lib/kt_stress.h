@@ -60,8 +60,6 @@ void kt_stress_defect(struct kt_stress *st, const char *fmt, ...)
  * the module name (const char *).
  */
 void kt_stress_unloader(struct kt_stress *st, int idx, void *arg);
-/* Milliseconds of CLOCK_MONOTONIC. */
-long kt_now_ms(void);
 /* xorshift64* step; never returns the same state for a non-zero seed. */
 unsigned long long kt_rand(unsigned long long *state);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kt_sync.c - process-shared synchronization scenarios; see kt_sync.h. */
 #include "kt_sync.h"
-#include "kipc_test.h"
+#include "kt.h"
 
 #include <kipc/kshm.h>
 #include <kipc/myshm.h>

@@ -4,8 +4,8 @@
  * order of write/read/ioctl, errnos, persistence, isolation, ids, binary
  * messages, censorship, both ioctl encodings, module parameters, unload.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,60 +58,60 @@ static void test_registered_major(void **state)
 static void test_no_channel_first(void **state)
 {
 	char buf[8] = "x";
-	int fd = ms_open(0, 0);
+	int fd = kt_slot_open(0, 0);
 
 	(void)state;
-	assert_int_equal(ms_err(WR(fd, NULL, 5)), -EINVAL);
-	assert_int_equal(ms_err(WR(fd, buf, 0)), -EINVAL);
-	assert_int_equal(ms_err(WR(fd, buf, 1000)), -EINVAL);
-	assert_int_equal(ms_err(RD(fd, NULL, 5)), -EINVAL);
-	assert_int_equal(ms_err(RD(fd, buf, 0)), -EINVAL);
+	assert_int_equal(kt_err(WR(fd, NULL, 5)), -EINVAL);
+	assert_int_equal(kt_err(WR(fd, buf, 0)), -EINVAL);
+	assert_int_equal(kt_err(WR(fd, buf, 1000)), -EINVAL);
+	assert_int_equal(kt_err(RD(fd, NULL, 5)), -EINVAL);
+	assert_int_equal(kt_err(RD(fd, buf, 0)), -EINVAL);
 	/* a failed MSG_SLOT_CHANNEL does not select anything */
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_CHANNEL, 0)), -EINVAL);
-	assert_int_equal(ms_err(WR(fd, buf, 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_CHANNEL, 0)), -EINVAL);
+	assert_int_equal(kt_err(WR(fd, buf, 1)), -EINVAL);
 	close(fd);
 }
 
 static void test_write_order(void **state)
 {
 	static char big[4096];
-	int fd = ms_open_chan(0, 11);
+	int fd = kt_slot_open_chan(0, 11);
 
 	(void)state;
 	memset(big, 'w', sizeof(big));
 	/* size before buffer */
-	assert_int_equal(ms_err(WR(fd, NULL, 0)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, NULL, 129)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, big, 0)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, big, 129)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, big, sizeof(big))), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, NULL, 5)), -EFAULT);
-	assert_int_equal(ms_err(WR(fd, (void *)-4096L, 5)), -EFAULT);
+	assert_int_equal(kt_err(WR(fd, NULL, 0)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, NULL, 129)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, big, 0)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, big, 129)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, big, sizeof(big))), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, NULL, 5)), -EFAULT);
+	assert_int_equal(kt_err(WR(fd, (void *)-4096L, 5)), -EFAULT);
 	/* nothing was stored by any of these */
-	assert_int_equal(ms_err(RD(fd, big, sizeof(big))), -EWOULDBLOCK);
+	assert_int_equal(kt_err(RD(fd, big, sizeof(big))), -EWOULDBLOCK);
 	assert_int_equal(write(fd, big, 128), 128);
 	assert_int_equal(write(fd, "z", 1), 1);
-	ms_expect_str(fd, "z");
+	kt_slot_expect_str(fd, "z");
 	close(fd);
 }
 
 static void test_read_order(void **state)
 {
 	char buf[256];
-	int fd = ms_open_chan(0, 12);
+	int fd = kt_slot_open_chan(0, 12);
 
 	(void)state;
 	/* no message: EWOULDBLOCK before the size and the buffer */
-	assert_int_equal(ms_err(RD(fd, buf, 0)), -EWOULDBLOCK);
-	assert_int_equal(ms_err(RD(fd, NULL, 0)), -EWOULDBLOCK);
-	assert_int_equal(ms_err(RD(fd, NULL, 100)), -EWOULDBLOCK);
-	ms_put_str(fd, "0123456789");
+	assert_int_equal(kt_err(RD(fd, buf, 0)), -EWOULDBLOCK);
+	assert_int_equal(kt_err(RD(fd, NULL, 0)), -EWOULDBLOCK);
+	assert_int_equal(kt_err(RD(fd, NULL, 100)), -EWOULDBLOCK);
+	kt_slot_put_str(fd, "0123456789");
 	/* too small before the buffer */
-	assert_int_equal(ms_err(RD(fd, buf, 9)), -ENOSPC);
-	assert_int_equal(ms_err(RD(fd, NULL, 9)), -ENOSPC);
-	assert_int_equal(ms_err(RD(fd, buf, 0)), -ENOSPC);
-	assert_int_equal(ms_err(RD(fd, NULL, 10)), -EFAULT);
-	assert_int_equal(ms_err(RD(fd, (void *)-4096L, 10)), -EFAULT);
+	assert_int_equal(kt_err(RD(fd, buf, 9)), -ENOSPC);
+	assert_int_equal(kt_err(RD(fd, NULL, 9)), -ENOSPC);
+	assert_int_equal(kt_err(RD(fd, buf, 0)), -ENOSPC);
+	assert_int_equal(kt_err(RD(fd, NULL, 10)), -EFAULT);
+	assert_int_equal(kt_err(RD(fd, (void *)-4096L, 10)), -EFAULT);
 	/* exact and larger buffers; not consumed */
 	memset(buf, 0, sizeof(buf));
 	assert_int_equal(read(fd, buf, 10), 10);
@@ -120,7 +120,7 @@ static void test_read_order(void **state)
 	assert_int_equal(read(fd, buf, sizeof(buf)), 10);
 	assert_memory_equal(buf, "0123456789", 10);
 	assert_int_equal(buf[10], '!');	/* nothing past the message */
-	ms_expect_str(fd, "0123456789");
+	kt_slot_expect_str(fd, "0123456789");
 	close(fd);
 }
 
@@ -129,56 +129,56 @@ static void test_failed_write_atomic(void **state)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	char *map;
-	int fd = ms_open_chan(0, 13);
+	int fd = kt_slot_open_chan(0, 13);
 
 	(void)state;
-	ms_put_str(fd, "old message");
+	kt_slot_put_str(fd, "old message");
 	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(map != MAP_FAILED);
 	memset(map, 'n', pg);
 	assert_int_equal(mprotect(map + pg, pg, PROT_NONE), 0);
 	/* the first 64 bytes are readable, the rest faults */
-	assert_int_equal(ms_err(WR(fd, map + pg - 64, 100)), -EFAULT);
-	ms_expect_str(fd, "old message");
-	assert_int_equal(ms_err(WR(fd, map, 129)), -EMSGSIZE);
-	ms_expect_str(fd, "old message");
+	assert_int_equal(kt_err(WR(fd, map + pg - 64, 100)), -EFAULT);
+	kt_slot_expect_str(fd, "old message");
+	assert_int_equal(kt_err(WR(fd, map, 129)), -EMSGSIZE);
+	kt_slot_expect_str(fd, "old message");
 	/*
 	 * A read into a partly unwritable buffer fails (whatever fitted may
 	 * have been copied) and keeps the message.
 	 */
-	assert_int_equal(ms_err(RD(fd, map + pg - 4, 100)), -EFAULT);
-	ms_expect_str(fd, "old message");
+	assert_int_equal(kt_err(RD(fd, map + pg - 4, 100)), -EFAULT);
+	kt_slot_expect_str(fd, "old message");
 	assert_int_equal(write(fd, map + pg - 64, 64), 64);
-	ms_expect(fd, map + pg - 64, 64);
+	kt_slot_expect(fd, map + pg - 64, 64);
 	munmap(map, 2 * pg);
 	close(fd);
 }
 
 static void test_ioctl_errors(void **state)
 {
-	int fd = ms_open(0, 0);
+	int fd = kt_slot_open(0, 0);
 
 	(void)state;
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_CHANNEL, 0)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, 0)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_CHANNEL, 0)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, 0)), -EINVAL);
 	/* 8-byte encoding: the id must fit in 32 bits */
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, 1UL << 32)),
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, 1UL << 32)),
 			 -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, -1L)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_SET_CEN, 2)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_SET_CEN, 0xffffffffUL)),
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_CHANNEL_LONG, -1L)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_SET_CEN, 2)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_SET_CEN, 0xffffffffUL)),
 			 -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_SET_CEN_LONG, 1UL << 32)),
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_SET_CEN_LONG, 1UL << 32)),
 			 -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, MSG_SLOT_SET_BLOCKING, 2)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, MSG_SLOT_SET_BLOCKING, 2)), -EINVAL);
 	/* unknown commands: EINVAL, not ENOTTY */
-	assert_int_equal(ms_err(ioctl(fd, _IOW(235, 3, __u32), 1)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, _IOR(235, 0, __u32), 1)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, _IO(235, 0), 1)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, _IOW(240, 0, __u32), 1)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, 0, 1)), -EINVAL);
-	assert_int_equal(ms_err(ioctl(fd, TCGETS, NULL)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, _IOW(235, 3, __u32), 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, _IOR(235, 0, __u32), 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, _IO(235, 0), 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, _IOW(240, 0, __u32), 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, 0, 1)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(fd, TCGETS, NULL)), -EINVAL);
 	/* the valid ones */
 	assert_int_equal(ioctl(fd, MSG_SLOT_SET_CEN, 1), 0);
 	assert_int_equal(ioctl(fd, MSG_SLOT_SET_CEN_LONG, 0), 0);
@@ -190,37 +190,37 @@ static void test_ioctl_errors(void **state)
 /* Both encodings address the same channels; 4-byte takes the low 32 bits. */
 static void test_both_encodings(void **state)
 {
-	int a = ms_open(1, 0), b = ms_open(1, 0);
+	int a = kt_slot_open(1, 0), b = kt_slot_open(1, 0);
 
 	(void)state;
 	assert_int_equal(ioctl(a, MSG_SLOT_CHANNEL, 77), 0);
 	assert_int_equal(ioctl(b, MSG_SLOT_CHANNEL_LONG, 77UL), 0);
-	ms_put_str(a, "via int");
-	ms_expect_str(b, "via int");
-	ms_put_str(b, "via long");
-	ms_expect_str(a, "via long");
+	kt_slot_put_str(a, "via int");
+	kt_slot_expect_str(b, "via int");
+	kt_slot_put_str(b, "via long");
+	kt_slot_expect_str(a, "via long");
 	/* an "unsigned int" argument is the low 32 bits of the register */
 	assert_int_equal(ioctl(a, MSG_SLOT_CHANNEL, (7UL << 32) | 77), 0);
-	ms_expect_str(a, "via long");
-	assert_int_equal(ms_err(ioctl(a, MSG_SLOT_CHANNEL, 7UL << 32)),
+	kt_slot_expect_str(a, "via long");
+	assert_int_equal(kt_err(ioctl(a, MSG_SLOT_CHANNEL, 7UL << 32)),
 			 -EINVAL);
 	/* censorship through the 8-byte encoding */
 	assert_int_equal(ioctl(b, MSG_SLOT_SET_CEN_LONG, 1UL), 0);
-	ms_put_str(b, "abcdefgh");
-	ms_expect_str(a, "abc#efg#");
+	kt_slot_put_str(b, "abcdefgh");
+	kt_slot_expect_str(a, "abc#efg#");
 	close(a);
 	close(b);
 }
 
 static void test_persistence(void **state)
 {
-	int fd = ms_open_chan(2, 5);
+	int fd = kt_slot_open_chan(2, 5);
 
 	(void)state;
-	ms_put_str(fd, "kept");
+	kt_slot_put_str(fd, "kept");
 	close(fd);
-	fd = ms_open_chan(2, 5);
-	ms_expect_str(fd, "kept");
+	fd = kt_slot_open_chan(2, 5);
+	kt_slot_expect_str(fd, "kept");
 	close(fd);
 	/* another node for the same minor is the same slot */
 	unlink("/tmp/kt-slot2-alias");
@@ -228,53 +228,53 @@ static void test_persistence(void **state)
 			       makedev(235, 2)), 0);
 	fd = open("/tmp/kt-slot2-alias", O_RDWR);
 	assert_true(fd >= 0);
-	ms_chan(fd, 5);
-	ms_expect_str(fd, "kept");
-	ms_put_str(fd, "from alias");
+	kt_slot_chan(fd, 5);
+	kt_slot_expect_str(fd, "kept");
+	kt_slot_put_str(fd, "from alias");
 	close(fd);
 	unlink("/tmp/kt-slot2-alias");
-	fd = ms_open_chan(2, 5);
-	ms_expect_str(fd, "from alias");
+	fd = kt_slot_open_chan(2, 5);
+	kt_slot_expect_str(fd, "from alias");
 	/* a read-only or write-only open works as its mode allows */
 	close(fd);
-	fd = open(ms_path(2), O_RDONLY);
+	fd = open(kt_slot_path(2), O_RDONLY);
 	assert_true(fd >= 0);
-	ms_chan(fd, 5);
-	ms_expect_str(fd, "from alias");
-	assert_int_equal(ms_err(WR(fd, "x", 1)), -EBADF);
+	kt_slot_chan(fd, 5);
+	kt_slot_expect_str(fd, "from alias");
+	assert_int_equal(kt_err(WR(fd, "x", 1)), -EBADF);
 	close(fd);
 }
 
 static void test_isolation(void **state)
 {
-	int m0 = ms_open_chan(3, 1), m1 = ms_open_chan(4, 1);
-	int c2 = ms_open_chan(3, 2), other = ms_open(3, 0);
+	int m0 = kt_slot_open_chan(3, 1), m1 = kt_slot_open_chan(4, 1);
+	int c2 = kt_slot_open_chan(3, 2), other = kt_slot_open(3, 0);
 	char buf[8];
 
 	(void)state;
 	/* minors */
-	ms_put_str(m0, "minor3");
-	assert_int_equal(ms_err(RD(m1, buf, sizeof(buf))), -EWOULDBLOCK);
-	ms_put_str(m1, "minor4");
-	ms_expect_str(m0, "minor3");
-	ms_expect_str(m1, "minor4");
+	kt_slot_put_str(m0, "minor3");
+	assert_int_equal(kt_err(RD(m1, buf, sizeof(buf))), -EWOULDBLOCK);
+	kt_slot_put_str(m1, "minor4");
+	kt_slot_expect_str(m0, "minor3");
+	kt_slot_expect_str(m1, "minor4");
 	/* channels */
-	assert_int_equal(ms_err(RD(c2, buf, sizeof(buf))), -EWOULDBLOCK);
-	ms_put_str(c2, "chan2");
-	ms_expect_str(m0, "minor3");
+	assert_int_equal(kt_err(RD(c2, buf, sizeof(buf))), -EWOULDBLOCK);
+	kt_slot_put_str(c2, "chan2");
+	kt_slot_expect_str(m0, "minor3");
 	/* open files: channel and censorship are per file */
-	assert_int_equal(ms_err(RD(other, buf, sizeof(buf))), -EINVAL);
+	assert_int_equal(kt_err(RD(other, buf, sizeof(buf))), -EINVAL);
 	assert_int_equal(ioctl(m0, MSG_SLOT_SET_CEN, 1), 0);
-	ms_chan(other, 1);
-	ms_put_str(other, "uncensored");
-	ms_expect_str(m0, "uncensored");
-	ms_chan(other, 2);
-	ms_expect_str(other, "chan2");
-	ms_expect_str(m0, "uncensored");	/* m0 is still on channel 1 */
-	ms_put_str(m0, "censored!");
-	ms_expect_str(other, "chan2");
-	ms_chan(other, 1);
-	ms_expect_str(other, "cen#ore#!");
+	kt_slot_chan(other, 1);
+	kt_slot_put_str(other, "uncensored");
+	kt_slot_expect_str(m0, "uncensored");
+	kt_slot_chan(other, 2);
+	kt_slot_expect_str(other, "chan2");
+	kt_slot_expect_str(m0, "uncensored");	/* m0 is still on channel 1 */
+	kt_slot_put_str(m0, "censored!");
+	kt_slot_expect_str(other, "chan2");
+	kt_slot_chan(other, 1);
+	kt_slot_expect_str(other, "cen#ore#!");
 	close(m0);
 	close(m1);
 	close(c2);
@@ -289,47 +289,47 @@ static void test_ids(void **state)
 	};
 	char msg[32];
 	size_t i;
-	int fd = ms_open(5, 0);
+	int fd = kt_slot_open(5, 0);
 
 	(void)state;
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		ms_chan(fd, ids[i]);
+		kt_slot_chan(fd, ids[i]);
 		snprintf(msg, sizeof(msg), "id %lu", ids[i]);
-		ms_put_str(fd, msg);
+		kt_slot_put_str(fd, msg);
 	}
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		ms_chan(fd, ids[i]);
+		kt_slot_chan(fd, ids[i]);
 		snprintf(msg, sizeof(msg), "id %lu", ids[i]);
-		ms_expect_str(fd, msg);
+		kt_slot_expect_str(fd, msg);
 	}
-	ms_chan(fd, 3);
-	assert_int_equal(ms_err(RD(fd, msg, sizeof(msg))), -EWOULDBLOCK);
+	kt_slot_chan(fd, 3);
+	assert_int_equal(kt_err(RD(fd, msg, sizeof(msg))), -EWOULDBLOCK);
 	close(fd);
 }
 
 static void test_binary(void **state)
 {
 	unsigned char msg[128];
-	int i, fd = ms_open_chan(5, 99);
+	int i, fd = kt_slot_open_chan(5, 99);
 
 	(void)state;
 	for (i = 0; i < 128; i++)
 		msg[i] = (unsigned char)(i * 37 + (i & 1 ? 128 : 0));
 	msg[0] = msg[5] = msg[127] = 0;
-	ms_put(fd, msg, 128);
-	ms_expect(fd, msg, 128);
-	ms_put(fd, "\0", 1);
-	ms_expect(fd, "\0", 1);
-	ms_put(fd, "a\0b\0", 4);
-	ms_expect(fd, "a\0b\0", 4);
+	kt_slot_put(fd, msg, 128);
+	kt_slot_expect(fd, msg, 128);
+	kt_slot_put(fd, "\0", 1);
+	kt_slot_expect(fd, "\0", 1);
+	kt_slot_put(fd, "a\0b\0", 4);
+	kt_slot_expect(fd, "a\0b\0", 4);
 	close(fd);
 }
 
 static void test_censorship(void **state)
 {
 	char msg[129], want[129];
-	int len, i, fd = ms_open_chan(6, 1);
-	int plain = ms_open_chan(6, 1);
+	int len, i, fd = kt_slot_open_chan(6, 1);
+	int plain = kt_slot_open_chan(6, 1);
 
 	(void)state;
 	assert_int_equal(ioctl(fd, MSG_SLOT_SET_CEN, 1), 0);
@@ -338,20 +338,20 @@ static void test_censorship(void **state)
 			msg[i] = (char)('A' + i % 26);
 			want[i] = i % 4 == 3 ? '#' : msg[i];
 		}
-		ms_put(fd, msg, len);
-		ms_expect(plain, want, len);	/* stored censored */
-		ms_expect(fd, want, len);
+		kt_slot_put(fd, msg, len);
+		kt_slot_expect(plain, want, len);	/* stored censored */
+		kt_slot_expect(fd, want, len);
 	}
-	ms_put_str(fd, "abc");
-	ms_expect_str(plain, "abc");
-	ms_put_str(fd, "abcd");
-	ms_expect_str(plain, "abc#");
+	kt_slot_put_str(fd, "abc");
+	kt_slot_expect_str(plain, "abc");
+	kt_slot_put_str(fd, "abcd");
+	kt_slot_expect_str(plain, "abc#");
 	/* censorship also covers NUL and '#' bytes themselves */
-	ms_put(fd, "\0\0\0\0\0", 5);
-	ms_expect(plain, "\0\0\0#\0", 5);
+	kt_slot_put(fd, "\0\0\0\0\0", 5);
+	kt_slot_expect(plain, "\0\0\0#\0", 5);
 	assert_int_equal(ioctl(fd, MSG_SLOT_SET_CEN, 0), 0);
-	ms_put_str(fd, "abcdefgh");
-	ms_expect_str(plain, "abcdefgh");
+	kt_slot_put_str(fd, "abcdefgh");
+	kt_slot_expect_str(plain, "abcdefgh");
 	close(fd);
 	close(plain);
 }
@@ -359,10 +359,10 @@ static void test_censorship(void **state)
 /* Unloading is refused while a file is open; afterwards it frees all. */
 static void test_unload(void **state)
 {
-	int fd = ms_open_chan(0, 1), fd2;
+	int fd = kt_slot_open_chan(0, 1), fd2;
 
 	(void)state;
-	ms_put_str(fd, "before unload");
+	kt_slot_put_str(fd, "before unload");
 	/*
 	 * The cdev holds a module reference per open file; delete_module()
 	 * with O_NONBLOCK answers a busy module with EWOULDBLOCK (== EAGAIN,
@@ -370,18 +370,18 @@ static void test_unload(void **state)
 	 */
 	assert_int_equal(kt_unload("message_slot"), -EWOULDBLOCK);
 	assert_true(kt_loaded("message_slot"));
-	ms_expect_str(fd, "before unload");
+	kt_slot_expect_str(fd, "before unload");
 	fd2 = dup(fd);
 	close(fd);
 	assert_int_equal(kt_unload("message_slot"), -EWOULDBLOCK);
 	close(fd2);
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_false(kt_loaded("message_slot"));
-	assert_int_equal(open(ms_path(0), O_RDWR), -1);
+	assert_int_equal(open(kt_slot_path(0), O_RDWR), -1);
 	assert_int_equal(errno, ENXIO);
-	assert_int_equal(ms_load(NULL), 0);
-	fd = ms_open_chan(0, 1);
-	assert_int_equal(ms_err(RD(fd, state, 1)), -EWOULDBLOCK);
+	assert_int_equal(kt_slot_load(NULL), 0);
+	fd = kt_slot_open_chan(0, 1);
+	assert_int_equal(kt_err(RD(fd, state, 1)), -EWOULDBLOCK);
 	close(fd);
 }
 
@@ -391,24 +391,24 @@ static void test_stats(void **state)
 	int fd;
 
 	(void)state;
-	assert_false(ms_stats(7, &ch, &by));	/* no slot until opened */
-	fd = ms_open(7, 0);
-	assert_true(ms_stats(7, &ch, &by));
+	assert_false(kt_slot_stats(7, &ch, &by));	/* no slot until opened */
+	fd = kt_slot_open(7, 0);
+	assert_true(kt_slot_stats(7, &ch, &by));
 	assert_int_equal(ch, 0);
 	assert_int_equal(by, 0);
-	ms_chan(fd, 1);
-	ms_put_str(fd, "12345");
-	ms_chan(fd, 2);
-	ms_put_str(fd, "1234567890");
-	ms_chan(fd, 3000000);
-	ms_put(fd, state, 128 > sizeof(void *) ? sizeof(void *) : 128);
-	assert_true(ms_stats(7, &ch, &by));
+	kt_slot_chan(fd, 1);
+	kt_slot_put_str(fd, "12345");
+	kt_slot_chan(fd, 2);
+	kt_slot_put_str(fd, "1234567890");
+	kt_slot_chan(fd, 3000000);
+	kt_slot_put(fd, state, 128 > sizeof(void *) ? sizeof(void *) : 128);
+	assert_true(kt_slot_stats(7, &ch, &by));
 	assert_int_equal(ch, 3);
 	assert_int_equal(by, 15 + sizeof(void *));
-	ms_chan(fd, 2);
-	ms_put_str(fd, "1");
-	assert_int_equal(ms_err(WR(fd, "x", 0)), -EMSGSIZE);
-	assert_true(ms_stats(7, &ch, &by));
+	kt_slot_chan(fd, 2);
+	kt_slot_put_str(fd, "1");
+	assert_int_equal(kt_err(WR(fd, "x", 0)), -EMSGSIZE);
+	assert_true(kt_slot_stats(7, &ch, &by));
 	assert_int_equal(ch, 3);
 	assert_int_equal(by, 6 + sizeof(void *));
 	close(fd);
@@ -434,10 +434,10 @@ static void test_params(void **state)
 
 	/* the older course variant's 240 */
 	assert_int_equal(kt_load("message_slot", "major=240"), 0);
-	ms_mknod_major(240, 0);
-	fd = ms_open_chan(0, 4);
-	ms_put_str(fd, "on 240");
-	ms_expect_str(fd, "on 240");
+	kt_slot_mknod_major(240, 0);
+	fd = kt_slot_open_chan(0, 4);
+	kt_slot_put_str(fd, "on 240");
+	kt_slot_expect_str(fd, "on 240");
 	close(fd);
 	assert_int_equal(kt_unload("message_slot"), 0);
 
@@ -451,9 +451,9 @@ static void test_params(void **state)
 			dyn = m;
 	fclose(f);
 	assert_true(dyn > 0 && dyn != 235);
-	ms_mknod_major(dyn, 0);
-	fd = ms_open_chan(0, 4);
-	ms_put_str(fd, "dynamic");
+	kt_slot_mknod_major(dyn, 0);
+	fd = kt_slot_open_chan(0, 4);
+	kt_slot_put_str(fd, "dynamic");
 	close(fd);
 	assert_int_equal(kt_unload("message_slot"), 0);
 
@@ -461,18 +461,18 @@ static void test_params(void **state)
 	assert_int_equal(kt_load("message_slot", "nodes=3"), 0);
 	fd = open("/dev/message_slot2", O_RDWR);
 	assert_true(fd >= 0);
-	ms_chan(fd, 1);
-	ms_put_str(fd, "node 2");
+	kt_slot_chan(fd, 1);
+	kt_slot_put_str(fd, "node 2");
 	close(fd);
 	assert_int_equal(access("/dev/message_slot3", F_OK), -1);
-	ms_mknod(2);
-	fd = ms_open_chan(2, 1);
-	ms_expect_str(fd, "node 2");
+	kt_slot_mknod(2);
+	fd = kt_slot_open_chan(2, 1);
+	kt_slot_expect_str(fd, "node 2");
 	close(fd);
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_int_equal(access("/dev/message_slot0", F_OK), -1);
 
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 }
 
 int main(void)
@@ -496,5 +496,5 @@ int main(void)
 		cmocka_unit_test(test_params),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

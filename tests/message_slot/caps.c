@@ -5,8 +5,8 @@
  * slot with the default caps, memory per channel independent of the ids,
  * and memory given back on unload.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 #include "lib/kt_debug.h"
 
 #include <errno.h>
@@ -57,7 +57,7 @@ static void test_defaults(void **state)
 static void test_channel_cap(void **state)
 {
 	char msg[16];
-	int fd = ms_open(0, 0), other = ms_open_chan(1, 99);
+	int fd = kt_slot_open(0, 0), other = kt_slot_open_chan(1, 99);
 	unsigned long id;
 
 	(void)state;
@@ -65,44 +65,44 @@ static void test_channel_cap(void **state)
 	close(fd);
 	close(other);
 	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(ms_load("max_channels=4 max_bytes=300"), 0);
-	fd = ms_open(0, 0);
-	other = ms_open_chan(1, 99);
+	assert_int_equal(kt_slot_load("max_channels=4 max_bytes=300"), 0);
+	fd = kt_slot_open(0, 0);
+	other = kt_slot_open_chan(1, 99);
 	for (id = 1; id <= 4; id++) {
-		ms_chan(fd, id * 1000);
+		kt_slot_chan(fd, id * 1000);
 		snprintf(msg, sizeof(msg), "chan %lu", id);
-		ms_put_str(fd, msg);		/* 6 bytes each */
+		kt_slot_put_str(fd, msg);		/* 6 bytes each */
 	}
-	ms_expect_stats(0, 4, 24);
+	kt_slot_expect_stats(0, 4, 24);
 	/* a fifth channel: ENOSPC, nothing created or lost */
-	ms_chan(fd, 5000);
-	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
-	assert_int_equal(ms_err(read(fd, msg, sizeof(msg))), -EWOULDBLOCK);
-	ms_expect_stats(0, 4, 24);
+	kt_slot_chan(fd, 5000);
+	assert_int_equal(kt_err(write(fd, "x", 1)), -ENOSPC);
+	assert_int_equal(kt_err(read(fd, msg, sizeof(msg))), -EWOULDBLOCK);
+	kt_slot_expect_stats(0, 4, 24);
 	/* overwriting an existing channel is fine */
-	ms_chan(fd, 2000);
-	ms_put_str(fd, "new 2");
-	ms_expect_stats(0, 4, 23);
+	kt_slot_chan(fd, 2000);
+	kt_slot_put_str(fd, "new 2");
+	kt_slot_expect_stats(0, 4, 23);
 	/* the cap is per slot */
-	ms_put_str(other, "slot 1");
-	ms_expect_stats(1, 1, 6);
+	kt_slot_put_str(other, "slot 1");
+	kt_slot_expect_stats(1, 1, 6);
 	for (id = 1; id <= 4; id++) {
-		ms_chan(fd, id * 1000);
+		kt_slot_chan(fd, id * 1000);
 		snprintf(msg, sizeof(msg), id == 2 ? "new 2" : "chan %lu", id);
-		ms_expect_str(fd, msg);
+		kt_slot_expect_str(fd, msg);
 	}
 	/* raising it at run time takes effect at once */
 	set_param("max_channels", "5");
-	ms_chan(fd, 5000);
-	ms_put_str(fd, "five");
-	ms_expect_stats(0, 5, 27);
+	kt_slot_chan(fd, 5000);
+	kt_slot_put_str(fd, "five");
+	kt_slot_expect_stats(0, 5, 27);
 	/* lowering it below what is stored drops nothing */
 	set_param("max_channels", "2");
-	ms_chan(fd, 6000);
-	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
-	ms_chan(fd, 1000);
-	ms_put_str(fd, "still writable");
-	ms_expect_stats(0, 5, 35);
+	kt_slot_chan(fd, 6000);
+	assert_int_equal(kt_err(write(fd, "x", 1)), -ENOSPC);
+	kt_slot_chan(fd, 1000);
+	kt_slot_put_str(fd, "still writable");
+	kt_slot_expect_stats(0, 5, 35);
 	close(fd);
 	close(other);
 }
@@ -110,42 +110,42 @@ static void test_channel_cap(void **state)
 static void test_byte_cap(void **state)
 {
 	char big[128], buf[128];
-	int fd = ms_open(2, 0);
+	int fd = kt_slot_open(2, 0);
 
 	(void)state;
 	set_param("max_channels", "1000");
 	memset(big, 'b', sizeof(big));
-	ms_chan(fd, 1);
-	ms_put(fd, big, 128);
-	ms_chan(fd, 2);
-	ms_put(fd, big, 128);
-	ms_chan(fd, 3);
-	ms_put(fd, big, 44);		/* 300: exactly the cap */
-	ms_expect_stats(2, 3, 300);
-	assert_int_equal(ms_err(write(fd, big, 45)), -ENOSPC);
-	ms_chan(fd, 4);
-	assert_int_equal(ms_err(write(fd, big, 1)), -ENOSPC);
-	ms_expect_stats(2, 3, 300);
+	kt_slot_chan(fd, 1);
+	kt_slot_put(fd, big, 128);
+	kt_slot_chan(fd, 2);
+	kt_slot_put(fd, big, 128);
+	kt_slot_chan(fd, 3);
+	kt_slot_put(fd, big, 44);		/* 300: exactly the cap */
+	kt_slot_expect_stats(2, 3, 300);
+	assert_int_equal(kt_err(write(fd, big, 45)), -ENOSPC);
+	kt_slot_chan(fd, 4);
+	assert_int_equal(kt_err(write(fd, big, 1)), -ENOSPC);
+	kt_slot_expect_stats(2, 3, 300);
 	/* nothing lost */
-	ms_chan(fd, 3);
-	ms_expect(fd, big, 44);
+	kt_slot_chan(fd, 3);
+	kt_slot_expect(fd, big, 44);
 	/* shrinking a message makes room */
-	ms_chan(fd, 1);
-	ms_put(fd, "s", 1);
-	ms_chan(fd, 3);
-	ms_put(fd, big, 128);
-	ms_chan(fd, 4);
-	assert_int_equal(ms_err(write(fd, big, 44)), -ENOSPC);
-	ms_put(fd, big, 43);
-	ms_expect_stats(2, 4, 300);
+	kt_slot_chan(fd, 1);
+	kt_slot_put(fd, "s", 1);
+	kt_slot_chan(fd, 3);
+	kt_slot_put(fd, big, 128);
+	kt_slot_chan(fd, 4);
+	assert_int_equal(kt_err(write(fd, big, 44)), -ENOSPC);
+	kt_slot_put(fd, big, 43);
+	kt_slot_expect_stats(2, 4, 300);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 43);
 	set_param("max_bytes", "1000");
-	ms_put(fd, big, 128);
-	ms_expect_stats(2, 4, 385);
+	kt_slot_put(fd, big, 128);
+	kt_slot_expect_stats(2, 4, 385);
 	close(fd);
 	/* back to the defaults for the next tests */
 	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 }
 
 /* Kernel memory that can hold the module's data: slab + vmalloc, in kB. */
@@ -168,16 +168,16 @@ static long kernel_mem_kb(void)
 
 static long us_per_op(int fd, int loops)
 {
-	long t0 = ms_now_ms();
+	long t0 = kt_now_ms();
 	char buf[8];
 	int i;
 
 	for (i = 0; i < loops; i++) {
-		ms_put(fd, "bench", 5);
+		kt_slot_put(fd, "bench", 5);
 		if (read(fd, buf, sizeof(buf)) != 5)
 			fail_msg("read: %s", strerror(errno));
 	}
-	return (ms_now_ms() - t0) * 1000 / loops;
+	return (kt_now_ms() - t0) * 1000 / loops;
 }
 
 /*
@@ -207,46 +207,46 @@ static void test_million_channels(void **state)
 	 */
 	snprintf(params, sizeof(params), "max_mem=%lu max_channels=%lu",
 		 256UL << 20, n);
-	assert_int_equal(ms_load(params), 0);
-	fd = ms_open(3, 0);
-	fd2 = ms_open_chan(4, 1);	/* a slot with one channel */
+	assert_int_equal(kt_slot_load(params), 0);
+	fd = kt_slot_open(3, 0);
+	fd2 = kt_slot_open_chan(4, 1);	/* a slot with one channel */
 	empty_us = us_per_op(fd2, kt_scaled(20000));
-	ms_chan(fd2, 2000);	/* ... and a channel of the full slot */
-	t0 = ms_now_ms();
+	kt_slot_chan(fd2, 2000);	/* ... and a channel of the full slot */
+	t0 = kt_now_ms();
 	for (i = 0; i < n; i++) {
 		id = base + 3 * i;
-		ms_chan(fd, id);
+		kt_slot_chan(fd, id);
 		if (write(fd, &id, 4) != 4)
 			fail_msg("write channel %lu (#%lu): %s", id, i,
 				 strerror(errno));
 	}
-	printf("# %lu channels written in %ld ms\n", n, ms_now_ms() - t0);
-	assert_true(ms_stats(3, &ch, &by));
+	printf("# %lu channels written in %ld ms\n", n, kt_now_ms() - t0);
+	assert_true(kt_slot_stats(3, &ch, &by));
 	assert_int_equal(ch, n);
 	assert_int_equal(by, 4 * n);
 	/* the default cap is exactly 2^20: one more channel is refused */
-	ms_chan(fd, 7);
-	assert_int_equal(ms_err(write(fd, "x", 1)), -ENOSPC);
+	kt_slot_chan(fd, 7);
+	assert_int_equal(kt_err(write(fd, "x", 1)), -ENOSPC);
 	close(fd2);
-	fd2 = ms_open_chan(3, base + 3 * (n / 2));
+	fd2 = kt_slot_open_chan(3, base + 3 * (n / 2));
 	full_us = us_per_op(fd2, kt_scaled(20000));
 	printf("# write+read %ld us with 1 channel, %ld us with %lu (TCG)\n",
 	       empty_us, full_us, n);
-	t0 = ms_now_ms();
+	t0 = kt_now_ms();
 	for (i = 0; i < n; i++) {
 		id = base + 3 * i;
-		ms_chan(fd, id);
+		kt_slot_chan(fd, id);
 		if (read(fd, buf, sizeof(buf)) != (id == base + 3 * (n / 2) ?
 						       5 : 4) ||
 		    (id != base + 3 * (n / 2) && memcmp(buf, &id, 4)))
 			fail_msg("read channel %lu", id);
 	}
-	printf("# %lu channels read back in %ld ms\n", n, ms_now_ms() - t0);
+	printf("# %lu channels read back in %ld ms\n", n, kt_now_ms() - t0);
 	loaded = kernel_mem_kb();
 	close(fd);
 	close(fd2);
 	assert_int_equal(kt_unload("message_slot"), 0);
-	t0 = ms_now_ms();
+	t0 = kt_now_ms();
 	/*
 	 * Unloading frees everything; Debian's kernels show it at once.  The
 	 * debug kernel frees kmemleak's per-object records after an RCU grace
@@ -258,13 +258,13 @@ static void test_million_channels(void **state)
 		usleep(200000);
 		after = kernel_mem_kb();
 	} while (kt_debug_kernel() && after - before >= 4 * 1024 &&
-		 ms_now_ms() - t0 < 60000);
+		 kt_now_ms() - t0 < 60000);
 	printf("# slab+vmalloc %ld kB -> %ld kB loaded -> %ld kB unloaded (%ld ms later)\n",
-	       before, loaded, after, ms_now_ms() - t0);
+	       before, loaded, after, kt_now_ms() - t0);
 	/* 64 B per channel (64 MiB for 2^20) were in use; unloading freed them */
 	assert_true(loaded - before > (long)(n * 64 / 1024));
 	assert_true(after - before < 4 * 1024);
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 }
 
 /*
@@ -278,7 +278,7 @@ static void test_scattered_ids_memory(void **state)
 	unsigned long i, ch, by;
 	uint32_t x = 2463534242u;
 	long before, after;
-	int fd = ms_open(5, 0);
+	int fd = kt_slot_open(5, 0);
 
 	(void)state;
 	before = kernel_mem_kb();
@@ -286,12 +286,12 @@ static void test_scattered_ids_memory(void **state)
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		ms_chan(fd, x);
+		kt_slot_chan(fd, x);
 		if (write(fd, &x, 4) != 4)
 			fail_msg("write channel %u: %s", x, strerror(errno));
 	}
 	after = kernel_mem_kb();
-	assert_true(ms_stats(5, &ch, &by));
+	assert_true(kt_slot_stats(5, &ch, &by));
 	assert_int_equal(ch, n);	/* xorshift32 does not repeat */
 	printf("# %lu random ids: %ld bytes of kernel memory per channel\n",
 	       n, (after - before) * 1024 / (long)n);
@@ -315,5 +315,5 @@ int main(void)
 		cmocka_unit_test(test_scattered_ids_memory),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

@@ -8,8 +8,8 @@
  * Then the files' cached messages against replacements (a message that
  * outgrows its entry gets a new one), one step at a time and under load.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -88,7 +88,7 @@ static void writer(unsigned int w)
 	size_t len;
 
 	for (m = 0; m < 2; m++) {
-		fd[m] = ms_child_open_chan(m, 1);
+		fd[m] = kt_slot_child_open_chan(m, 1);
 		if (ioctl(fd[m], MSG_SLOT_SET_CEN, w & 1))
 			_exit(91);
 	}
@@ -116,7 +116,7 @@ static void reader(unsigned int r)
 
 	memset(last, -1, sizeof(last));
 	for (m = 0; m < 2; m++)
-		fd[m] = ms_child_open_chan(m, 1);
+		fd[m] = kt_slot_child_open_chan(m, 1);
 	while (!sh->stop) {
 		m = xs(&seed) & 1;
 		c = xs(&seed) % NCHANS;
@@ -179,14 +179,14 @@ static void test_processes(void **state)
 	assert_true(sh->reads > 1000);
 	/* every channel ends with one well-formed message */
 	for (m = 0; m < 2; m++) {
-		fd = ms_open(m, 0);
+		fd = kt_slot_open(m, 0);
 		for (c = 0; c < NCHANS; c++) {
-			ms_chan(fd, chans[c]);
+			kt_slot_chan(fd, chans[c]);
 			n = read(fd, b, sizeof(b));
 			assert_int_equal(check_msg(b, n, &w, &ctr), 0);
 		}
 		close(fd);
-		assert_true(ms_stats(m, &ch, &by));
+		assert_true(kt_slot_stats(m, &ch, &by));
 		assert_int_equal(ch, NCHANS);
 	}
 	munmap((void *)sh, sizeof(*sh));
@@ -233,7 +233,7 @@ static void test_threads_one_file(void **state)
 	uintptr_t i;
 
 	(void)state;
-	shared_fd = ms_open_chan(2, 1);
+	shared_fd = kt_slot_open_chan(2, 1);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, thread_fn,
 						(void *)i), 0);
@@ -256,29 +256,29 @@ static void test_cache_replaced(void **state)
 	(void)state;
 	memset(big, 'X', sizeof(big));
 	memset(full, 'F', sizeof(full));
-	fa = ms_open_chan(3, 1);
-	fb = ms_open_chan(3, 1);
-	fc = ms_open_chan(3, 2);
-	ms_put(fa, "a", 1);
-	ms_expect(fa, "a", 1);		/* fa caches the small message */
-	ms_expect(fb, "a", 1);
-	ms_put(fb, big, sizeof(big));	/* replaced by a bigger one */
-	ms_expect(fa, big, sizeof(big));
-	ms_put(fa, "bb", 2);		/* in place, into the new one */
-	ms_expect(fb, "bb", 2);
-	ms_expect(fa, "bb", 2);
-	ms_put(fc, "c", 1);		/* another channel's replacement */
-	ms_put(fc, full, sizeof(full));
-	ms_expect(fa, "bb", 2);
-	ms_put(fa, "ddd", 3);
-	ms_expect(fb, "ddd", 3);
-	ms_chan(fa, 2);			/* a switch drops the cache */
-	ms_expect(fa, full, sizeof(full));
-	ms_put(fa, "e", 1);
-	ms_expect(fc, "e", 1);
-	ms_chan(fa, 1);
-	ms_expect(fa, "ddd", 3);
-	ms_expect_stats(3, 2, 3 + 1);
+	fa = kt_slot_open_chan(3, 1);
+	fb = kt_slot_open_chan(3, 1);
+	fc = kt_slot_open_chan(3, 2);
+	kt_slot_put(fa, "a", 1);
+	kt_slot_expect(fa, "a", 1);		/* fa caches the small message */
+	kt_slot_expect(fb, "a", 1);
+	kt_slot_put(fb, big, sizeof(big));	/* replaced by a bigger one */
+	kt_slot_expect(fa, big, sizeof(big));
+	kt_slot_put(fa, "bb", 2);		/* in place, into the new one */
+	kt_slot_expect(fb, "bb", 2);
+	kt_slot_expect(fa, "bb", 2);
+	kt_slot_put(fc, "c", 1);		/* another channel's replacement */
+	kt_slot_put(fc, full, sizeof(full));
+	kt_slot_expect(fa, "bb", 2);
+	kt_slot_put(fa, "ddd", 3);
+	kt_slot_expect(fb, "ddd", 3);
+	kt_slot_chan(fa, 2);			/* a switch drops the cache */
+	kt_slot_expect(fa, full, sizeof(full));
+	kt_slot_put(fa, "e", 1);
+	kt_slot_expect(fc, "e", 1);
+	kt_slot_chan(fa, 1);
+	kt_slot_expect(fa, "ddd", 3);
+	kt_slot_expect_stats(3, 2, 3 + 1);
 	close(fa);
 	close(fb);
 	close(fc);
@@ -306,7 +306,7 @@ static void cache_writer(void)
 	static const size_t lens[] = { 1, 40, 128 };
 	unsigned char b[MSG_SLOT_MAX_MSG_LEN];
 	unsigned long id;
-	int fd = ms_child_open_chan(4, 1), k;
+	int fd = kt_slot_child_open_chan(4, 1), k;
 
 	for (id = 100; id < 100 + CACHE_ROUNDS && !sh->stop; id++) {
 		if (ioctl(fd, MSG_SLOT_CHANNEL, id))
@@ -327,7 +327,7 @@ static void cache_reader(void)
 {
 	unsigned char b[MSG_SLOT_MAX_MSG_LEN];
 	unsigned long id = 0, cur;
-	int fd = ms_child_open_chan(4, 1);
+	int fd = kt_slot_child_open_chan(4, 1);
 	ssize_t n, last = 0, i;
 
 	while (!sh->stop) {
@@ -369,9 +369,9 @@ static void test_cache_race(void **state)
 	memset((void *)sh, 0, 4096);
 	cache_cur = (volatile unsigned long *)((char *)sh + 2048);
 	/* channel 1 holds a message so the readers' first reads succeed */
-	fd = ms_open_chan(4, 1);
+	fd = kt_slot_open_chan(4, 1);
 	b[0] = cache_byte(1, 1);
-	ms_put(fd, b, 1);
+	kt_slot_put(fd, b, 1);
 	*cache_cur = 1;
 	fflush(NULL);
 	for (i = 0; i < 1 + CACHE_READERS; i++) {
@@ -396,7 +396,7 @@ static void test_cache_race(void **state)
 	       sh->writes, 2 * CACHE_ROUNDS, sh->reads);
 	assert_int_equal(sh->writes, 3 * CACHE_ROUNDS);
 	assert_true(sh->reads > 100);
-	ms_expect_stats(4, CACHE_ROUNDS + 1, 1 + 128UL * CACHE_ROUNDS);
+	kt_slot_expect_stats(4, CACHE_ROUNDS + 1, 1 + 128UL * CACHE_ROUNDS);
 	close(fd);
 	munmap((void *)sh, 4096);
 }
@@ -410,5 +410,5 @@ int main(void)
 		cmocka_unit_test(test_cache_race),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

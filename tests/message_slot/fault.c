@@ -6,7 +6,7 @@
  * (a new channel, an overwrite in place, a longer message than the one
  * stored), read, poll(2) and epoll_ctl(), the writable module parameters,
  * and module loading with each parameter form.  Every allocation and user
- * copy of the call fails once in turn (tests/lib/kipc_fault.h); each
+ * copy of the call fails once in turn (tests/lib/kt_fault.h); each
  * failure must return the documented errno, print no kernel report, and
  * leave everything as it was: the messages stored (exact bytes), the
  * channel and byte counts (debugfs), the module's reference count, the
@@ -20,12 +20,12 @@
  * Skipped on kernels without fault injection (Debian's); runs under
  * make check-debug.
  */
-#include "lib/kipc_test.h"
-#include "lib/kipc_fault.h"
-#include "lib/kf_load.h"
+#include "lib/kt.h"
+#include "lib/kt_fault.h"
+#include "lib/kt_fault_load.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
-#include "lib/msquota.h"
+#include "lib/kt_slot.h"
+#include "lib/kt_slot_quota.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,8 +52,8 @@ static int keeper = -1;
 
 static void keeper_setup(void)
 {
-	keeper = ms_open_chan(0, KEEP_CH);
-	ms_put(keeper, keep, KEEP_LEN);
+	keeper = kt_slot_open_chan(0, KEEP_CH);
+	kt_slot_put(keeper, keep, KEEP_LEN);
 }
 
 /* A freshly loaded module whose only state is the keeper's message. */
@@ -61,7 +61,7 @@ static int fresh(void **state)
 {
 	(void)state;
 	kt_unload_if_loaded(MOD);
-	if (ms_load(NULL))
+	if (kt_slot_load(NULL))
 		return -1;
 	keeper_setup();
 	return 0;
@@ -88,8 +88,8 @@ static long long refcnt(void)
 /* The keeper's message is intact, and so is slot 0 otherwise. */
 static void assert_keeper(unsigned long channels, unsigned long bytes)
 {
-	ms_expect(keeper, keep, KEEP_LEN);
-	ms_expect_stats(0, channels, bytes);
+	kt_slot_expect(keeper, keep, KEEP_LEN);
+	kt_slot_expect_stats(0, channels, bytes);
 }
 
 /* Is FD readable (a message it has not read) right now? */
@@ -128,7 +128,7 @@ static int open_run(void *arg)
 {
 	struct open_walk *w = arg;
 
-	w->fd = open(ms_path(w->minor), O_RDWR | O_CLOEXEC);
+	w->fd = open(kt_slot_path(w->minor), O_RDWR | O_CLOEXEC);
 	return w->fd < 0 ? -errno : 0;
 }
 
@@ -145,17 +145,17 @@ static void open_check(void *arg, unsigned int nth, int rc)
 	else
 		assert_true(refcnt() > w->refs);
 	if (w->new_slot)
-		assert_int_equal(ms_stats(w->minor, &c, &b), rc == 0);
+		assert_int_equal(kt_slot_stats(w->minor, &c, &b), rc == 0);
 	assert_keeper(1, KEEP_LEN);
 	if (rc)
 		return;
 	/* the file works: it reads what the slot holds */
-	ms_chan(w->fd, KEEP_CH);
+	kt_slot_chan(w->fd, KEEP_CH);
 	if (w->new_slot)
-		assert_int_equal(ms_err(read(w->fd, &c, sizeof(c))),
+		assert_int_equal(kt_err(read(w->fd, &c, sizeof(c))),
 				 -EWOULDBLOCK);
 	else
-		ms_expect(w->fd, keep, KEEP_LEN);
+		kt_slot_expect(w->fd, keep, KEEP_LEN);
 }
 
 static void open_undo(void *arg)
@@ -168,7 +168,7 @@ static void open_undo(void *arg)
 	/* slots live until unload: start again without one */
 	assert_int_equal(close(keeper), 0);
 	assert_int_equal(kt_unload(MOD), 0);
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 	keeper_setup();
 }
 
@@ -176,23 +176,23 @@ static void walk_open(bool new_slot, unsigned int min_failed)
 {
 	struct open_walk w = { .minor = new_slot ? 1 : 0,
 			       .new_slot = new_slot };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = new_slot ? "message_slot open (new slot)" :
 				   "message_slot open (existing slot)",
 		.run = open_run, .check = open_check, .undo = open_undo,
 		.arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 	unsigned long c, b;
 
-	kf_require();
+	kt_fault_require();
 	w.refs = refcnt();
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= min_failed);
 	assert_true(w.saw_enomem);
 	assert_int_equal(refcnt(), w.refs);
 	if (new_slot)
-		assert_false(ms_stats(1, &c, &b));
+		assert_false(kt_slot_stats(1, &c, &b));
 }
 
 static void test_walk_open_new_slot(void **state)
@@ -244,24 +244,24 @@ static void test_walk_ioctls(void **state)
 		{ "MSG_SLOT_SET_BLOCKING_LONG", MSG_SLOT_SET_BLOCKING_LONG, 1 },
 	};
 	struct ioctl_walk w;
-	struct kf_op op = { .run = ioctl_run, .arg = &w, .no_points = true };
+	struct kt_fault_op op = { .run = ioctl_run, .arg = &w, .no_points = true };
 	char name[64];
 	size_t i;
 
 	(void)state;
-	kf_require();
-	w.fd = ms_open(0, O_NONBLOCK);
+	kt_fault_require();
+	w.fd = kt_slot_open(0, O_NONBLOCK);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		snprintf(name, sizeof(name), "message_slot %s", cmds[i].name);
 		op.name = name;
 		w.cmd = cmds[i].cmd;
 		w.arg = cmds[i].arg;
-		assert_int_equal(kf_walk(&op, NULL), 0);
+		assert_int_equal(kt_fault_walk(&op, NULL), 0);
 	}
 	/* and each took effect: channel 12, censorship off, blocking on */
-	ms_put_str(w.fd, "abcdefgh");
-	ms_expect_str(w.fd, "abcdefgh");
-	assert_int_equal(ms_err(read(w.fd, name, sizeof(name))), -EAGAIN);
+	kt_slot_put_str(w.fd, "abcdefgh");
+	kt_slot_expect_str(w.fd, "abcdefgh");
+	assert_int_equal(kt_err(read(w.fd, name, sizeof(name))), -EAGAIN);
 	assert_keeper(2, KEEP_LEN + 8);
 }
 
@@ -297,19 +297,19 @@ static void as_ruid(unsigned int uid)
 
 static void acct_snapshot(struct write_walk *w)
 {
-	w->mem = msq_memory("mem_used");
-	w->users = msq_memory("users");
-	assert_true(msq_user(0, &w->root_mem, &w->root_msgs));
+	w->mem = kt_slot_memory("mem_used");
+	w->users = kt_slot_memory("users");
+	assert_true(kt_slot_user(0, &w->root_mem, &w->root_msgs));
 }
 
 /* The accounting is as before the attempt; W's writer holds nothing. */
 static void acct_unchanged(struct write_walk *w)
 {
-	assert_int_equal(msq_memory("mem_used"), w->mem);
-	assert_int_equal(msq_memory("users"), w->users);
-	msq_expect_user(0, w->root_mem, w->root_msgs);
+	assert_int_equal(kt_slot_memory("mem_used"), w->mem);
+	assert_int_equal(kt_slot_memory("users"), w->users);
+	kt_slot_expect_user(0, w->root_mem, w->root_msgs);
 	if (w->uid)
-		msq_expect_user(w->uid, 0, 0);
+		kt_slot_expect_user(w->uid, 0, 0);
 }
 
 static int write_run(void *arg)
@@ -328,13 +328,13 @@ static int write_run(void *arg)
  */
 static void write_prepare(struct write_walk *w)
 {
-	ms_chan(w->fd, w->chan);
-	ms_chan(w->reader, w->chan);
+	kt_slot_chan(w->fd, w->chan);
+	kt_slot_chan(w->reader, w->chan);
 	if (w->old_len) {
 		as_ruid(0);
-		ms_put(w->fd, w->old, w->old_len);
+		kt_slot_put(w->fd, w->old, w->old_len);
 		as_ruid(w->uid);
-		ms_expect(w->reader, w->old, w->old_len);
+		kt_slot_expect(w->reader, w->old, w->old_len);
 		w->channels++;
 		w->bytes += w->old_len;
 	}
@@ -351,14 +351,14 @@ static void write_check(void *arg, unsigned int nth, int rc)
 	if (!rc) {
 		/* absorbed: the new message is there, and news to the reader */
 		assert_true(readable(w->reader));
-		ms_expect(w->reader, w->msg, w->len);
+		kt_slot_expect(w->reader, w->msg, w->len);
 		return;
 	}
 	assert_false(readable(w->reader));
 	if (w->old_len)
-		ms_expect(w->reader, w->old, w->old_len);
+		kt_slot_expect(w->reader, w->old, w->old_len);
 	else
-		assert_int_equal(ms_err(read(w->reader, w->old, sizeof(w->old))),
+		assert_int_equal(kt_err(read(w->reader, w->old, sizeof(w->old))),
 				 -EWOULDBLOCK);
 	assert_keeper(w->channels, w->bytes);
 	acct_unchanged(w);
@@ -374,11 +374,11 @@ static void write_undo(void *arg)
 	assert_keeper(w->channels, w->bytes);
 	if (w->uid) {
 		/* the writer is charged; root takes the message back */
-		assert_true(msq_memory("mem_used") >= w->mem);
+		assert_true(kt_slot_memory("mem_used") >= w->mem);
 		as_ruid(0);
-		ms_put(w->reader, w->msg, w->len);
+		kt_slot_put(w->reader, w->msg, w->len);
 		as_ruid(w->uid);
-		msq_expect_user(w->uid, 0, 0);
+		kt_slot_expect_user(w->uid, 0, 0);
 	}
 	w->chan++;
 	write_prepare(w);
@@ -386,16 +386,16 @@ static void write_undo(void *arg)
 
 static void walk_write_as(unsigned int uid, const char *name,
 			  size_t old_len, size_t len, const int *errnos,
-			  struct kf_result *r, struct write_walk *w)
+			  struct kt_fault_result *r, struct write_walk *w)
 {
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = name, .run = write_run, .check = write_check,
 		.undo = write_undo, .arg = w, .errnos = errnos,
 	};
 
-	kf_require();
-	w->fd = ms_open(0, 0);
-	w->reader = ms_open(0, 0);
+	kt_fault_require();
+	w->fd = kt_slot_open(0, 0);
+	w->reader = kt_slot_open(0, 0);
 	w->chan = 100;
 	w->channels = 1;
 	w->bytes = KEEP_LEN;
@@ -406,17 +406,17 @@ static void walk_write_as(unsigned int uid, const char *name,
 	w->uid = uid;
 	as_ruid(uid);
 	write_prepare(w);
-	kf_walk(&op, r);
+	kt_fault_walk(&op, r);
 	as_ruid(0);
 	assert_keeper(w->channels, w->bytes);
 	if (uid)
-		msq_expect_user(uid, 0, 0);
+		kt_slot_expect_user(uid, 0, 0);
 	printf("# %s: %lu bytes in use after the walk\n", name,
-	       msq_memory("mem_used"));
+	       kt_slot_memory("mem_used"));
 }
 
 static void walk_write(const char *name, size_t old_len, size_t len,
-		       const int *errnos, struct kf_result *r,
+		       const int *errnos, struct kt_fault_result *r,
 		       struct write_walk *w)
 {
 	walk_write_as(0, name, old_len, len, errnos, r, w);
@@ -425,7 +425,7 @@ static void walk_write(const char *name, size_t old_len, size_t len,
 static void test_walk_write_new_channel(void **state)
 {
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	walk_write("message_slot write (new channel)", 0, 100, NULL, &r, &w);
@@ -438,7 +438,7 @@ static void test_walk_write_in_place(void **state)
 {
 	static const int efault_only[] = { EFAULT, 0 };
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	walk_write("message_slot write (overwrite in place)", 100, 60,
@@ -451,7 +451,7 @@ static void test_walk_write_in_place(void **state)
 static void test_walk_write_longer(void **state)
 {
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	/* a 1-byte entry has room for far less than 128 bytes */
@@ -471,7 +471,7 @@ static void test_walk_write_longer(void **state)
 static void test_walk_write_new_user(void **state)
 {
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	walk_write_as(FRESH_UID, "message_slot write (new channel, new user)",
@@ -484,7 +484,7 @@ static void test_walk_write_new_user(void **state)
 static void test_walk_write_moves_charge(void **state)
 {
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	/* in place: root's message becomes uid 2000's (its new entry) */
@@ -498,7 +498,7 @@ static void test_walk_write_moves_charge(void **state)
 static void test_walk_write_longer_new_owner(void **state)
 {
 	struct write_walk w;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
 	walk_write_as(FRESH_UID, "message_slot write (longer, new owner)", 1,
@@ -541,25 +541,25 @@ static void test_walk_read(void **state)
 {
 	static const int efault_only[] = { EFAULT, 0 };
 	struct read_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "message_slot read", .run = read_run,
 		.check = read_check, .arg = &w, .errnos = efault_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
-	w.fd = ms_open_chan(0, KEEP_CH);
+	kt_fault_require();
+	w.fd = kt_slot_open_chan(0, KEEP_CH);
 	assert_int_equal(ioctl(w.fd, MSG_SLOT_SET_BLOCKING, 1), 0);
 	assert_int_equal(fcntl(w.fd, F_SETFL, O_NONBLOCK), 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 1);
 	assert_int_equal(r.failed, r.points);
 	/* the final read got the message and marked it read */
 	assert_int_equal(w.n, KEEP_LEN);
 	assert_memory_equal(w.buf, keep, KEEP_LEN);
 	assert_false(readable(w.fd));
-	assert_int_equal(ms_err(read(w.fd, w.buf, sizeof(w.buf))), -EAGAIN);
+	assert_int_equal(kt_err(read(w.fd, w.buf, sizeof(w.buf))), -EAGAIN);
 }
 
 /* ---- poll ---- */
@@ -627,41 +627,41 @@ static void epoll_undo(void *arg)
 static void test_walk_poll(void **state)
 {
 	struct poll_walk w;
-	const struct kf_op pop = {
+	const struct kt_fault_op pop = {
 		.name = "message_slot poll", .run = poll_run,
 		.check = poll_check, .arg = &w,
 	};
-	const struct kf_op eop = {
+	const struct kt_fault_op eop = {
 		.name = "message_slot epoll_ctl(ADD)", .run = epoll_run,
 		.check = epoll_check, .undo = epoll_undo, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 	struct epoll_event ev = { .events = EPOLLIN };
 	char buf[16];
 	int other;
 
 	(void)state;
-	kf_require();
-	w.fd = ms_open_chan(0, KEEP_CH);
+	kt_fault_require();
+	w.fd = kt_slot_open_chan(0, KEEP_CH);
 	w.ep = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(w.ep >= 0);
 	/* copy in the pollfd: EFAULT (its revents go out with put_user) */
-	kf_walk(&pop, &r);
+	kt_fault_walk(&pop, &r);
 	assert_true(r.failed >= 1);
 	/* the epitem, its wait queue entry on the slot: ENOMEM */
-	kf_walk(&eop, &r);
+	kt_fault_walk(&eop, &r);
 	assert_true(r.failed >= 2);
 
 	/* registered once more, epoll sees the next message and only that */
 	assert_int_equal(epoll_ctl(w.ep, EPOLL_CTL_ADD, w.fd, &ev), 0);
-	ms_expect(w.fd, keep, KEEP_LEN);
+	kt_slot_expect(w.fd, keep, KEEP_LEN);
 	assert_int_equal(epoll_wait(w.ep, &ev, 1, 0), 0);
-	other = ms_open_chan(0, KEEP_CH);
-	ms_put_str(other, "news");
+	other = kt_slot_open_chan(0, KEEP_CH);
+	kt_slot_put_str(other, "news");
 	assert_int_equal(epoll_wait(w.ep, &ev, 1, 0), 1);
-	ms_expect_str(w.fd, "news");
+	kt_slot_expect_str(w.fd, "news");
 	assert_int_equal(read(w.fd, buf, sizeof(buf)), 4);
-	ms_expect_stats(0, 1, 4);
+	kt_slot_expect_stats(0, 1, 4);
 }
 
 /* ---- module parameters written at run time ---- */
@@ -715,16 +715,16 @@ static void test_walk_params(void **state)
 					     "max_mem", "user_max_mem" };
 	struct param_walk w;
 	char name[64];
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = name, .run = param_run,
 		.check = param_check, .undo = param_undo, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 	char path[128];
 	size_t i;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		w.name = names[i];
 		w.old = param_value(w.name);
@@ -734,7 +734,7 @@ static void test_walk_params(void **state)
 		assert_true(w.fd >= 0);
 		snprintf(name, sizeof(name), "message_slot write of %s",
 			 w.name);
-		kf_walk(&op, &r);
+		kt_fault_walk(&op, &r);
 		/* the kernel's buffer for the value, the copy into it */
 		assert_true(r.failed >= 2);
 		assert_int_equal(param_value(w.name), w.old);
@@ -791,10 +791,10 @@ static void load_check(void *arg, unsigned int nth, int rc)
 	}
 	snprintf(path, sizeof(path), "/dev/" MOD "%u", w->nodes);
 	assert_false(exists(path));
-	ms_mknod_major(major, 5);
-	fd = ms_open_chan(5, 1);
-	ms_put_str(fd, "loaded");
-	ms_expect_str(fd, "loaded");
+	kt_slot_mknod_major(major, 5);
+	fd = kt_slot_open_chan(5, 1);
+	kt_slot_put_str(fd, "loaded");
+	kt_slot_expect_str(fd, "loaded");
 	close(fd);
 }
 
@@ -803,22 +803,22 @@ static void walk_load(const char *params, int major, unsigned int nodes,
 {
 	struct load_walk w = { .params = params, .major = major,
 			       .nodes = nodes };
-	struct kf_result r;
+	struct kt_fault_result r;
 	int tries;
 
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(close(keeper), 0);
 	keeper = -1;
 	assert_int_equal(kt_unload(MOD), 0);
 	/*
-	 * The points drift from one load to the next (kf_load.h), and a
+	 * The points drift from one load to the next (kt_fault_load.h), and a
 	 * short window can now and then miss every allocation that fails
 	 * the load: walk it again then, up to three times.
 	 */
 	for (tries = 0; tries < 3; tries++) {
 		w.kmsg = kt_kmsg_mark();
 		/* init fails at once with nodes above the limit */
-		kf_walk_load(MOD, params, "nodes=257", load_check, &w, &r);
+		kt_fault_walk_load(MOD, params, "nodes=257", load_check, &w, &r);
 		close(w.kmsg);
 		if (r.failed >= min_failed)
 			break;
@@ -881,15 +881,15 @@ static void test_no_leaks(void **state)
 	int leaks;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(close(keeper), 0);
 	keeper = -1;
 	assert_int_equal(kt_unload(MOD), 0);
-	leaks = kf_kmemleak_scan();
+	leaks = kt_kmemleak_scan();
 	if (leaks < 0)
 		skip();
-	/* nodes= creates a class: see kf_load.h for the kernel's leak */
-	assert_int_equal(kf_kmemleak_forgive_class_name(MOD), 0);
+	/* nodes= creates a class: see kt_fault_load.h for the kernel's leak */
+	assert_int_equal(kt_kmemleak_forgive_class_name(MOD), 0);
 }
 
 #define WALK(fn) cmocka_unit_test_setup_teardown(fn, fresh, cleanup)

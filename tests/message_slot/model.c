@@ -2,15 +2,15 @@
 /*
  * message_slot/model - a long random sequence of ioctls, writes, reads,
  * closes and reopens on several files, minors and channels, each result
- * checked against the model of tests/lib/ms_model.c (return value, errno,
+ * checked against the model of tests/lib/kt_slot_model.c (return value, errno,
  * message bytes), plus the debugfs counts now and then.
  *
  * KT_MS_SEED=N in the environment repeats a run; the seed is printed.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_debug.h"
-#include "lib/msgslot.h"
-#include "lib/ms_model.h"
+#include "lib/kt_slot.h"
+#include "lib/kt_slot_model.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -32,10 +32,10 @@ static const unsigned long ids[] = {
 
 struct mfile {
 	int fd;
-	struct msm_file ms;
+	struct kt_model_file ms;
 };
 
-static struct msm *model;
+static struct kt_model *model;
 static struct mfile files[NFILES];
 static uint64_t rng;
 
@@ -51,8 +51,8 @@ static void reopen(struct mfile *f, unsigned int minor)
 {
 	if (f->fd >= 0)
 		close(f->fd);
-	f->fd = ms_open(minor, 0);
-	msm_open(&f->ms, minor, false);
+	f->fd = kt_slot_open(minor, 0);
+	kt_model_open(&f->ms, minor, false);
 }
 
 static void check_stats(void)
@@ -61,8 +61,8 @@ static void check_stats(void)
 	unsigned int m;
 
 	for (m = 0; m < NMINORS; m++) {
-		msm_stats(model, m, &want_ch, &want_by);
-		assert_true(ms_stats(m, &ch, &by));
+		kt_model_stats(model, m, &want_ch, &want_by);
+		assert_true(kt_slot_stats(m, &ch, &by));
 		assert_int_equal(ch, want_ch);
 		assert_int_equal(by, want_by);
 	}
@@ -84,7 +84,7 @@ static void op_write(struct mfile *f, long op)
 	for (i = 0; i < len; i++)
 		buf[i] = (unsigned char)rnd(256);
 	n = write(f->fd, buf, len);
-	EXPECT_MODEL(msm_write(model, &f->ms, buf, len, sizeof(buf), n, errno),
+	EXPECT_MODEL(kt_model_write(model, &f->ms, buf, len, sizeof(buf), n, errno),
 		     op);
 }
 
@@ -95,7 +95,7 @@ static void op_read(struct mfile *f, long op)
 	ssize_t n;
 
 	n = read(f->fd, buf, size);
-	EXPECT_MODEL(msm_read(model, &f->ms, buf, size, sizeof(buf), n, errno),
+	EXPECT_MODEL(kt_model_read(model, &f->ms, buf, size, sizeof(buf), n, errno),
 		     op);
 }
 
@@ -114,7 +114,7 @@ static void op_ioctl(struct mfile *f, long op)
 		arg = rnd(3);
 	}
 	r = ioctl(f->fd, cmd, arg);
-	want = msm_ioctl(&f->ms, cmd, arg);
+	want = kt_model_ioctl(&f->ms, cmd, arg);
 	if (want ? r != -1 || errno != -want : r != 0)
 		fail_msg("op %ld: ioctl %#x %lu = %d (%s), the model says %d",
 			 op, cmd, arg, r, r ? strerror(errno) : "ok", want);
@@ -123,7 +123,7 @@ static void op_ioctl(struct mfile *f, long op)
 static void test_random_vs_model(void **state)
 {
 	const char *env = getenv("KT_MS_SEED");
-	long op, start = ms_now_ms(), nops = kt_scaled(OPS);
+	long op, start = kt_now_ms(), nops = kt_scaled(OPS);
 	struct mfile *f;
 	int i;
 
@@ -133,7 +133,7 @@ static void test_random_vs_model(void **state)
 		rng = 1;
 	printf("# seed %llu (KT_MS_SEED), %ld operations\n",
 	       (unsigned long long)rng, nops);
-	model = msm_new();
+	model = kt_model_new();
 	assert_non_null(model);
 	for (i = 0; i < NFILES; i++) {
 		files[i].fd = -1;
@@ -161,8 +161,8 @@ static void test_random_vs_model(void **state)
 	check_stats();
 	for (i = 0; i < NFILES; i++)
 		close(files[i].fd);
-	msm_free(model);
-	printf("# %ld operations in %ld ms\n", nops, ms_now_ms() - start);
+	kt_model_free(model);
+	printf("# %ld operations in %ld ms\n", nops, kt_now_ms() - start);
 }
 
 int main(void)
@@ -171,5 +171,5 @@ int main(void)
 		cmocka_unit_test(test_random_vs_model),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

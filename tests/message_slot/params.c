@@ -9,10 +9,10 @@
  * slab growth.  Also the caps refuse 0 through sysfs, and the boundary
  * values (nodes=256, caps of 1) work.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_params.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,11 +152,11 @@ static void test_runtime_and_bounds(void **state)
 	assert_false(exists("/dev/" MOD "256"));
 	fd = open("/dev/" MOD "255", O_RDWR);
 	assert_true(fd >= 0);
-	ms_chan(fd, 9);
-	ms_put(fd, "x", 1);
-	assert_int_equal(ms_err(write(fd, "xy", 2)), -ENOSPC);
-	ms_chan(fd, 10);
-	assert_int_equal(ms_err(write(fd, "y", 1)), -ENOSPC);
+	kt_slot_chan(fd, 9);
+	kt_slot_put(fd, "x", 1);
+	assert_int_equal(kt_err(write(fd, "xy", 2)), -ENOSPC);
+	kt_slot_chan(fd, 10);
+	assert_int_equal(kt_err(write(fd, "y", 1)), -ENOSPC);
 
 	sysfs_write("max_channels", "0", -EINVAL);
 	sysfs_write("max_channels", "-1", -EINVAL);
@@ -168,7 +168,7 @@ static void test_runtime_and_bounds(void **state)
 			 1);
 	sysfs_write("max_channels", "2", 0);
 	sysfs_write("max_bytes", "2", 0);
-	ms_put(fd, "y", 1);
+	kt_slot_put(fd, "y", 1);
 	close(fd);
 	assert_int_equal(kt_unload(MOD), 0);
 	assert_nothing_left();

@@ -5,8 +5,8 @@
  * opt-in blocking read with O_NONBLOCK, signals (EINTR and SA_RESTART), and
  * that without the opt-in reads behave exactly like the course's.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,42 +54,42 @@ static short wait_in(int fd, int timeout_ms)
 
 static void test_poll_readiness(void **state)
 {
-	int a = ms_open(0, 0), b = ms_open_chan(0, 1);
+	int a = kt_slot_open(0, 0), b = kt_slot_open_chan(0, 1);
 	char buf[8];
 
 	(void)state;
 	assert_int_equal(revents(a, 0), WO);	/* no channel: writable only */
-	ms_chan(a, 1);
+	kt_slot_chan(a, 1);
 	assert_int_equal(revents(a, 0), WO);	/* no message */
-	ms_put_str(b, "one");
+	kt_slot_put_str(b, "one");
 	assert_int_equal(revents(a, 0), RW);
 	assert_int_equal(revents(b, 0), RW);	/* the writer has not read it */
 	/* a failed read (too small) does not mark the message read */
 	assert_int_equal(read(a, buf, 2), -1);
 	assert_int_equal(revents(a, 0), RW);
-	ms_expect_str(a, "one");
+	kt_slot_expect_str(a, "one");
 	assert_int_equal(revents(a, 0), WO);
 	assert_int_equal(revents(b, 0), RW);	/* per open file */
 	/* the same bytes again are a new message */
-	ms_put_str(b, "one");
+	kt_slot_put_str(b, "one");
 	assert_int_equal(revents(a, 0), RW);
-	ms_expect_str(a, "one");
+	kt_slot_expect_str(a, "one");
 	/* selecting the same channel keeps the mark, another one resets it */
-	ms_chan(a, 1);
+	kt_slot_chan(a, 1);
 	assert_int_equal(revents(a, 0), WO);
-	ms_chan(a, 2);
+	kt_slot_chan(a, 2);
 	assert_int_equal(revents(a, 0), WO);
-	ms_chan(a, 1);
+	kt_slot_chan(a, 1);
 	assert_int_equal(revents(a, 0), RW);
 	/* without the opt-in a read never blocks and repeats the message */
-	ms_expect_str(a, "one");
-	ms_expect_str(a, "one");
+	kt_slot_expect_str(a, "one");
+	kt_slot_expect_str(a, "one");
 	/* a failed write does not make anything readable */
 	assert_int_equal(write(b, buf, 0), -1);
 	assert_int_equal(revents(a, 0), WO);
 	/* writes on other channels and minors do not either */
-	ms_chan(b, 2);
-	ms_put_str(b, "two");
+	kt_slot_chan(b, 2);
+	kt_slot_put_str(b, "two");
 	assert_int_equal(revents(a, 0), WO);
 	close(a);
 	close(b);
@@ -97,7 +97,7 @@ static void test_poll_readiness(void **state)
 
 static void test_select(void **state)
 {
-	int a = ms_open_chan(1, 5), b = ms_open_chan(1, 5);
+	int a = kt_slot_open_chan(1, 5), b = kt_slot_open_chan(1, 5);
 	struct timeval tv = { 0, 0 };
 	fd_set r, w;
 
@@ -109,7 +109,7 @@ static void test_select(void **state)
 	assert_int_equal(select(a + 1, &r, &w, NULL, &tv), 1);
 	assert_false(FD_ISSET(a, &r));
 	assert_true(FD_ISSET(a, &w));
-	ms_put_str(b, "x");
+	kt_slot_put_str(b, "x");
 	FD_SET(a, &r);
 	assert_int_equal(select(a + 1, &r, NULL, NULL, &tv), 1);
 	assert_true(FD_ISSET(a, &r));
@@ -136,7 +136,7 @@ static void write_later(void *arg)
 		kill(l->sig_to, SIGUSR1);
 	}
 	usleep(l->delay_ms * 1000);
-	fd = ms_child_open_chan(l->minor, l->chan);
+	fd = kt_slot_child_open_chan(l->minor, l->chan);
 	if (write(fd, l->msg, strlen(l->msg)) != (ssize_t)strlen(l->msg))
 		_exit(3);
 	close(fd);
@@ -169,18 +169,18 @@ static void test_poll_wakeup(void **state)
 {
 	struct later l = { 2, 9, 300, "wake", 0, 0 };
 	struct later other = { 2, 8, 100, "other channel", 0, 0 };
-	int a = ms_open_chan(2, 9);
-	long t0 = ms_now_ms(), dt;
+	int a = kt_slot_open_chan(2, 9);
+	long t0 = kt_now_ms(), dt;
 	pid_t p1, p2;
 
 	(void)state;
 	p1 = spawn(write_later, &other);
 	p2 = spawn(write_later, &l);
 	assert_int_equal(wait_in(a, 5000), POLLIN);
-	dt = ms_now_ms() - t0;
+	dt = kt_now_ms() - t0;
 	assert_true(dt >= 250);
 	assert_true(dt < 4000);
-	ms_expect_str(a, "wake");
+	kt_slot_expect_str(a, "wake");
 	reap(p1);
 	reap(p2);
 	close(a);
@@ -189,7 +189,7 @@ static void test_poll_wakeup(void **state)
 static void test_epoll(void **state)
 {
 	struct later l = { 3, 1, 200, "e2", 0, 0 };
-	int a = ms_open_chan(3, 1), b = ms_open_chan(3, 1);
+	int a = kt_slot_open_chan(3, 1), b = kt_slot_open_chan(3, 1);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	long t0;
@@ -199,26 +199,26 @@ static void test_epoll(void **state)
 	assert_true(ep >= 0);
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev), 0);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
-	ms_put_str(b, "e1");
+	kt_slot_put_str(b, "e1");
 	assert_int_equal(epoll_wait(ep, &ev, 1, 1000), 1);
 	assert_int_equal(ev.events, EPOLLIN);
 	/* edge-triggered: reported once per new message */
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
-	ms_expect_str(a, "e1");
-	t0 = ms_now_ms();
+	kt_slot_expect_str(a, "e1");
+	t0 = kt_now_ms();
 	p = spawn(write_later, &l);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 5000), 1);
-	assert_true(ms_now_ms() - t0 >= 150);
-	ms_expect_str(a, "e2");
+	assert_true(kt_now_ms() - t0 >= 150);
+	kt_slot_expect_str(a, "e2");
 	reap(p);
 	/* level-triggered: readable until read */
 	ev.events = EPOLLIN;
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_MOD, a, &ev), 0);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
-	ms_put_str(b, "e3");
+	kt_slot_put_str(b, "e3");
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 1);
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 1);
-	ms_expect_str(a, "e3");
+	kt_slot_expect_str(a, "e3");
 	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 0);
 	close(ep);
 	close(a);
@@ -228,46 +228,46 @@ static void test_epoll(void **state)
 static void test_blocking_read(void **state)
 {
 	struct later l = { 4, 3, 300, "newer", 0, 0 };
-	int a = ms_open(4, 0), b = ms_open_chan(4, 3);
+	int a = kt_slot_open(4, 0), b = kt_slot_open_chan(4, 3);
 	char buf[16];
 	long t0;
 	pid_t p;
 
 	(void)state;
-	assert_int_equal(ms_err(ioctl(a, MSG_SLOT_SET_BLOCKING, 2)), -EINVAL);
+	assert_int_equal(kt_err(ioctl(a, MSG_SLOT_SET_BLOCKING, 2)), -EINVAL);
 	assert_int_equal(ioctl(a, MSG_SLOT_SET_BLOCKING, 1), 0);
 	/* no channel is still EINVAL, immediately */
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EINVAL);
-	ms_chan(a, 3);
-	ms_put_str(b, "first");
-	ms_expect_str(a, "first");		/* unread: returns at once */
-	t0 = ms_now_ms();
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EINVAL);
+	kt_slot_chan(a, 3);
+	kt_slot_put_str(b, "first");
+	kt_slot_expect_str(a, "first");		/* unread: returns at once */
+	t0 = kt_now_ms();
 	p = spawn(write_later, &l);
-	ms_expect_str(a, "newer");		/* waits for the next one */
-	assert_true(ms_now_ms() - t0 >= 250);
+	kt_slot_expect_str(a, "newer");		/* waits for the next one */
+	assert_true(kt_now_ms() - t0 >= 250);
 	reap(p);
 	/* ENOSPC after the wait does not mark the message read */
-	ms_put_str(b, "0123456789");
-	assert_int_equal(ms_err(read(a, buf, 4)), -ENOSPC);
-	ms_expect_str(a, "0123456789");
+	kt_slot_put_str(b, "0123456789");
+	assert_int_equal(kt_err(read(a, buf, 4)), -ENOSPC);
+	kt_slot_expect_str(a, "0123456789");
 	/* O_NONBLOCK: EAGAIN instead of waiting */
 	assert_int_equal(fcntl(a, F_SETFL, O_NONBLOCK), 0);
-	t0 = ms_now_ms();
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EAGAIN);
-	assert_true(ms_now_ms() - t0 < 1000);
-	ms_put_str(b, "nb");
-	ms_expect_str(a, "nb");
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EAGAIN);
+	t0 = kt_now_ms();
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EAGAIN);
+	assert_true(kt_now_ms() - t0 < 1000);
+	kt_slot_put_str(b, "nb");
+	kt_slot_expect_str(a, "nb");
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EAGAIN);
 	/* an empty channel with O_NONBLOCK */
-	ms_chan(a, 4);
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EAGAIN);
+	kt_slot_chan(a, 4);
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EAGAIN);
 	/* opting out restores the course behaviour */
 	assert_int_equal(ioctl(a, MSG_SLOT_SET_BLOCKING_LONG, 0UL), 0);
 	assert_int_equal(fcntl(a, F_SETFL, 0), 0);
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EWOULDBLOCK);
-	ms_chan(a, 3);
-	ms_expect_str(a, "nb");
-	ms_expect_str(a, "nb");
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EWOULDBLOCK);
+	kt_slot_chan(a, 3);
+	kt_slot_expect_str(a, "nb");
+	kt_slot_expect_str(a, "nb");
 	close(a);
 	close(b);
 }
@@ -284,7 +284,7 @@ static void test_blocking_signal(void **state)
 {
 	struct later l = { 5, 1, 200, "after signal", getpid(), 500 };
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	int a = ms_open_chan(5, 1);
+	int a = kt_slot_open_chan(5, 1);
 	char buf[16];
 	long t0;
 	pid_t p;
@@ -294,13 +294,13 @@ static void test_blocking_signal(void **state)
 	/* without SA_RESTART: EINTR */
 	got_sig = 0;
 	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
-	t0 = ms_now_ms();
+	t0 = kt_now_ms();
 	l.delay_ms = 2000;	/* the message comes much later */
 	p = spawn(write_later, &l);
-	assert_int_equal(ms_err(read(a, buf, sizeof(buf))), -EINTR);
+	assert_int_equal(kt_err(read(a, buf, sizeof(buf))), -EINTR);
 	assert_int_equal(got_sig, 1);
-	assert_true(ms_now_ms() - t0 < 2400);
-	ms_expect_str(a, "after signal");	/* blocks until it comes */
+	assert_true(kt_now_ms() - t0 < 2400);
+	kt_slot_expect_str(a, "after signal");	/* blocks until it comes */
 	reap(p);
 	/* with SA_RESTART: the read restarts and gets the message */
 	sa.sa_flags = SA_RESTART;
@@ -309,7 +309,7 @@ static void test_blocking_signal(void **state)
 	l.delay_ms = 300;
 	l.msg = "restarted";
 	p = spawn(write_later, &l);
-	ms_expect_str(a, "restarted");
+	kt_slot_expect_str(a, "restarted");
 	assert_int_equal(got_sig, 1);
 	reap(p);
 	signal(SIGUSR1, SIG_DFL);
@@ -319,7 +319,7 @@ static void test_blocking_signal(void **state)
 /* A reader blocked in read() can be killed; nothing stays behind. */
 static void blocked_reader(void *arg)
 {
-	int fd = ms_child_open_chan(6, 1), *ready = arg;
+	int fd = kt_slot_child_open_chan(6, 1), *ready = arg;
 	char buf[8];
 
 	if (ioctl(fd, MSG_SLOT_SET_BLOCKING, 1))
@@ -348,13 +348,13 @@ static void test_blocking_kill(void **state)
 	assert_int_equal(waitpid(p, &st, 0), p);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 }
 
 /* Several blocked readers on one channel all wake for one message. */
 static void counted_reader(void *arg)
 {
-	int fd = ms_child_open_chan(7, 1);
+	int fd = kt_slot_child_open_chan(7, 1);
 	char buf[8];
 
 	(void)arg;
@@ -391,5 +391,5 @@ int main(void)
 		cmocka_unit_test(test_blocking_many),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

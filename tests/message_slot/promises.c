@@ -8,8 +8,8 @@
  * does when another thread switches the file's channel; and the nodes=
  * parameter makes 0600 root nodes that other users cannot open.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,7 +119,7 @@ static void test_blocking_read_sleeps(void **state)
 
 	(void)state;
 	assert_int_equal(pipe(res), 0);
-	fd = ms_open_chan(0, 77);
+	fd = kt_slot_open_chan(0, 77);
 	set_blocking(fd, 1);
 	fflush(NULL);
 	pid = fork();
@@ -134,9 +134,9 @@ static void test_blocking_read_sleeps(void **state)
 	wait_blocked_in_read(pid, fd);
 	assert_false(readable(res[0], 0));	/* it has not returned */
 	{
-		int w = ms_open_chan(0, 77);
+		int w = kt_slot_open_chan(0, 77);
 
-		ms_put_str(w, "wake up");
+		kt_slot_put_str(w, "wake up");
 		close(w);
 	}
 	n = read(res[0], buf, sizeof(buf));
@@ -153,7 +153,7 @@ static void test_blocking_read_sleeps(void **state)
 /* With blocking on and O_NONBLOCK: EAGAIN means "already read". */
 static void test_marks_shared_by_dup_and_fork(void **state)
 {
-	int fd = ms_open_chan(1, 5), other = ms_open_chan(1, 5), d, st;
+	int fd = kt_slot_open_chan(1, 5), other = kt_slot_open_chan(1, 5), d, st;
 	char buf[64];
 	pid_t pid;
 
@@ -162,13 +162,13 @@ static void test_marks_shared_by_dup_and_fork(void **state)
 	assert_int_equal(fcntl(other, F_SETFL, O_NONBLOCK), 0);
 	set_blocking(fd, 1);
 	set_blocking(other, 1);
-	ms_put_str(fd, "once");
+	kt_slot_put_str(fd, "once");
 	d = dup(fd);
 	assert_true(d >= 0);
 	assert_true(readable(d, 0));
-	ms_expect_str(fd, "once");
+	kt_slot_expect_str(fd, "once");
 	/* the dup is the same file: the message is read there too */
-	assert_int_equal(ms_err(read(d, buf, sizeof(buf))), -EAGAIN);
+	assert_int_equal(kt_err(read(d, buf, sizeof(buf))), -EAGAIN);
 	assert_false(readable(d, 0));
 	/* a fork copy too */
 	fflush(NULL);
@@ -180,16 +180,16 @@ static void test_marks_shared_by_dup_and_fork(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* another open file has its own mark */
-	ms_expect_str(other, "once");
+	kt_slot_expect_str(other, "once");
 	/* a read in the fork child marks the parent's file */
-	ms_put_str(other, "twice");
+	kt_slot_put_str(other, "twice");
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(read(d, buf, sizeof(buf)) == 5 ? 0 : 1);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	assert_int_equal(ms_err(read(fd, buf, sizeof(buf))), -EAGAIN);
+	assert_int_equal(kt_err(read(fd, buf, sizeof(buf))), -EAGAIN);
 	assert_false(readable(fd, 0));
 	close(d);
 	close(fd);
@@ -200,22 +200,22 @@ static void test_marks_shared_by_dup_and_fork(void **state)
 
 static void test_efault_read_leaves_unread(void **state)
 {
-	int fd = ms_open_chan(2, 9);
+	int fd = kt_slot_open_chan(2, 9);
 	char *volatile bad = NULL;
 	char buf[64];
 
 	(void)state;
 	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	set_blocking(fd, 1);
-	ms_put_str(fd, "keep me");
-	assert_int_equal(ms_err(read(fd, bad, sizeof(buf))), -EFAULT);
+	kt_slot_put_str(fd, "keep me");
+	assert_int_equal(kt_err(read(fd, bad, sizeof(buf))), -EFAULT);
 	assert_true(readable(fd, 0));
 	/* a short buffer (ENOSPC) marks nothing either */
-	assert_int_equal(ms_err(read(fd, buf, 3)), -ENOSPC);
+	assert_int_equal(kt_err(read(fd, buf, 3)), -ENOSPC);
 	assert_true(readable(fd, 0));
-	ms_expect_str(fd, "keep me");
+	kt_slot_expect_str(fd, "keep me");
 	assert_false(readable(fd, 0));
-	assert_int_equal(ms_err(read(fd, buf, sizeof(buf))), -EAGAIN);
+	assert_int_equal(kt_err(read(fd, buf, sizeof(buf))), -EAGAIN);
 	close(fd);
 }
 
@@ -253,36 +253,36 @@ static void *reader_thread(void *arg)
 static void test_channel_switch_under_blocked_reader(void **state)
 {
 	struct reader r = { .tid = 0 };
-	int w1 = ms_open_chan(3, 1), w2 = ms_open_chan(3, 2);
+	int w1 = kt_slot_open_chan(3, 1), w2 = kt_slot_open_chan(3, 2);
 	char buf[MSG_SLOT_MAX_MSG_LEN];
 	pthread_t t;
 	ssize_t n;
 
 	(void)state;
 	assert_int_equal(pipe(r.res), 0);
-	r.fd = ms_open_chan(3, 1);
+	r.fd = kt_slot_open_chan(3, 1);
 	set_blocking(r.fd, 1);
 	assert_int_equal(pthread_create(&t, NULL, reader_thread, &r), 0);
 	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	wait_blocked_in_read(r.tid, r.fd);
-	ms_chan(r.fd, 2);			/* another thread switches */
+	kt_slot_chan(r.fd, 2);			/* another thread switches */
 	wait_blocked_in_read(r.tid, r.fd);	/* back asleep, on channel 2 */
-	ms_put_str(w1, "one");
+	kt_slot_put_str(w1, "one");
 	/* a message on the old channel does not end the read ... */
 	assert_false(readable(r.res[0], 300));
 	wait_blocked_in_read(r.tid, r.fd);
 	/* ... one on the new channel does, with that message */
-	ms_put_str(w2, "two");
+	kt_slot_put_str(w2, "two");
 	n = read(r.res[0], buf, sizeof(buf));
 	assert_int_equal(n, 3);
 	assert_memory_equal(buf, "two", 3);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	/* and it counts as read on the file's channel 2 */
 	assert_false(readable(r.fd, 0));
-	ms_chan(r.fd, 1);	/* the old channel's message: unread there */
+	kt_slot_chan(r.fd, 1);	/* the old channel's message: unread there */
 	assert_true(readable(r.fd, 0));
-	ms_expect_str(r.fd, "one");
+	kt_slot_expect_str(r.fd, "one");
 	close(r.res[0]);
 	close(r.res[1]);
 	close(r.fd);
@@ -330,15 +330,15 @@ static void test_nodes_are_0600(void **state)
 		/* root opens it and it is a slot */
 		fd = open(paths[i], O_RDWR);
 		assert_true(fd >= 0);
-		ms_chan(fd, 3);
-		ms_put_str(fd, "root");
-		ms_expect_str(fd, "root");
+		kt_slot_chan(fd, 3);
+		kt_slot_put_str(fd, "root");
+		kt_slot_expect_str(fd, "root");
 		close(fd);
 	}
 	assert_int_equal(stat("/dev/message_slot2", &st), -1);
 	assert_int_equal(kt_unload("message_slot"), 0);
 	assert_int_equal(stat(paths[0], &st), -1);
-	assert_int_equal(ms_load(NULL), 0);	/* for the teardown */
+	assert_int_equal(kt_slot_load(NULL), 0);	/* for the teardown */
 }
 
 int main(void)
@@ -351,5 +351,5 @@ int main(void)
 		cmocka_unit_test(test_nodes_are_0600),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

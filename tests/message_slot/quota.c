@@ -15,12 +15,12 @@
  * charged), the errno order at the ceiling, and bad parameter values at
  * load and at run time.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_debug.h"
 #include "lib/kt_params.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
-#include "lib/msquota.h"
+#include "lib/kt_slot.h"
+#include "lib/kt_slot_quota.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,8 +91,8 @@ static void scenario_writer(void *arg)
 	long t0;
 
 	for (s = 0; s < NSLOTS; s++)
-		fds[s] = ms_child_open_chan(s, 1);
-	t0 = ms_now_ms();
+		fds[s] = kt_slot_child_open_chan(s, 1);
+	t0 = kt_now_ms();
 	for (ch = 1; c->written < c->max; ch++)
 		for (s = 0; s < NSLOTS && c->written < c->max; s++) {
 			pattern(msg, sizeof(msg), s, ch);
@@ -104,7 +104,7 @@ static void scenario_writer(void *arg)
 			c->written++;
 		}
 out:
-	c->ms = ms_now_ms() - t0;
+	c->ms = kt_now_ms() - t0;
 	c->chan = ch;
 	c->minor = s;
 }
@@ -118,9 +118,9 @@ static void writer(void *arg)
 {
 	struct child *c = arg;
 	char msg[MSG_SLOT_MAX_MSG_LEN];
-	int fd = c->fd >= 0 ? c->fd : ms_child_open_chan(c->minor, 1);
+	int fd = c->fd >= 0 ? c->fd : kt_slot_child_open_chan(c->minor, 1);
 	unsigned long ch;
-	long t0 = ms_now_ms();
+	long t0 = kt_now_ms();
 
 	for (ch = c->first; c->written < c->max; ch++) {
 		pattern(msg, c->len, c->minor, ch);
@@ -131,7 +131,7 @@ static void writer(void *arg)
 		}
 		c->written++;
 	}
-	c->ms = ms_now_ms() - t0;
+	c->ms = kt_now_ms() - t0;
 	c->chan = ch;
 }
 
@@ -189,14 +189,14 @@ static long kernel_mem_kb(void)
 /* The memory a len-byte message on a new channel of slot 7 is charged. */
 static unsigned long charge_of(size_t len, unsigned long chan)
 {
-	unsigned long before = msq_memory("mem_used");
+	unsigned long before = kt_slot_memory("mem_used");
 	char msg[MSG_SLOT_MAX_MSG_LEN];
-	int fd = ms_open_chan(7, chan);
+	int fd = kt_slot_open_chan(7, chan);
 
 	pattern(msg, len, 7, chan);
-	ms_put(fd, msg, len);
+	kt_slot_put(fd, msg, len);
 	close(fd);
-	return msq_memory("mem_used") - before;
+	return kt_slot_memory("mem_used") - before;
 }
 
 /*
@@ -206,10 +206,10 @@ static unsigned long charge_of(size_t len, unsigned long chan)
 static int load(const char *params)
 {
 	unsigned int i;
-	int rc = ms_load(params);
+	int rc = kt_slot_load(params);
 
 	for (i = 0; !rc && i < 8; i++)
-		if (chmod(ms_path(i), 0666))
+		if (chmod(kt_slot_path(i), 0666))
 			rc = -errno;
 	return rc;
 }
@@ -229,19 +229,19 @@ static void test_defaults(void **state)
 	(void)state;
 	reload(NULL);
 	/* MemTotal is totalram_pages(): the ceiling is exactly 1/16 of it */
-	assert_int_equal(msq_param("max_mem"), ram / 16);
-	assert_int_equal(msq_param("user_max_mem"), ram / 16 / 4);
-	assert_int_equal(msq_param("mem_used"), 0);
-	assert_int_equal(msq_memory("max_mem"), ram / 16);
-	assert_int_equal(msq_memory("user_max_mem"), ram / 64);
-	assert_int_equal(msq_memory("mem_used"), 0);
-	assert_int_equal(msq_memory("users"), 0);
-	msq_expect_user(0, 0, 0);
+	assert_int_equal(kt_slot_param("max_mem"), ram / 16);
+	assert_int_equal(kt_slot_param("user_max_mem"), ram / 16 / 4);
+	assert_int_equal(kt_slot_param("mem_used"), 0);
+	assert_int_equal(kt_slot_memory("max_mem"), ram / 16);
+	assert_int_equal(kt_slot_memory("user_max_mem"), ram / 64);
+	assert_int_equal(kt_slot_memory("mem_used"), 0);
+	assert_int_equal(kt_slot_memory("users"), 0);
+	kt_slot_expect_user(0, 0, 0);
 	printf("# MemTotal %lu MiB: ceiling %lu KiB, per user %lu KiB\n",
 	       ram >> 20, ram / 16 / 1024, ram / 64 / 1024);
 	/* the per-slot caps are unchanged */
-	assert_int_equal(msq_param("max_channels"), 1UL << 20);
-	assert_int_equal(msq_param("max_bytes"), 128UL << 20);
+	assert_int_equal(kt_slot_param("max_channels"), 1UL << 20);
+	assert_int_equal(kt_slot_param("max_bytes"), 128UL << 20);
 }
 
 /* ---- what is charged to whom ---- */
@@ -262,53 +262,53 @@ static void test_charges(void **state)
 	assert_true(c1 >= 64 && c1 < c128);
 	assert_true(c128 >= 128 + 64 && c128 <= 512);
 	assert_int_equal(c1 % 8, 0);
-	msq_expect_user(0, c1 + c128, 2);
-	assert_int_equal(msq_memory("users"), 1);
-	assert_int_equal(msq_param("mem_used"), c1 + c128);
+	kt_slot_expect_user(0, c1 + c128, 2);
+	assert_int_equal(kt_slot_memory("users"), 1);
+	assert_int_equal(kt_slot_param("mem_used"), c1 + c128);
 
-	fd = ms_open(7, 0);
+	fd = kt_slot_open(7, 0);
 	/* a shorter message fits in place: the entry, and its charge, stay */
-	ms_chan(fd, 2);
-	ms_put(fd, "s", 1);
-	assert_int_equal(msq_memory("mem_used"), c1 + c128);
+	kt_slot_chan(fd, 2);
+	kt_slot_put(fd, "s", 1);
+	assert_int_equal(kt_slot_memory("mem_used"), c1 + c128);
 	/* a longer one replaces the entry: the old charge goes */
-	ms_chan(fd, 1);
+	kt_slot_chan(fd, 1);
 	pattern(msg, 128, 7, 1);
-	ms_put(fd, msg, 128);
-	assert_int_equal(msq_memory("mem_used"), 2 * c128);
-	msq_expect_user(0, 2 * c128, 2);
-	ms_expect(fd, msg, 128);
+	kt_slot_put(fd, msg, 128);
+	assert_int_equal(kt_slot_memory("mem_used"), 2 * c128);
+	kt_slot_expect_user(0, 2 * c128, 2);
+	kt_slot_expect(fd, msg, 128);
 
 	/* another user overwrites in place: the charge moves to it */
 	assert_int_equal(put_as(USER_A, 7, 1, 5), 0);
-	assert_int_equal(msq_memory("mem_used"), 2 * c128);
-	msq_expect_user(0, c128, 1);
-	msq_expect_user(USER_A, c128, 1);
-	assert_int_equal(msq_memory("users"), 2);
+	assert_int_equal(kt_slot_memory("mem_used"), 2 * c128);
+	kt_slot_expect_user(0, c128, 1);
+	kt_slot_expect_user(USER_A, c128, 1);
+	assert_int_equal(kt_slot_memory("users"), 2);
 	/* a new channel of its own */
 	assert_int_equal(put_as(USER_A, 7, 3, 5), 0);
-	c5 = msq_memory("mem_used") - 2 * c128;
+	c5 = kt_slot_memory("mem_used") - 2 * c128;
 	assert_int_equal(c5, c1);	/* 1 and 5 bytes: the same class */
-	msq_expect_user(USER_A, c128 + c5, 2);
+	kt_slot_expect_user(USER_A, c128 + c5, 2);
 	/* root takes both back; uid 1000's entry goes with its last */
-	ms_chan(fd, 3);
-	ms_put(fd, "root", 4);
-	msq_expect_user(USER_A, c128, 1);
-	ms_chan(fd, 1);
-	ms_put(fd, "root", 4);
-	msq_expect_user(USER_A, 0, 0);
-	msq_expect_user(0, 2 * c128 + c5, 3);
-	assert_int_equal(msq_memory("users"), 1);
-	assert_int_equal(msq_memory("mem_used"), 2 * c128 + c5);
+	kt_slot_chan(fd, 3);
+	kt_slot_put(fd, "root", 4);
+	kt_slot_expect_user(USER_A, c128, 1);
+	kt_slot_chan(fd, 1);
+	kt_slot_put(fd, "root", 4);
+	kt_slot_expect_user(USER_A, 0, 0);
+	kt_slot_expect_user(0, 2 * c128 + c5, 3);
+	assert_int_equal(kt_slot_memory("users"), 1);
+	assert_int_equal(kt_slot_memory("mem_used"), 2 * c128 + c5);
 	/* failed writes charge nothing */
-	assert_int_equal(ms_err(WR(fd, NULL, 100)), -EFAULT);
-	assert_int_equal(ms_err(WR(fd, msg, 129)), -EMSGSIZE);
-	assert_int_equal(msq_memory("mem_used"), 2 * c128 + c5);
+	assert_int_equal(kt_err(WR(fd, NULL, 100)), -EFAULT);
+	assert_int_equal(kt_err(WR(fd, msg, 129)), -EMSGSIZE);
+	assert_int_equal(kt_slot_memory("mem_used"), 2 * c128 + c5);
 	close(fd);
 	/* unloading releases everything (the module WARNs otherwise) */
 	reload(NULL);
-	assert_int_equal(msq_memory("mem_used"), 0);
-	assert_int_equal(msq_memory("users"), 0);
+	assert_int_equal(kt_slot_memory("mem_used"), 0);
+	assert_int_equal(kt_slot_memory("users"), 0);
 }
 
 /* ---- the scenario ---- */
@@ -330,8 +330,8 @@ static void test_scenario(void **state)
 	before_kb = kernel_mem_kb();
 	/* the debug kernel writes 50x slower: a 4 MiB ceiling there */
 	assert_int_equal(load(kt_debug_kernel() ? "max_mem=4194304" : NULL), 0);
-	quota = msq_param("user_max_mem");
-	ceiling = msq_param("max_mem");
+	quota = kt_slot_param("user_max_mem");
+	ceiling = kt_slot_param("max_mem");
 	assert_true(quota < ceiling);
 
 	/* uid 1000, 8 slots, 128-byte messages on channels 1, 2, 3, ... */
@@ -340,12 +340,12 @@ static void test_scenario(void **state)
 	assert_int_equal(kt_as_user(USER_A, USER_A, scenario_writer, a), 0);
 	assert_int_equal(a->err, ENOSPC);
 	assert_true(a->written > NSLOTS);
-	assert_true(msq_user(USER_A, &mem, &msgs));
+	assert_true(kt_slot_user(USER_A, &mem, &msgs));
 	assert_int_equal(msgs, a->written);
 	c128 = mem / msgs;
 	assert_int_equal(mem, c128 * msgs);	/* each the same charge */
 	assert_true(mem <= quota && quota - mem < c128);
-	assert_int_equal(msq_memory("mem_used"), mem);
+	assert_int_equal(kt_slot_memory("mem_used"), mem);
 	after_kb = kernel_mem_kb();
 	printf("# uid %d: %lu messages over %d slots in %ld ms, then ENOSPC at"
 	       " its quota (%lu of %lu bytes)\n",
@@ -362,18 +362,18 @@ static void test_scenario(void **state)
 
 	/* nothing lost, and the refused write stored nothing */
 	for (s = 0; s < NSLOTS; s++)
-		fds[s] = ms_open(s, 0);
+		fds[s] = kt_slot_open(s, 0);
 	for (n = 0; n < a->written; n++) {
 		s = n % NSLOTS;
 		ch = n / NSLOTS + 1;
-		ms_chan(fds[s], ch);
+		kt_slot_chan(fds[s], ch);
 		pattern(msg, sizeof(msg), s, ch);
 		if (read(fds[s], got, sizeof(got)) != sizeof(msg) ||
 		    memcmp(got, msg, sizeof(msg)))
 			fail_msg("slot %u channel %lu lost", s, ch);
 	}
-	ms_chan(fds[a->minor], a->chan);
-	assert_int_equal(ms_err(read(fds[a->minor], got, sizeof(got))),
+	kt_slot_chan(fds[a->minor], a->chan);
+	assert_int_equal(kt_err(read(fds[a->minor], got, sizeof(got))),
 			 -EWOULDBLOCK);
 	for (s = 0; s < NSLOTS; s++)
 		close(fds[s]);
@@ -381,25 +381,25 @@ static void test_scenario(void **state)
 	assert_int_equal(put_as(USER_A, 0, 1, 128), 0);
 	assert_int_equal(put_as(USER_A, 0, 1, 3), 0);
 	assert_int_equal(put_as(USER_A, a->minor, a->chan, 128), ENOSPC);
-	msq_expect_user(USER_A, mem, msgs);
+	kt_slot_expect_user(USER_A, mem, msgs);
 
 	/* another user still writes */
 	assert_int_equal(put_as(USER_B, 0, 1000000, 128), 0);
-	msq_expect_user(USER_B, c128, 1);
+	kt_slot_expect_user(USER_B, c128, 1);
 	/* and taking over one of uid 1000's messages frees room for it */
 	assert_int_equal(put_as(USER_B, 0, 2, 128), 0);
-	msq_expect_user(USER_B, 2 * c128, 2);
-	msq_expect_user(USER_A, mem - c128, msgs - 1);
+	kt_slot_expect_user(USER_B, 2 * c128, 2);
+	kt_slot_expect_user(USER_A, mem - c128, msgs - 1);
 	assert_int_equal(put_as(USER_A, a->minor, a->chan, 128), 0);
 	assert_int_equal(put_as(USER_A, a->minor, a->chan + 1, 128), ENOSPC);
-	msq_expect_user(USER_A, mem, msgs);
+	kt_slot_expect_user(USER_A, mem, msgs);
 
 	/* root is exempt from the quota, not from the ceiling */
 	r = write_as(0, 5, ROOT_CH, (unsigned long)-1, 128, -1);
 	assert_int_equal(r->err, ENOSPC);
-	used = msq_memory("mem_used");
+	used = kt_slot_memory("mem_used");
 	assert_true(used <= ceiling && ceiling - used < c128);
-	msq_expect_user(0, r->written * c128, r->written);
+	kt_slot_expect_user(0, r->written * c128, r->written);
 	assert_true(r->written * c128 > quota);
 	printf("# root: %lu more messages in %ld ms, then ENOSPC at the"
 	       " ceiling (%lu of %lu bytes)\n", r->written, r->ms, used,
@@ -411,22 +411,22 @@ static void test_scenario(void **state)
 	assert_int_equal(put_as(0, 6, 5000000, 128), ENOSPC);
 	assert_int_equal(put_as(0, 5, ROOT_CH, 128), 0);	/* root's own */
 	assert_int_equal(put_as(USER_B, 5, ROOT_CH + 1, 100), 0); /* moves */
-	msq_expect_user(USER_B, 3 * c128, 3);
+	kt_slot_expect_user(USER_B, 3 * c128, 3);
 	assert_int_equal(put_as(USER_A, 0, 3, 128), 0);	/* uid 1000's own */
-	assert_int_equal(msq_memory("mem_used"), used);
+	assert_int_equal(kt_slot_memory("mem_used"), used);
 	n = (a->written + NSLOTS - 1 - 5) / NSLOTS;	/* uid 1000's in slot 5 */
-	ms_expect_stats(5, n + r->written, (n + r->written) * 128 - 28);
+	kt_slot_expect_stats(5, n + r->written, (n + r->written) * 128 - 28);
 
 	/* raising the ceiling at run time lets root in again */
-	msq_set("max_mem", used + 2 * c128);
+	kt_slot_set_param("max_mem", used + 2 * c128);
 	assert_int_equal(put_as(0, 6, 5000000, 128), 0);
 	assert_int_equal(put_as(0, 6, 5000001, 128), 0);
 	assert_int_equal(put_as(0, 6, 5000002, 128), ENOSPC);
 	/* lowering the quota below what uid 1000 holds drops nothing */
-	msq_set("user_max_mem", c128);
-	msq_expect_user(USER_A, mem, msgs);
+	kt_slot_set_param("user_max_mem", c128);
+	kt_slot_expect_user(USER_A, mem, msgs);
 	assert_int_equal(put_as(USER_A, 0, 3, 128), 0);
-	msq_set("max_mem", ceiling * 2);
+	kt_slot_set_param("max_mem", ceiling * 2);
 	assert_int_equal(put_as(USER_A, 0, 1000002, 1), ENOSPC);
 	assert_int_equal(put_as(USER_B, 0, 1000002, 1), ENOSPC);
 	assert_int_equal(oom_kills(), oom0);
@@ -439,8 +439,8 @@ static void test_scenario(void **state)
 	if (!kt_debug_kernel())
 		assert_true(after_kb - before_kb < 4 * 1024);
 	assert_int_equal(load(NULL), 0);
-	assert_int_equal(msq_memory("mem_used"), 0);
-	assert_int_equal(msq_memory("users"), 0);
+	assert_int_equal(kt_slot_memory("mem_used"), 0);
+	assert_int_equal(kt_slot_memory("users"), 0);
 	munmap(a, sizeof(*a));
 	munmap(r, sizeof(*r));
 }
@@ -478,7 +478,7 @@ static void deputy_writer(void *arg)
 
 	if (setresuid(-1, USER_A, -1))
 		_exit(93);
-	c->fd = ms_child_open_chan(c->minor, 1);
+	c->fd = kt_slot_child_open_chan(c->minor, 1);
 	if (setresuid(-1, 0, -1))
 		_exit(94);
 	writer(c);
@@ -493,28 +493,28 @@ static void test_exemption(void **state)
 	(void)state;
 	reload(NULL);
 	c128 = charge_of(128, 1);
-	msq_set("user_max_mem", 3 * c128);
+	kt_slot_set_param("user_max_mem", 3 * c128);
 
 	/* root's file: past the quota (root holds 1 + 4 messages) */
 	c = write_as(0, 0, 1, 4, 128, -1);
 	assert_int_equal(c->err, 0);
-	msq_expect_user(0, 5 * c128, 5);
+	kt_slot_expect_user(0, 5 * c128, 5);
 
 	/* an unprivileged user: three, then ENOSPC */
 	c = write_as(USER_B, 1, 1, 10, 128, -1);
 	assert_int_equal(c->written, 3);
 	assert_int_equal(c->err, ENOSPC);
-	msq_expect_user(USER_B, 3 * c128, 3);
+	kt_slot_expect_user(USER_B, 3 * c128, 3);
 
 	/*
 	 * The exemption is the opener's: uid 1000 writing through a file
 	 * root opened is exempt (charged to uid 1000 all the same) ...
 	 */
-	fd = ms_open_chan(2, 1);
+	fd = kt_slot_open_chan(2, 1);
 	c = write_as(USER_A, 2, 1, 5, 128, fd);
 	close(fd);
 	assert_int_equal(c->err, 0);
-	msq_expect_user(USER_A, 5 * c128, 5);
+	kt_slot_expect_user(USER_A, 5 * c128, 5);
 
 	/* ... root without the capabilities is not ... */
 	c = shared_child();
@@ -543,11 +543,11 @@ static void test_exemption(void **state)
 	/* even a 1-byte message: refused too */
 	assert_int_equal(kt_in_child(deputy_writer, c), 0);
 	assert_int_equal(c->err, ENOSPC);
-	msq_expect_user(0, 5 * c128, 5);
-	assert_true(msq_user(USER_A, &mem, &msgs));
+	kt_slot_expect_user(0, 5 * c128, 5);
+	assert_true(kt_slot_user(USER_A, &mem, &msgs));
 	assert_int_equal(msgs, 5);
 	/* the quota's refusals never touched the ceiling */
-	assert_int_equal(msq_memory("mem_used"), 13 * c128);
+	assert_int_equal(kt_slot_memory("mem_used"), 13 * c128);
 	reload(NULL);
 }
 
@@ -560,22 +560,22 @@ static void test_errno_order(void **state)
 
 	(void)state;
 	reload("max_mem=1");		/* no message fits */
-	assert_int_equal(msq_param("user_max_mem"), 1);	/* max(1/4, 1) */
-	fd = ms_open(0, 0);
-	assert_int_equal(ms_err(write(fd, msg, 1)), -EINVAL);	/* no channel */
-	ms_chan(fd, 1);
-	assert_int_equal(ms_err(write(fd, msg, 0)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, msg, 129)), -EMSGSIZE);
-	assert_int_equal(ms_err(WR(fd, NULL, 1)), -EFAULT);
-	assert_int_equal(ms_err(write(fd, msg, 1)), -ENOSPC);
-	assert_int_equal(ms_err(read(fd, msg, sizeof(msg))), -EWOULDBLOCK);
+	assert_int_equal(kt_slot_param("user_max_mem"), 1);	/* max(1/4, 1) */
+	fd = kt_slot_open(0, 0);
+	assert_int_equal(kt_err(write(fd, msg, 1)), -EINVAL);	/* no channel */
+	kt_slot_chan(fd, 1);
+	assert_int_equal(kt_err(write(fd, msg, 0)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, msg, 129)), -EMSGSIZE);
+	assert_int_equal(kt_err(WR(fd, NULL, 1)), -EFAULT);
+	assert_int_equal(kt_err(write(fd, msg, 1)), -ENOSPC);
+	assert_int_equal(kt_err(read(fd, msg, sizeof(msg))), -EWOULDBLOCK);
 	/* as an unprivileged user (quota and ceiling): the same */
 	assert_int_equal(put_as(USER_A, 0, 1, 1), ENOSPC);
-	assert_int_equal(msq_memory("mem_used"), 0);
-	assert_int_equal(msq_memory("users"), 0);
+	assert_int_equal(kt_slot_memory("mem_used"), 0);
+	assert_int_equal(kt_slot_memory("users"), 0);
 	/* a ceiling with room lets root in (exempt from the 1-byte quota) */
-	msq_set("max_mem", 1UL << 20);
-	ms_put(fd, msg, 1);
+	kt_slot_set_param("max_mem", 1UL << 20);
+	kt_slot_put(fd, msg, 1);
 	close(fd);
 	reload(NULL);
 }
@@ -631,7 +631,7 @@ static void try_as_user(void *arg)
 {
 	const struct sysfs_try *t = arg;
 
-	_exit(msq_set_param(t->name, t->val) == t->err ? 0 : 1);
+	_exit(kt_slot_try_set_param(t->name, t->val) == t->err ? 0 : 1);
 }
 
 static void test_params(void **state)
@@ -657,44 +657,44 @@ static void test_params(void **state)
 
 	/* at load: the per-user default follows the ceiling given */
 	reload("max_mem=0x100000");
-	assert_int_equal(msq_param("max_mem"), 1UL << 20);
-	assert_int_equal(msq_param("user_max_mem"), 1UL << 18);
+	assert_int_equal(kt_slot_param("max_mem"), 1UL << 20);
+	assert_int_equal(kt_slot_param("user_max_mem"), 1UL << 18);
 	reload("user_max_mem=5000");
-	assert_int_equal(msq_param("max_mem"), ram / 16);
-	assert_int_equal(msq_param("user_max_mem"), 5000);
+	assert_int_equal(kt_slot_param("max_mem"), ram / 16);
+	assert_int_equal(kt_slot_param("user_max_mem"), 5000);
 	/* a quota above the ceiling is allowed (the ceiling then binds) */
 	reload("user_max_mem=99999999999 max_mem=1000");
-	assert_int_equal(msq_param("user_max_mem"), 99999999999UL);
-	assert_int_equal(msq_param("max_mem"), 1000);
-	assert_int_equal(msq_memory("max_mem"), 1000);
+	assert_int_equal(kt_slot_param("user_max_mem"), 99999999999UL);
+	assert_int_equal(kt_slot_param("max_mem"), 1000);
+	assert_int_equal(kt_slot_memory("max_mem"), 1000);
 
 	/* at run time: bad values change nothing */
 	for (i = 0; i < 2; i++) {
-		old = msq_param(names[i]);
+		old = kt_slot_param(names[i]);
 		for (j = 0; j < sizeof(runtime_bad) / sizeof(runtime_bad[0]);
 		     j++) {
-			if (msq_set_param(names[i], runtime_bad[j].val) !=
+			if (kt_slot_try_set_param(names[i], runtime_bad[j].val) !=
 			    runtime_bad[j].err)
 				fail_msg("%s=%s: not %d", names[i],
 					 runtime_bad[j].val,
 					 runtime_bad[j].err);
-			assert_int_equal(msq_param(names[i]), old);
+			assert_int_equal(kt_slot_param(names[i]), old);
 		}
 	}
 	/* good ones take effect, also in debugfs */
-	msq_set("max_mem", 123456);
-	msq_set("user_max_mem", 7890);
-	assert_int_equal(msq_memory("max_mem"), 123456);
-	assert_int_equal(msq_memory("user_max_mem"), 7890);
+	kt_slot_set_param("max_mem", 123456);
+	kt_slot_set_param("user_max_mem", 7890);
+	assert_int_equal(kt_slot_memory("max_mem"), 123456);
+	assert_int_equal(kt_slot_memory("user_max_mem"), 7890);
 	/* mem_used is read-only; the limits are root's */
-	assert_int_equal(msq_set_param("mem_used", "0"), -EACCES);
+	assert_int_equal(kt_slot_try_set_param("mem_used", "0"), -EACCES);
 	assert_int_equal(kt_as_user(USER_A, USER_A, try_as_user, &t), 0);
 	t.name = "user_max_mem";
 	assert_int_equal(kt_as_user(USER_A, USER_A, try_as_user, &t), 0);
 	t.name = "mem_used";
 	assert_int_equal(kt_as_user(USER_A, USER_A, try_as_user, &t), 0);
-	assert_int_equal(msq_param("max_mem"), 123456);
-	assert_int_equal(msq_param("user_max_mem"), 7890);
+	assert_int_equal(kt_slot_param("max_mem"), 123456);
+	assert_int_equal(kt_slot_param("user_max_mem"), 7890);
 	assert_int_equal(kt_unload(MOD), 0);
 }
 
@@ -709,5 +709,5 @@ int main(void)
 		cmocka_unit_test(test_params),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

@@ -17,10 +17,10 @@
  *
  * Run time: KIPC_STRESS_SECONDS (default 12); see tests/lib/kt_stress.h.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_stress.h"
 #include "lib/kt_sys.h"
-#include "lib/msgslot.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,8 +132,8 @@ static void writer(struct kt_stress *st, int idx, void *arg)
 	int fd[2];
 	size_t len;
 
-	fd[0] = ms_child_open_chan(0, 1);
-	fd[1] = ms_child_open_chan(1, 1);
+	fd[0] = kt_slot_child_open_chan(0, 1);
+	fd[1] = kt_slot_child_open_chan(1, 1);
 	while (!st->stop) {
 		unsigned long long r = kt_rand(&rnd);
 
@@ -189,8 +189,8 @@ static void reader_plain(struct kt_stress *st, int idx, void *arg)
 	ssize_t n;
 
 	(void)arg;
-	fd[0] = ms_child_open_chan(0, 1);
-	fd[1] = ms_child_open_chan(1, 1);
+	fd[0] = kt_slot_child_open_chan(0, 1);
+	fd[1] = kt_slot_child_open_chan(1, 1);
 	while (!st->stop) {
 		unsigned long long r = kt_rand(&rnd);
 
@@ -234,8 +234,8 @@ static void reader_poll(struct kt_stress *st, int idx, void *arg)
 	ssize_t n;
 
 	(void)arg;
-	pfd[0].fd = ms_child_open_chan(0, priv_chan(1, 0));
-	pfd[1].fd = ms_child_open_chan(1, priv_chan(2, 1));
+	pfd[0].fd = kt_slot_child_open_chan(0, priv_chan(1, 0));
+	pfd[1].fd = kt_slot_child_open_chan(1, priv_chan(2, 1));
 	pfd[0].events = pfd[1].events = POLLIN;
 	while (!st->stop) {
 		if (poll(pfd, 2, 100) < 0) {
@@ -278,7 +278,7 @@ static void reader_blocking(struct kt_stress *st, int idx, void *arg)
 	int fd;
 	ssize_t n;
 
-	fd = ms_child_open_chan(m, priv_chan(w, m));
+	fd = kt_slot_child_open_chan(m, priv_chan(w, m));
 	if (ioctl(fd, MSG_SLOT_SET_BLOCKING, 1))
 		_exit(91);
 	sigaction(SIGALRM, &sa, NULL);
@@ -312,7 +312,7 @@ static void opener(struct kt_stress *st, int idx, void *arg)
 		unsigned long long r = kt_rand(&rnd);
 
 		minor = r % 4;
-		fd = open(ms_path(minor), O_RDWR | O_CLOEXEC);
+		fd = open(kt_slot_path(minor), O_RDWR | O_CLOEXEC);
 		if (fd < 0) {
 			kt_stress_defect(st, "open: %s", strerror(errno));
 			continue;
@@ -423,5 +423,5 @@ int main(void)
 		cmocka_unit_test(test_stress),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

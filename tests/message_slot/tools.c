@@ -6,8 +6,8 @@
  * 32-bit build (message_sender32, message_reader32), whose ioctls reach
  * the module through compat_ioctl; the same results are expected.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +94,7 @@ static void expect_fail(const struct result *r, const char *errtext)
 
 static void test_exchange(void **state)
 {
-	const char *dev = ms_path(0);
+	const char *dev = kt_slot_path(0);
 	struct result r;
 
 	(void)state;
@@ -114,7 +114,7 @@ static void test_exchange(void **state)
 
 static void test_censor_form(void **state)
 {
-	const char *dev = ms_path(1);
+	const char *dev = kt_slot_path(1);
 	struct result r;
 
 	(void)state;
@@ -138,7 +138,7 @@ static void test_censor_form(void **state)
 
 static void test_errors(void **state)
 {
-	const char *dev = ms_path(2);
+	const char *dev = kt_slot_path(2);
 	char max[129], big[130];
 	struct result r;
 
@@ -187,7 +187,7 @@ static void test_errors(void **state)
 
 static void test_usage(void **state)
 {
-	const char *dev = ms_path(0);
+	const char *dev = kt_slot_path(0);
 	struct result r;
 
 	(void)state;
@@ -212,12 +212,12 @@ static void test_reader_binary(void **state)
 {
 	static const char msg[] = "\0bin\0ary\xff\x80\0";
 	struct result r;
-	int fd = ms_open_chan(3, 42);
+	int fd = kt_slot_open_chan(3, 42);
 
 	(void)state;
-	ms_put(fd, msg, sizeof(msg));
+	kt_slot_put(fd, msg, sizeof(msg));
 	close(fd);
-	RUN(&r, "message_reader", ms_path(3), "42");
+	RUN(&r, "message_reader", kt_slot_path(3), "42");
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.outlen, sizeof(msg));
 	assert_memory_equal(r.out, msg, sizeof(msg));
@@ -227,14 +227,14 @@ static void test_reader_binary(void **state)
 static void test_with_open_files(void **state)
 {
 	struct result r;
-	int fd = ms_open_chan(4, 9);
+	int fd = kt_slot_open_chan(4, 9);
 
 	(void)state;
-	RUN(&r, "message_sender", ms_path(4), "9", "from the tool");
+	RUN(&r, "message_sender", kt_slot_path(4), "9", "from the tool");
 	expect_ok(&r, "");
-	ms_expect_str(fd, "from the tool");
-	ms_put_str(fd, "from the test");
-	RUN(&r, "message_reader", ms_path(4), "9");
+	kt_slot_expect_str(fd, "from the tool");
+	kt_slot_put_str(fd, "from the test");
+	RUN(&r, "message_reader", kt_slot_path(4), "9");
 	expect_ok(&r, "from the test");
 	close(fd);
 }
@@ -300,5 +300,5 @@ int main(void)
 		BOTH(test_with_open_files),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

@@ -10,8 +10,8 @@
  * teardown with requests pending, and unload refused while a request holds
  * a file.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -205,7 +205,7 @@ static void set_param(const char *name, const char *val)
 /* Every write errno, in order, as the system calls give them. */
 static void test_write_errnos(void **state)
 {
-	int fd = ms_open(0, 0);
+	int fd = kt_slot_open(0, 0);
 	char big[200], buf[16];
 	struct iovec iov[3];
 	void *map;
@@ -219,18 +219,18 @@ static void test_write_errnos(void **state)
 	assert_int_equal(ur_write(fd, NULL, 500), -EINVAL);
 	iov[0] = (struct iovec){ big, 1 };
 	assert_int_equal(ur_writev(fd, iov, 1), -EINVAL);
-	assert_int_equal(ms_err(write(fd, "hi", 2)), -EINVAL);
+	assert_int_equal(kt_err(write(fd, "hi", 2)), -EINVAL);
 
-	ms_chan(fd, 7);
+	kt_slot_chan(fd, 7);
 	/* the size before the buffer; a writev's size is its total */
 	assert_int_equal(ur_write(fd, big, 0), -EMSGSIZE);
 	assert_int_equal(ur_write(fd, big, 129), -EMSGSIZE);
 	assert_int_equal(ur_write(fd, NULL, 129), -EMSGSIZE);
-	assert_int_equal(ms_err(write(fd, big, 129)), -EMSGSIZE);
+	assert_int_equal(kt_err(write(fd, big, 129)), -EMSGSIZE);
 	iov[0] = (struct iovec){ big, 100 };
 	iov[1] = (struct iovec){ big, 29 };
 	assert_int_equal(ur_writev(fd, iov, 2), -EMSGSIZE);
-	assert_int_equal(ms_err(writev(fd, iov, 2)), -EMSGSIZE);
+	assert_int_equal(kt_err(writev(fd, iov, 2)), -EMSGSIZE);
 	iov[1] = (struct iovec){ NULL, 29 };
 	assert_int_equal(ur_writev(fd, iov, 2), -EMSGSIZE);
 	iov[0] = (struct iovec){ big, 0 };
@@ -244,38 +244,38 @@ static void test_write_errnos(void **state)
 	assert_int_equal(ur_write(fd, NULL, 5), -EFAULT);
 	e = edge(10, &map);
 	assert_int_equal(ur_write(fd, e, 20), -EFAULT);
-	assert_int_equal(ms_err(write(fd, e, 20)), -EFAULT);
+	assert_int_equal(kt_err(write(fd, e, 20)), -EFAULT);
 	iov[0] = (struct iovec){ "abc", 3 };
 	iov[1] = (struct iovec){ e, 20 };
 	assert_int_equal(ur_writev(fd, iov, 2), -EFAULT);
-	assert_int_equal(ms_err(writev(fd, iov, 2)), -EFAULT);
+	assert_int_equal(kt_err(writev(fd, iov, 2)), -EFAULT);
 	iov[1] = (struct iovec){ NULL, 4 };
 	assert_int_equal(ur_writev(fd, iov, 2), -EFAULT);
 	assert_int_equal(ur_read(fd, buf, sizeof(buf)), 11);
 	assert_memory_equal(buf, "old message", 11);
 	/* the 10 readable bytes alone are a fine message */
 	assert_int_equal(ur_write(fd, e, 10), 10);
-	ms_expect(fd, "vvvvvvvvvv", 10);
+	kt_slot_expect(fd, "vvvvvvvvvv", 10);
 	unmap(map);
-	ms_expect_stats(0, 1, 10);
+	kt_slot_expect_stats(0, 1, 10);
 
 	/* ENOSPC: a cap, through io_uring as through write(2) */
 	set_param("max_channels", "1");
-	ms_chan(fd, 8);
+	kt_slot_chan(fd, 8);
 	assert_int_equal(ur_write(fd, "new", 3), -ENOSPC);
-	assert_int_equal(ms_err(write(fd, "new", 3)), -ENOSPC);
+	assert_int_equal(kt_err(write(fd, "new", 3)), -ENOSPC);
 	iov[0] = (struct iovec){ "ne", 2 };
 	iov[1] = (struct iovec){ "w", 1 };
 	assert_int_equal(ur_writev(fd, iov, 2), -ENOSPC);
 	set_param("max_channels", "1048576");
-	ms_expect_stats(0, 1, 10);
+	kt_slot_expect_stats(0, 1, 10);
 	close(fd);
 }
 
 /* A writev's message is its iovecs concatenated; 128 in all is the most. */
 static void test_vectors(void **state)
 {
-	int fd = ms_open_chan(0, 9), i;
+	int fd = kt_slot_open_chan(0, 9), i;
 	char big[128], out[128], a[64], b[64];
 	struct iovec iov[4];
 
@@ -286,7 +286,7 @@ static void test_vectors(void **state)
 	iov[1] = (struct iovec){ big + 64, 0 };
 	iov[2] = (struct iovec){ big + 64, 64 };
 	assert_int_equal(ur_writev(fd, iov, 3), 128);
-	ms_expect(fd, big, 128);
+	kt_slot_expect(fd, big, 128);
 	/* readv scatters the message over its iovecs in order */
 	iov[0] = (struct iovec){ a, 64 };
 	iov[1] = (struct iovec){ b, 64 };
@@ -298,7 +298,7 @@ static void test_vectors(void **state)
 	/* the size is the total: 127 bytes of room is ENOSPC */
 	iov[1].iov_len = 63;
 	assert_int_equal(ur_readv(fd, iov, 2), -ENOSPC);
-	assert_int_equal(ms_err(readv(fd, iov, 2)), -ENOSPC);
+	assert_int_equal(kt_err(readv(fd, iov, 2)), -ENOSPC);
 	/* a short message fills the first iovec only */
 	assert_int_equal(ur_write(fd, "short", 5), 5);
 	assert_int_equal(ur_readv(fd, iov, 2), 5);
@@ -314,14 +314,14 @@ static void test_vectors(void **state)
 	iov[0] = (struct iovec){ "abc", 3 };
 	iov[1] = (struct iovec){ "defgh", 5 };
 	assert_int_equal(ur_writev(fd, iov, 2), 8);
-	ms_expect(fd, "abc#efg#", 8);
+	kt_slot_expect(fd, "abc#efg#", 8);
 	close(fd);
 }
 
 /* Every read errno, in order; a failed read marks nothing read. */
 static void test_read_errnos(void **state)
 {
-	int fd = ms_open(0, 0), w = ms_open_chan(0, 11);
+	int fd = kt_slot_open(0, 0), w = kt_slot_open_chan(0, 11);
 	char buf[128], small[4];
 	struct iovec iov[2];
 	struct pollfd p;
@@ -333,23 +333,23 @@ static void test_read_errnos(void **state)
 	assert_int_equal(ur_read(fd, NULL, 0), -EINVAL);
 	iov[0] = (struct iovec){ buf, 10 };
 	assert_int_equal(ur_readv(fd, iov, 1), -EINVAL);
-	ms_chan(fd, 11);
+	kt_slot_chan(fd, 11);
 	/* empty channel: EWOULDBLOCK before the size and the buffer */
 	assert_int_equal(ur_read_nowait(fd, buf, sizeof(buf)), -EWOULDBLOCK);
 	assert_int_equal(ur_read_nowait(fd, NULL, 0), -EWOULDBLOCK);
 	assert_int_equal(ur_read_nowait(fd, NULL, 100), -EWOULDBLOCK);
-	assert_int_equal(ms_err(read(fd, nullp, 100)), -EWOULDBLOCK);
+	assert_int_equal(kt_err(read(fd, nullp, 100)), -EWOULDBLOCK);
 
-	ms_put_str(w, "0123456789");
+	kt_slot_put_str(w, "0123456789");
 	/* too small before the buffer */
 	assert_int_equal(ur_read(fd, small, sizeof(small)), -ENOSPC);
 	assert_int_equal(ur_read(fd, NULL, 9), -ENOSPC);
-	assert_int_equal(ms_err(read(fd, small, sizeof(small))), -ENOSPC);
+	assert_int_equal(kt_err(read(fd, small, sizeof(small))), -ENOSPC);
 	/* unwritable, wholly or part way: EFAULT, and still unread */
 	assert_int_equal(ur_read(fd, NULL, 10), -EFAULT);
 	e = edge(5, &map);
 	assert_int_equal(ur_read(fd, e, 10), -EFAULT);
-	assert_int_equal(ms_err(read(fd, e, 10)), -EFAULT);
+	assert_int_equal(kt_err(read(fd, e, 10)), -EFAULT);
 	iov[0] = (struct iovec){ buf, 3 };
 	iov[1] = (struct iovec){ e, 10 };
 	assert_int_equal(ur_readv(fd, iov, 2), -EFAULT);
@@ -373,17 +373,17 @@ static void test_read_errnos(void **state)
  */
 static void test_empty_waits(void **state)
 {
-	int fd = ms_open_chan(0, 12), w = ms_open_chan(0, 12);
-	int o = ms_open_chan(0, 13);
+	int fd = kt_slot_open_chan(0, 12), w = kt_slot_open_chan(0, 12);
+	int o = kt_slot_open_chan(0, 13);
 	unsigned long long data;
 	char buf[32];
 
 	(void)state;
 	io_uring_prep_read(sqe_get(), fd, buf, sizeof(buf), 0);
 	assert_pending(100);
-	ms_put_str(o, "other channel");
+	kt_slot_put_str(o, "other channel");
 	assert_pending(100);
-	ms_put_str(w, "first");
+	kt_slot_put_str(w, "first");
 	assert_int_equal(complete(&data, 5000), 5);
 	assert_memory_equal(buf, "first", 5);
 	assert_int_equal(iou_workers(), 0);
@@ -395,14 +395,14 @@ static void test_empty_waits(void **state)
 /* Batches: 32 writes over mixed channels and minors, then 32 reads. */
 static void test_batch(void **state)
 {
-	int fds[32], bad = ms_open(4, 0), i, r, seen = 0;
+	int fds[32], bad = kt_slot_open(4, 0), i, r, seen = 0;
 	char msg[32][16], out[32][128];
 	struct iovec iov[32][2];
 	unsigned long long d;
 
 	(void)state;
 	for (i = 0; i < 32; i++)
-		fds[i] = ms_open_chan(2 + i % 2, 100 + i);
+		fds[i] = kt_slot_open_chan(2 + i % 2, 100 + i);
 	for (i = 0; i < 32; i++) {
 		struct io_uring_sqe *sqe = sqe_get();
 
@@ -464,11 +464,11 @@ static void test_batch(void **state)
 	}
 	/* each landed on its own channel and minor */
 	for (i = 0; i < 32; i++) {
-		ms_expect(fds[i], msg[i], 6);
+		kt_slot_expect(fds[i], msg[i], 6);
 		close(fds[i]);
 	}
-	ms_expect_stats(2, 16, 16 * 6);
-	ms_expect_stats(3, 16, 16 * 6);
+	kt_slot_expect_stats(2, 16, 16 * 6);
+	kt_slot_expect_stats(3, 16, 16 * 6);
 	close(bad);
 	assert_int_equal(iou_workers(), 0);
 }
@@ -479,7 +479,7 @@ static void child_async(void *arg)
 	struct io_uring r;
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
-	int fd = ms_child_open_chan(0, 1), n;
+	int fd = kt_slot_child_open_chan(0, 1), n;
 
 	(void)arg;
 	if (io_uring_queue_init(4, &r, 0))
@@ -500,7 +500,7 @@ static void child_async(void *arg)
  */
 static void test_inline(void **state)
 {
-	int fd = ms_open_chan(0, 20), none = ms_open(0, 0), i;
+	int fd = kt_slot_open_chan(0, 20), none = kt_slot_open(0, 0), i;
 	char buf[128];
 	struct iovec iov[2] = { { buf, 64 }, { buf + 64, 64 } };
 
@@ -530,7 +530,7 @@ struct later {
 static void child_write_later(void *arg)
 {
 	struct later *l = arg;
-	int fd = ms_child_open_chan(0, l->id);
+	int fd = kt_slot_child_open_chan(0, l->id);
 
 	usleep(l->delay_ms * 1000);
 	if (write(fd, l->msg, strlen(l->msg)) != (ssize_t)strlen(l->msg))
@@ -540,7 +540,7 @@ static void child_write_later(void *arg)
 /* Blocking mode: a read waits through poll until another process writes. */
 static void test_blocking_later(void **state)
 {
-	int fd = ms_open_chan(0, 30), nb, st;
+	int fd = kt_slot_open_chan(0, 30), nb, st;
 	struct later l = { 30, "from the child", 400 };
 	unsigned long long d;
 	char buf[64];
@@ -570,17 +570,17 @@ static void test_blocking_later(void **state)
 
 		io_uring_prep_readv(sqe_get(), fd, iov, 2, 0);
 		assert_pending(100);
-		nb = ms_open_chan(0, 30);
-		ms_put_str(nb, "second one");
+		nb = kt_slot_open_chan(0, 30);
+		kt_slot_put_str(nb, "second one");
 		assert_int_equal(complete(&d, 5000), 10);
 		assert_memory_equal(buf, "second one", 10);
 		close(nb);
 	}
 	/* ENOSPC after the wait, and the message stays unread */
-	nb = ms_open_chan(0, 30);
+	nb = kt_slot_open_chan(0, 30);
 	io_uring_prep_read(sqe_get(), fd, buf, 3, 0);
 	assert_pending(50);
-	ms_put_str(nb, "too long");
+	kt_slot_put_str(nb, "too long");
 	assert_int_equal(complete(&d, 5000), -ENOSPC);
 	assert_int_equal(ur_read(fd, buf, sizeof(buf)), 8);
 	close(nb);
@@ -591,8 +591,8 @@ static void test_blocking_later(void **state)
 /* IORING_OP_POLL_ADD reports what poll(2) reports, woken per channel. */
 static void test_poll_add(void **state)
 {
-	int fd = ms_open_chan(0, 40), w = ms_open_chan(0, 40);
-	int o = ms_open_chan(0, 41);
+	int fd = kt_slot_open_chan(0, 40), w = kt_slot_open_chan(0, 40);
+	int o = kt_slot_open_chan(0, 41);
 	unsigned long long d;
 	char buf[16];
 	int r;
@@ -602,9 +602,9 @@ static void test_poll_add(void **state)
 	assert_int_equal(run1() & (POLLOUT | POLLIN), POLLOUT);
 	io_uring_prep_poll_add(sqe_get(), fd, POLLIN);
 	assert_pending(100);
-	ms_put_str(o, "not yours");
+	kt_slot_put_str(o, "not yours");
 	assert_pending(100);
-	ms_put_str(w, "yours");
+	kt_slot_put_str(w, "yours");
 	r = complete(&d, 5000);
 	assert_true(r > 0 && (r & POLLIN));
 	/* readable until read, then not */
@@ -614,7 +614,7 @@ static void test_poll_add(void **state)
 	io_uring_prep_poll_add(sqe_get(), fd, POLLIN);
 	assert_pending(100);
 	/* a channel switch re-evaluates: channel 41 holds an unread message */
-	ms_chan(fd, 41);
+	kt_slot_chan(fd, 41);
 	r = complete(&d, 5000);
 	assert_true(r > 0 && (r & POLLIN));
 	close(fd);
@@ -625,7 +625,7 @@ static void test_poll_add(void **state)
 /* ASYNC_CANCEL of a pending read: -ECANCELED, the file unchanged. */
 static void test_cancel(void **state)
 {
-	int fd = ms_open_chan(0, 50), w = ms_open_chan(0, 50), i, res[2];
+	int fd = kt_slot_open_chan(0, 50), w = kt_slot_open_chan(0, 50), i, res[2];
 	struct io_uring_sqe *sqe;
 	unsigned long long d;
 	char buf[16];
@@ -648,7 +648,7 @@ static void test_cancel(void **state)
 	assert_int_equal(res[0], -ECANCELED);
 	assert_int_equal(res[1], 0);
 	/* the file still works, and the next message is still unread */
-	ms_put_str(w, "after");
+	kt_slot_put_str(w, "after");
 	assert_int_equal(ur_read(fd, buf, sizeof(buf)), 5);
 	/* cancelling a finished request finds nothing */
 	io_uring_prep_cancel64(sqe_get(), 0x1234, 0);
@@ -674,7 +674,7 @@ static int unload_eventually(void)
 /* Ring teardown with a read and a poll pending releases the files. */
 static void test_teardown(void **state)
 {
-	int fd = ms_open_chan(0, 60);
+	int fd = kt_slot_open_chan(0, 60);
 	char buf[16];
 
 	(void)state;
@@ -686,14 +686,14 @@ static void test_teardown(void **state)
 	io_uring_queue_exit(&ring);
 	assert_int_equal(unload_eventually(), 0);
 	assert_false(kt_loaded("message_slot"));
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 	assert_int_equal(io_uring_queue_init(64, &ring, 0), 0);
 }
 
 /* A pending request holds its file: unload is refused until it ends. */
 static void test_unload_refused(void **state)
 {
-	int fd = ms_open_chan(0, 70), w;
+	int fd = kt_slot_open_chan(0, 70), w;
 	unsigned long long d;
 	char buf[16];
 
@@ -707,13 +707,13 @@ static void test_unload_refused(void **state)
 	assert_int_equal(kt_unload("message_slot"), -EWOULDBLOCK);
 	assert_true(kt_loaded("message_slot"));
 	/* the held file still gets its message */
-	w = ms_open_chan(0, 70);
-	ms_put_str(w, "held");
+	w = kt_slot_open_chan(0, 70);
+	kt_slot_put_str(w, "held");
 	assert_int_equal(complete(&d, 5000), 4);
 	assert_memory_equal(buf, "held", 4);
 	close(w);
 	assert_int_equal(unload_eventually(), 0);
-	assert_int_equal(ms_load(NULL), 0);
+	assert_int_equal(kt_slot_load(NULL), 0);
 }
 
 /*
@@ -763,6 +763,6 @@ int main(void)
 		io_uring_queue_exit(&probe);
 	}
 	/* without io_uring every case skips: the module is not needed */
-	return kt_run_group(tests, have_uring ? ms_setup : NULL,
-			    have_uring ? ms_teardown : NULL);
+	return kt_run_group(tests, have_uring ? kt_slot_setup : NULL,
+			    have_uring ? kt_slot_teardown : NULL);
 }

@@ -11,8 +11,8 @@
  * reports and wakes for its new channel only; EPOLLONESHOT and
  * EPOLLEXCLUSIVE behave as epoll documents them.
  */
-#include "lib/kipc_test.h"
-#include "lib/msgslot.h"
+#include "lib/kt.h"
+#include "lib/kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +55,7 @@ static long ctxsw(pid_t pid)
 static void wait_asleep(pid_t pid)
 {
 	char path[64], buf[256], *p;
-	long t0 = ms_now_ms();
+	long t0 = kt_now_ms();
 	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -69,7 +69,7 @@ static void wait_asleep(pid_t pid)
 		p = strrchr(buf, ')');
 		if (p && p[2] == 'S')
 			break;
-		if (ms_now_ms() - t0 > 10000)
+		if (kt_now_ms() - t0 > 10000)
 			fail_msg("process %d never went to sleep", (int)pid);
 		usleep(10000);
 	}
@@ -89,7 +89,7 @@ static pid_t waiter(enum kind kind, unsigned long channel)
 	assert_true(pid >= 0);
 	if (pid)
 		return pid;
-	fd = ms_child_open_chan(0, channel);
+	fd = kt_slot_child_open_chan(0, channel);
 	switch (kind) {
 	case K_POLL:
 		p = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -118,11 +118,11 @@ static pid_t waiter(enum kind kind, unsigned long channel)
 /* PID exits with status 0 within 10 s. */
 static void reaped_ok(pid_t pid)
 {
-	long t0 = ms_now_ms();
+	long t0 = kt_now_ms();
 	int st;
 
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (ms_now_ms() - t0 > 10000) {
+		if (kt_now_ms() - t0 > 10000) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			fail_msg("waiter %d was not woken by its channel",
@@ -168,13 +168,13 @@ static void test_herd(void **state)
 		wait_asleep(pids[i]);
 		before[i] = ctxsw(pids[i]);
 	}
-	fd = ms_open_chan(0, WRITTEN);
+	fd = kt_slot_open_chan(0, WRITTEN);
 	for (i = 0; i < 3000; i++) {
-		ms_put(fd, "herd", 4);
+		kt_slot_put(fd, "herd", 4);
 		if (i % 100 == 0) {	/* and channels nobody waits on */
-			ms_chan(fd, 100000 + i);
-			ms_put(fd, "x", 1);
-			ms_chan(fd, WRITTEN);
+			kt_slot_chan(fd, 100000 + i);
+			kt_slot_put(fd, "x", 1);
+			kt_slot_chan(fd, WRITTEN);
 		}
 	}
 	usleep(100000);
@@ -188,8 +188,8 @@ static void test_herd(void **state)
 	       " woken by 3,030 writes\n", n, NKINDS, shared, WRITTEN);
 	/* each is woken by its own channel */
 	for (i = 0; i < (int)n; i++) {
-		ms_chan(fd, chans[i]);
-		ms_put(fd, "yours", 5);
+		kt_slot_chan(fd, chans[i]);
+		kt_slot_put(fd, "yours", 5);
 	}
 	for (i = 0; i < (int)n; i++)
 		reaped_ok(pids[i]);
@@ -206,7 +206,7 @@ static int ready(int ep)
 static void test_epoll_switch(void **state)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int f = ms_open_chan(1, 5), w = ms_open(1, 0);	/* a fresh slot */
+	int f = kt_slot_open_chan(1, 5), w = kt_slot_open(1, 0);	/* a fresh slot */
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	char buf[16];
 	long before;
@@ -216,26 +216,26 @@ static void test_epoll_switch(void **state)
 	(void)state;
 	assert_true(ep >= 0);
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev), 0);
-	ms_chan(w, 6);
-	ms_put_str(w, "six");
+	kt_slot_chan(w, 6);
+	kt_slot_put_str(w, "six");
 	assert_int_equal(ready(ep), 0);
 	/* switched to 6: its unread message is reported at once */
-	ms_chan(f, 6);
+	kt_slot_chan(f, 6);
 	assert_int_equal(ready(ep), 1);
-	ms_expect_str(f, "six");
+	kt_slot_expect_str(f, "six");
 	assert_int_equal(ready(ep), 0);
 	/* the old channel no longer counts, the new one does */
-	ms_chan(w, 5);
-	ms_put_str(w, "five");
+	kt_slot_chan(w, 5);
+	kt_slot_put_str(w, "five");
 	assert_int_equal(ready(ep), 0);
-	ms_chan(w, 6);
-	ms_put_str(w, "six again");
+	kt_slot_chan(w, 6);
+	kt_slot_put_str(w, "six again");
 	assert_int_equal(ready(ep), 1);
-	ms_expect_str(f, "six again");
+	kt_slot_expect_str(f, "six again");
 
 	/* a process blocked in epoll_wait: channel 5 does not wake it ... */
-	ms_chan(w, 7);
-	ms_put_str(w, "seven");
+	kt_slot_chan(w, 7);
+	kt_slot_put_str(w, "seven");
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid)
@@ -243,13 +243,13 @@ static void test_epoll_switch(void **state)
 		      ev.events == EPOLLIN ? 0 : 1);
 	wait_asleep(pid);
 	before = ctxsw(pid);
-	ms_chan(w, 5);
+	kt_slot_chan(w, 5);
 	for (st = 0; st < 500; st++)
-		ms_put_str(w, "not yours");
+		kt_slot_put_str(w, "not yours");
 	usleep(50000);
 	assert_int_equal(ctxsw(pid), before);
 	/* ... switching the shared file to 7 (a message waits) does */
-	ms_chan(f, 7);
+	kt_slot_chan(f, 7);
 	reaped_ok(pid);
 	assert_int_equal(read(f, buf, sizeof(buf)), 5);
 	close(ep);
@@ -259,12 +259,12 @@ static void test_epoll_switch(void **state)
 
 static void test_blocking_switch(void **state)
 {
-	int f = ms_open_chan(2, 8), w = ms_open_chan(2, 9);
+	int f = kt_slot_open_chan(2, 8), w = kt_slot_open_chan(2, 9);
 	char buf[16];
 	pid_t pid;
 
 	(void)state;
-	ms_put_str(w, "nine");
+	kt_slot_put_str(w, "nine");
 	assert_int_equal(ioctl(f, MSG_SLOT_SET_BLOCKING, 1), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -273,7 +273,7 @@ static void test_blocking_switch(void **state)
 		_exit(read(f, buf, sizeof(buf)) == 4 &&
 		      !memcmp(buf, "nine", 4) ? 0 : 1);
 	wait_asleep(pid);
-	ms_chan(f, 9);
+	kt_slot_chan(f, 9);
 	reaped_ok(pid);
 	close(f);
 	close(w);
@@ -282,7 +282,7 @@ static void test_blocking_switch(void **state)
 static void test_oneshot_exclusive(void **state)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
-	int f = ms_open_chan(3, 20), w = ms_open_chan(3, 20);
+	int f = kt_slot_open_chan(3, 20), w = kt_slot_open_chan(3, 20);
 	int ep = epoll_create1(EPOLL_CLOEXEC), ep1, ep2, i, st;
 	pid_t p[2];
 	long b[2];
@@ -291,14 +291,14 @@ static void test_oneshot_exclusive(void **state)
 
 	(void)state;
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev), 0);
-	ms_put_str(w, "one");
+	kt_slot_put_str(w, "one");
 	assert_int_equal(ready(ep), 1);
 	/* disarmed until EPOLL_CTL_MOD, even with a new message */
-	ms_put_str(w, "two");
+	kt_slot_put_str(w, "two");
 	assert_int_equal(ready(ep), 0);
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_MOD, f, &ev), 0);
 	assert_int_equal(ready(ep), 1);
-	ms_expect_str(f, "two");
+	kt_slot_expect_str(f, "two");
 	close(ep);
 
 	/* EPOLLEXCLUSIVE: two epoll sets on one file, one blocked in each */
@@ -317,16 +317,16 @@ static void test_oneshot_exclusive(void **state)
 		wait_asleep(p[j]);
 		b[j] = ctxsw(p[j]);
 	}
-	ms_chan(w, 21);
+	kt_slot_chan(w, 21);
 	for (i = 0; i < 500; i++)
-		ms_put_str(w, "other channel");
+		kt_slot_put_str(w, "other channel");
 	usleep(50000);
 	for (j = 0; j < 2; j++)
 		assert_int_equal(ctxsw(p[j]), b[j]);
 	/* one message wakes one or more of them; more messages the rest */
-	ms_chan(w, 20);
+	kt_slot_chan(w, 20);
 	for (i = 1; i <= 100 && !(done[0] && done[1]); i++) {
-		ms_put_str(w, "wake");
+		kt_slot_put_str(w, "wake");
 		usleep(20000);
 		for (j = 0; j < 2; j++)
 			if (!done[j] && waitpid(p[j], &st, WNOHANG) == p[j]) {
@@ -358,5 +358,5 @@ int main(void)
 		cmocka_unit_test(test_oneshot_exclusive),
 	};
 
-	return kt_run_group(tests, ms_setup, ms_teardown);
+	return kt_run_group(tests, kt_slot_setup, kt_slot_teardown);
 }

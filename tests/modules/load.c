@@ -3,7 +3,7 @@
  * modules/load - every module in the tree loads, shows up in /proc/modules,
  * unloads, and disappears again; twice, to catch state left behind.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 
 #include <errno.h>
 #include <stdio.h>

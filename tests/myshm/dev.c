@@ -6,7 +6,7 @@
  * ioctls, unload while in use, access control, the write_test example.
  * Every test loads myshm freshly and unloads it afterwards.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_sys.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * mmap, the first touch of a mapping from user space and from the kernel
  * (page faults that need page tables), and the sysfs size.  Every
  * allocation and user copy of the call fails once in turn
- * (tests/lib/kipc_fault.h); each failure must return the documented errno
+ * (tests/lib/kt_fault.h); each failure must return the documented errno
  * (or be absorbed where the kernel retries), print no kernel report, and
  * leave everything as it was: the buffer's bytes, the file position, the
  * module's reference count, the process's mappings, and after a failed
@@ -23,9 +23,9 @@
  * retries the faulting bytes: the write succeeds too; only a failure of
  * the copy itself is EFAULT, and then the write changes nothing.
  */
-#include "lib/kipc_test.h"
-#include "lib/kipc_fault.h"
-#include "lib/kf_load.h"
+#include "lib/kt.h"
+#include "lib/kt_fault.h"
+#include "lib/kt_fault_load.h"
 #include "lib/kt_sys.h"
 
 #include <errno.h>
@@ -244,7 +244,7 @@ static void load_check(void *arg, unsigned int nth, int rc)
  * passes thousands of fault points.  Walks of big buffers walk the first
  * DENSE points (the loader, the mount, the first pages) and the tail (the
  * last pages, registering the devices) whole and sample every STRIDE-th
- * point of the loop in between (kf_walk_load_sampled()); 0: every point.
+ * point of the loop in between (kt_fault_walk_load_sampled()); 0: every point.
  */
 #define LOAD_DENSE 400
 #define LOAD_STRIDE 37
@@ -253,16 +253,16 @@ static void walk_load(const char *params, const struct buf_spec *bufs,
 		      unsigned int min_failed, bool sampled)
 {
 	struct load_walk w = { .params = params, .bufs = bufs };
-	struct kf_result r;
+	struct kt_fault_result r;
 
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(kt_unload(MOD), 0);
 	w.vmalloc_kb = kt_meminfo_kb("VmallocUsed");
 	w.kmsg = kt_kmsg_mark();
 	/* init fails at once (after its first allocation) with size 0 */
-	kf_walk_load_sampled(MOD, params, "size=0",
-			     sampled ? LOAD_DENSE : 0, sampled ? LOAD_STRIDE : 0,
-			     load_check, &w, &r);
+	kt_fault_walk_load_sampled(MOD, params, "size=0",
+				   sampled ? LOAD_DENSE : 0, sampled ? LOAD_STRIDE : 0,
+				   load_check, &w, &r);
 	assert_true(r.failed >= min_failed);
 	assert_true(w.saw_enomem);
 	printf("# the buffers' allocation %s\n", w.saw_vmalloc_fail ?
@@ -352,16 +352,16 @@ static void open_undo(void *arg)
 static void test_walk_open(void **state)
 {
 	struct fd_walk w = { .flags = O_RDWR };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm open", .run = open_run, .check = open_check,
 		.undo = open_undo, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.refs = refcnt();
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 2);	/* the struct file and its path */
 	assert_true(w.saw_enomem);
 	assert_int_equal(refcnt(), w.refs);
@@ -387,16 +387,16 @@ static void get_size_check(void *arg, unsigned int nth, int rc)
 static void test_walk_get_size(void **state)
 {
 	struct fd_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm MYSHM_GET_SIZE", .run = get_size_run,
 		.check = get_size_check, .arg = &w, .errnos = efault_only,
 	};
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDONLY);
 	/* the copy out */
-	assert_int_equal(kf_walk(&op, NULL), 1);
+	assert_int_equal(kt_fault_walk(&op, NULL), 1);
 	assert_int_equal(w.sz, SIZE);
 }
 
@@ -420,18 +420,18 @@ static void test_walk_lseek(void **state)
 		{ "myshm lseek(SEEK_END)", SEEK_END, -(off_t)PG, SIZE - PG },
 	};
 	struct fd_walk w;
-	struct kf_op op = { .run = lseek_run, .arg = &w, .no_points = true };
+	struct kt_fault_op op = { .run = lseek_run, .arg = &w, .no_points = true };
 	size_t i;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDONLY);
 	for (i = 0; i < sizeof(seeks) / sizeof(seeks[0]); i++) {
 		op.name = seeks[i].name;
 		w.whence = seeks[i].whence;
 		w.off = seeks[i].off;
 		/* no allocation, no copy: nothing to inject */
-		assert_int_equal(kf_walk(&op, NULL), 0);
+		assert_int_equal(kt_fault_walk(&op, NULL), 0);
 		assert_int_equal(w.pos, seeks[i].pos);
 	}
 }
@@ -528,18 +528,18 @@ static void walk_io(bool writing)
 {
 	static unsigned char buf[IO_LEN];
 	struct io_walk w = { .buf = buf };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = writing ? "myshm write" : "myshm read",
 		.run = writing ? write_run : read_run,
 		.check = writing ? write_check : read_check,
 		.undo = io_undo, .arg = &w, .errnos = efault_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDWR);
 	fill(buf, IO_LEN, writing ? 99 : 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	/* one copy per page: the first fails, every later one makes it short */
 	assert_int_equal(r.points, IO_LEN / PG);
 	assert_int_equal(r.failed, 1);
@@ -612,16 +612,16 @@ static void mmap_undo(void *arg)
 static void test_walk_mmap(void **state)
 {
 	struct map_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm mmap", .run = mmap_run, .check = mmap_check,
 		.undo = mmap_undo, .arg = &w, .errnos = enomem_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDWR);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	assert_true(r.failed >= 1);	/* the VMA */
 	assert_true(w.saw_enomem);
 	assert_int_equal(dev_mappings(), 0);
@@ -695,7 +695,7 @@ static void touch_undo(void *arg)
 static void test_walk_touch(void **state)
 {
 	struct touch_walk w = { .off = 5 * 16 * PG + 3 * PG + 17, .val = 1 };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm first touch", .run = touch_run,
 		.check = touch_check, .undo = touch_undo, .arg = &w,
 		.errnos = no_error,
@@ -703,15 +703,15 @@ static void test_walk_touch(void **state)
 	struct sigaction sa = { .sa_handler = touch_handler,
 				.sa_flags = SA_NODEFER };
 	struct sigaction old_bus, old_segv;
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDWR);
 	w.p = map_at(0, FAR_ADDR, SIZE, w.fd, 0);
 	assert_int_equal(sigaction(SIGBUS, &sa, &old_bus), 0);
 	assert_int_equal(sigaction(SIGSEGV, &sa, &old_segv), 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	assert_true(r.points >= 3);
@@ -755,18 +755,18 @@ static void kwrite_undo(void *arg)
 static void test_walk_write_from_mapping(void **state)
 {
 	struct touch_walk w = { .dst = 100 * PG };
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm write from a mapping", .run = kwrite_run,
 		.check = kwrite_check, .undo = kwrite_undo, .arg = &w,
 		.errnos = efault_only,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	w.fd = open_dev(DEV, O_RDWR);
 	w.q = map_at(1, FAR_ADDR2, 16 * PG, w.fd, 0);
-	kf_walk(&op, &r);
+	kt_fault_walk(&op, &r);
 	/* the copy itself; then the fault path */
 	assert_true(r.failed >= 1);
 	assert_true(r.points >= 3);
@@ -810,15 +810,15 @@ static void sysfs_check(void *arg, unsigned int nth, int rc)
 static void test_walk_sysfs_size(void **state)
 {
 	struct sysfs_walk w;
-	const struct kf_op op = {
+	const struct kt_fault_op op = {
 		.name = "myshm sysfs size", .run = sysfs_run,
 		.check = sysfs_check, .arg = &w,
 	};
-	struct kf_result r;
+	struct kt_fault_result r;
 
 	(void)state;
-	kf_require();
-	kf_walk(&op, &r);
+	kt_fault_require();
+	kt_fault_walk(&op, &r);
 	/* the open (file, kernfs open file, seq_file), the buffer, the copy */
 	assert_true(r.failed >= 4);
 	assert_true(w.saw_enomem);
@@ -844,9 +844,9 @@ static void test_no_leaks(void **state)
 	int leaks;
 
 	(void)state;
-	kf_require();
+	kt_fault_require();
 	assert_int_equal(kt_unload(MOD), 0);
-	leaks = kf_kmemleak_scan();
+	leaks = kt_kmemleak_scan();
 	assert_vmalloc_near(vmalloc_before);
 	if (leaks < 0)
 		skip();

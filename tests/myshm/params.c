@@ -6,7 +6,7 @@
  * devices; a 256 MiB buffer works; a buffer that does not fit in memory
  * fails with ENOMEM and leaks nothing; the test_mmap example.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_sys.h"
 
 #include <dirent.h>

@@ -6,7 +6,7 @@
  * file and for a PROT_READ mapping of an O_RDWR file, while it reads
  * through both and writes through a writable mapping.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 
 #include <errno.h>
 #include <fcntl.h>

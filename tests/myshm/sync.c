@@ -9,7 +9,7 @@
  * (4 MiB, huge pages where the kernel has them), size=, and buffers= with
  * a one-page buffer next to a bigger one.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 #include "lib/kt_sync.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* msquota.c - message_slot memory-limit helpers; see msquota.h. */
-#include "kipc_test.h"
-#include "msquota.h"
+/* kt_slot_quota.c - message_slot memory-limit helpers; see kt_slot_quota.h. */
+#include "kt.h"
+#include "kt_slot_quota.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #define DEBUGFS "/sys/kernel/debug/message_slot/"
 #define PARAMS "/sys/module/message_slot/parameters/"
 
-unsigned long msq_memory(const char *key)
+unsigned long kt_slot_memory(const char *key)
 {
 	FILE *f = fopen(DEBUGFS "memory", "r");
 	char name[32];
@@ -32,7 +32,7 @@ unsigned long msq_memory(const char *key)
 	return found;
 }
 
-bool msq_user(unsigned int uid, unsigned long *mem, unsigned long *msgs)
+bool kt_slot_user(unsigned int uid, unsigned long *mem, unsigned long *msgs)
 {
 	FILE *f = fopen(DEBUGFS "users", "r");
 	unsigned long m, n, prev = (unsigned long)-1;
@@ -58,10 +58,11 @@ bool msq_user(unsigned int uid, unsigned long *mem, unsigned long *msgs)
 	return found;
 }
 
-void msq_expect_user(unsigned int uid, unsigned long mem, unsigned long msgs)
+void kt_slot_expect_user(unsigned int uid, unsigned long mem,
+			 unsigned long msgs)
 {
 	unsigned long m = 0, n = 0;
-	bool found = msq_user(uid, &m, &n);
+	bool found = kt_slot_user(uid, &m, &n);
 
 	if (!mem && !msgs) {
 		if (found)
@@ -75,7 +76,7 @@ void msq_expect_user(unsigned int uid, unsigned long mem, unsigned long msgs)
 	assert_int_equal(n, msgs);
 }
 
-unsigned long msq_param(const char *name)
+unsigned long kt_slot_param(const char *name)
 {
 	char path[128], buf[64] = "";
 	int fd;
@@ -89,7 +90,7 @@ unsigned long msq_param(const char *name)
 	return strtoul(buf, NULL, 10);
 }
 
-int msq_set_param(const char *name, const char *val)
+int kt_slot_try_set_param(const char *name, const char *val)
 {
 	char path[128];
 	int fd, rc = 0;
@@ -104,10 +105,10 @@ int msq_set_param(const char *name, const char *val)
 	return rc;
 }
 
-void msq_set(const char *name, unsigned long val)
+void kt_slot_set_param(const char *name, unsigned long val)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lu", val);
-	assert_int_equal(msq_set_param(name, buf), 0);
+	assert_int_equal(kt_slot_try_set_param(name, buf), 0);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* msgslot.c - helpers for the message_slot guest tests; see msgslot.h. */
-#include "kipc_test.h"
-#include "msgslot.h"
+/* kt_slot.c - helpers for the message_slot guest tests; see kt_slot.h. */
+#include "kt.h"
+#include "kt_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *ms_path(unsigned int minor)
+const char *kt_slot_path(unsigned int minor)
 {
 	static char paths[256][32];
 
@@ -22,48 +22,48 @@ const char *ms_path(unsigned int minor)
 	return paths[minor];
 }
 
-void ms_mknod_major(unsigned int major, unsigned int minor)
+void kt_slot_mknod_major(unsigned int major, unsigned int minor)
 {
-	const char *p = ms_path(minor);
+	const char *p = kt_slot_path(minor);
 
 	unlink(p);
 	if (mknod(p, S_IFCHR | 0666, makedev(major, minor)))
 		fail_msg("mknod %s: %s", p, strerror(errno));
 }
 
-int ms_open(unsigned int minor, int flags)
+int kt_slot_open(unsigned int minor, int flags)
 {
-	int fd = open(ms_path(minor), O_RDWR | O_CLOEXEC | flags);
+	int fd = open(kt_slot_path(minor), O_RDWR | O_CLOEXEC | flags);
 
 	if (fd < 0)
-		fail_msg("open %s: %s", ms_path(minor), strerror(errno));
+		fail_msg("open %s: %s", kt_slot_path(minor), strerror(errno));
 	return fd;
 }
 
-int ms_child_open_chan(unsigned int minor, unsigned long id)
+int kt_slot_child_open_chan(unsigned int minor, unsigned long id)
 {
-	int fd = open(ms_path(minor), O_RDWR | O_CLOEXEC);
+	int fd = open(kt_slot_path(minor), O_RDWR | O_CLOEXEC);
 
 	if (fd < 0 || ioctl(fd, MSG_SLOT_CHANNEL, id))
 		_exit(90);
 	return fd;
 }
 
-void ms_chan(int fd, unsigned long id)
+void kt_slot_chan(int fd, unsigned long id)
 {
 	if (ioctl(fd, MSG_SLOT_CHANNEL, id))
 		fail_msg("MSG_SLOT_CHANNEL %lu: %s", id, strerror(errno));
 }
 
-int ms_open_chan(unsigned int minor, unsigned int id)
+int kt_slot_open_chan(unsigned int minor, unsigned int id)
 {
-	int fd = ms_open(minor, 0);
+	int fd = kt_slot_open(minor, 0);
 
-	ms_chan(fd, id);
+	kt_slot_chan(fd, id);
 	return fd;
 }
 
-void ms_put(int fd, const void *buf, size_t len)
+void kt_slot_put(int fd, const void *buf, size_t len)
 {
 	ssize_t n = write(fd, buf, len);
 
@@ -72,12 +72,12 @@ void ms_put(int fd, const void *buf, size_t len)
 	assert_int_equal(n, len);
 }
 
-void ms_put_str(int fd, const char *s)
+void kt_slot_put_str(int fd, const char *s)
 {
-	ms_put(fd, s, strlen(s));
+	kt_slot_put(fd, s, strlen(s));
 }
 
-void ms_expect(int fd, const void *buf, size_t len)
+void kt_slot_expect(int fd, const void *buf, size_t len)
 {
 	unsigned char got[MSG_SLOT_MAX_MSG_LEN + 16];
 	ssize_t n = read(fd, got, sizeof(got));
@@ -88,21 +88,13 @@ void ms_expect(int fd, const void *buf, size_t len)
 	assert_memory_equal(got, buf, len);
 }
 
-void ms_expect_str(int fd, const char *s)
+void kt_slot_expect_str(int fd, const char *s)
 {
-	ms_expect(fd, s, strlen(s));
+	kt_slot_expect(fd, s, strlen(s));
 }
 
-int ms_err(long r)
-{
-	int e = errno;
-
-	assert_int_equal(r, -1);
-	return -e;
-}
-
-bool ms_stats(unsigned int minor, unsigned long *channels,
-	      unsigned long *bytes)
+bool kt_slot_stats(unsigned int minor, unsigned long *channels,
+		   unsigned long *bytes)
 {
 	FILE *f = fopen("/sys/kernel/debug/message_slot/slots", "r");
 	unsigned long c, b;
@@ -125,17 +117,17 @@ bool ms_stats(unsigned int minor, unsigned long *channels,
 	return found;
 }
 
-void ms_expect_stats(unsigned int minor, unsigned long channels,
-		     unsigned long bytes)
+void kt_slot_expect_stats(unsigned int minor, unsigned long channels,
+			  unsigned long bytes)
 {
 	unsigned long c, b;
 
-	assert_true(ms_stats(minor, &c, &b));
+	assert_true(kt_slot_stats(minor, &c, &b));
 	assert_int_equal(c, channels);
 	assert_int_equal(b, bytes);
 }
 
-int ms_load(const char *params)
+int kt_slot_load(const char *params)
 {
 	unsigned int i;
 	int rc;
@@ -144,27 +136,19 @@ int ms_load(const char *params)
 	if (rc)
 		return rc;
 	for (i = 0; i < 8; i++)
-		ms_mknod(i);
+		kt_slot_mknod(i);
 	return 0;
 }
 
-int ms_setup(void **state)
+int kt_slot_setup(void **state)
 {
 	(void)state;
 	kt_unload_if_loaded("message_slot");
-	return ms_load(NULL) ? -1 : 0;
+	return kt_slot_load(NULL) ? -1 : 0;
 }
 
-int ms_teardown(void **state)
+int kt_slot_teardown(void **state)
 {
 	(void)state;
 	return kt_loaded("message_slot") ? kt_unload("message_slot") : 0;
-}
-
-long ms_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }

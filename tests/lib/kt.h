@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc_test.h - helpers shared by kipc's guest tests (cmocka, TAP output).
+ * kt.h - helpers shared by kipc's guest tests (cmocka, TAP output).
  *
  * Tests run inside a vm/run guest as root, with kipc's modules in
  * /kipc/modules and test-only modules in /kipc/test-modules.
  */
-#ifndef KIPC_TEST_H
-#define KIPC_TEST_H
+#ifndef KT_H
+#define KT_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,9 +45,14 @@ int kt_kmsg_mark(void);
 /* Does the kernel log since MARK contain NEEDLE?  Closes MARK. */
 bool kt_kmsg_find(int mark, const char *needle);
 
+/* -errno of a failed call's result R (asserts R == -1): kt_err(write(..)) */
+int kt_err(long r);
+/* Milliseconds of CLOCK_MONOTONIC. */
+long kt_now_ms(void);
+
 /* Run a cmocka group with TAP output; use as main's return value. */
 #define kt_run_group(tests, setup, teardown) \
 	(cmocka_set_message_output(CM_OUTPUT_TAP), \
 	 cmocka_run_group_tests(tests, setup, teardown))
 
-#endif /* KIPC_TEST_H */
+#endif /* KT_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kipc_fault.c - systematic fault injection for guest tests; see kipc_fault.h. */
-#include "kipc_fault.h"
-#include "kipc_test.h"
+/* kt_fault.c - systematic fault injection for guest tests; see kt_fault.h. */
+#include "kt_fault.h"
+#include "kt.h"
 #include "kt_debug.h"
 
 #include <errno.h>
@@ -12,19 +12,19 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#define KF_NTH "/proc/thread-self/fail-nth"
-#define KF_DEBUGFS "/sys/kernel/debug"
-#define KF_KMEMLEAK KF_DEBUGFS "/kmemleak"
+#define KT_FAULT_NTH "/proc/thread-self/fail-nth"
+#define KT_FAULT_DEBUGFS "/sys/kernel/debug"
+#define KT_KMEMLEAK KT_FAULT_DEBUGFS "/kmemleak"
 
 /*
  * Lines in the kernel log that mean a report.  vm/run scans the console
  * for the same things; this list only lets a walk say which fault point
  * caused one.  The stack dump of an allocation-failure warning that the
- * injected fault caused is expected: its KF_DUMP lines are skipped up to
+ * injected fault caused is expected: its KT_FAULT_DUMP lines are skipped up to
  * the dump's end.
  */
-static const char *const kf_dump[] = { "Call Trace:", "RIP:", NULL };
-static const char *const kf_reports[] = {
+static const char *const kt_fault_dump[] = { "Call Trace:", "RIP:", NULL };
+static const char *const kt_fault_reports[] = {
 	"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "kernel BUG at",
 	"general protection fault", "Kernel panic", "RIP:", "Call Trace:",
 	"list_add corruption", "list_del corruption",
@@ -33,10 +33,10 @@ static const char *const kf_reports[] = {
 	"unreferenced object", "INFO: trying to register non-static key",
 	NULL
 };
-static const char *const kf_alloc_warnings[] = {
+static const char *const kt_fault_alloc_warnings[] = {
 	"page allocation failure:", "vmalloc error:", NULL
 };
-static const int kf_default_errnos[] = { ENOMEM, EFAULT, 0 };
+static const int kt_fault_default_errnos[] = { ENOMEM, EFAULT, 0 };
 
 static int write_file(const char *path, const char *val)
 {
@@ -51,65 +51,65 @@ static int write_file(const char *path, const char *val)
 	return (int)n;
 }
 
-bool kf_available(void)
+bool kt_fault_available(void)
 {
-	if (access(KF_NTH, W_OK))
+	if (access(KT_FAULT_NTH, W_OK))
 		return false;
-	if (access(KF_DEBUGFS "/failslab", F_OK))
-		mount("debugfs", KF_DEBUGFS, "debugfs", 0, NULL);
-	return !access(KF_DEBUGFS "/failslab/ignore-gfp-wait", W_OK) &&
-	       !access(KF_DEBUGFS "/fail_page_alloc/min-order", W_OK) &&
-	       !access(KF_DEBUGFS "/fail_usercopy/verbose", W_OK);
+	if (access(KT_FAULT_DEBUGFS "/failslab", F_OK))
+		mount("debugfs", KT_FAULT_DEBUGFS, "debugfs", 0, NULL);
+	return !access(KT_FAULT_DEBUGFS "/failslab/ignore-gfp-wait", W_OK) &&
+	       !access(KT_FAULT_DEBUGFS "/fail_page_alloc/min-order", W_OK) &&
+	       !access(KT_FAULT_DEBUGFS "/fail_usercopy/verbose", W_OK);
 }
 
-static void kf_set(const char *dir, const char *file, const char *val)
+static void kt_fault_set(const char *dir, const char *file, const char *val)
 {
 	char path[256];
 	int rc;
 
-	snprintf(path, sizeof(path), KF_DEBUGFS "/%s/%s", dir, file);
+	snprintf(path, sizeof(path), KT_FAULT_DEBUGFS "/%s/%s", dir, file);
 	rc = write_file(path, val);
 	if (rc)
-		fail_msg("kipc_fault: %s <- %s: %s", path, val, strerror(-rc));
+		fail_msg("kt_fault: %s <- %s: %s", path, val, strerror(-rc));
 }
 
-void kf_require(void)
+void kt_fault_require(void)
 {
 	static const char *const dirs[] = {
 		"failslab", "fail_page_alloc", "fail_usercopy", NULL
 	};
 	const char *const *d;
 
-	if (!kf_available()) {
+	if (!kt_fault_available()) {
 		/*
 		 * The debug kernel is built with fault injection: a missing
 		 * knob there is a broken lane, not a kernel to skip on.
 		 */
 		if (kt_debug_kernel())
-			fail_msg("kipc_fault: the debug kernel has no usable fail-nth/debugfs fault injection (%s)",
-				 access(KF_NTH, W_OK) ? KF_NTH :
-				 KF_DEBUGFS "/{failslab,fail_page_alloc,fail_usercopy}");
+			fail_msg("kt_fault: the debug kernel has no usable fail-nth/debugfs fault injection (%s)",
+				 access(KT_FAULT_NTH, W_OK) ? KT_FAULT_NTH :
+				 KT_FAULT_DEBUGFS "/{failslab,fail_page_alloc,fail_usercopy}");
 		printf("# kipc-fault: no fail-nth fault injection in this kernel (make check-debug has it)\n");
 		skip();
 	}
 	for (d = dirs; *d; d++) {
-		kf_set(*d, "probability", "0");
-		kf_set(*d, "interval", "1");
-		kf_set(*d, "times", "-1");
-		kf_set(*d, "space", "0");
-		kf_set(*d, "verbose", "0");
-		kf_set(*d, "task-filter", "Y");
+		kt_fault_set(*d, "probability", "0");
+		kt_fault_set(*d, "interval", "1");
+		kt_fault_set(*d, "times", "-1");
+		kt_fault_set(*d, "space", "0");
+		kt_fault_set(*d, "verbose", "0");
+		kt_fault_set(*d, "task-filter", "Y");
 	}
-	kf_set("failslab", "ignore-gfp-wait", "N");
-	kf_set("fail_page_alloc", "ignore-gfp-wait", "N");
-	kf_set("fail_page_alloc", "ignore-gfp-highmem", "N");
-	kf_set("fail_page_alloc", "min-order", "0");
+	kt_fault_set("failslab", "ignore-gfp-wait", "N");
+	kt_fault_set("fail_page_alloc", "ignore-gfp-wait", "N");
+	kt_fault_set("fail_page_alloc", "ignore-gfp-highmem", "N");
+	kt_fault_set("fail_page_alloc", "min-order", "0");
 	/*
 	 * The walk marks its windows in the log: no rate limit on /dev/kmsg
 	 * (the sysctl insists on the newline).
 	 */
 	if (write_file("/proc/sys/kernel/printk_devkmsg", "on\n"))
-		fail_msg("kipc_fault: cannot lift the /dev/kmsg rate limit");
+		fail_msg("kt_fault: cannot lift the /dev/kmsg rate limit");
 }
 
 static bool has_any(const char *msg, const char *const *needles)
@@ -146,7 +146,7 @@ static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
 			*nl = '\0';
 		if (strstr(msg, "kipc-fault-window"))
 			continue;
-		if (tolerate_alloc_warn && has_any(msg, kf_alloc_warnings)) {
+		if (tolerate_alloc_warn && has_any(msg, kt_fault_alloc_warnings)) {
 			in_dump = true;
 			continue;
 		}
@@ -154,20 +154,21 @@ static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
 			in_dump = false;
 			continue;
 		}
-		if (in_dump && has_any(msg, kf_dump))
+		if (in_dump && has_any(msg, kt_fault_dump))
 			continue;
-		if (has_any(msg, kf_reports))
+		if (has_any(msg, kt_fault_reports))
 			return msg;
 	}
 }
 
-static void kmsg_write(int fd, const char *fmt, const char *name, unsigned int n)
+static void kmsg_write(int fd, const char *fmt, const char *name,
+		       unsigned int n)
 {
 	char line[256];
 	int len = snprintf(line, sizeof(line), fmt, name, n);
 
 	if (fd >= 0 && write(fd, line, len) != len)
-		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
+		fail_msg("kt_fault: /dev/kmsg: %s", strerror(errno));
 }
 
 /* Did the last attempt consume the injected fault?  Resets fail-nth. */
@@ -182,16 +183,16 @@ static bool fault_injected(int nth_fd)
 	injected = n > 0 && buf[0] == '0';
 	/* writing copies from user space: same; either way ends at 0 */
 	if (pwrite(nth_fd, "0", 1, 0) != 1 && errno != EFAULT)
-		fail_msg("kipc_fault: reset " KF_NTH ": %s", strerror(errno));
+		fail_msg("kt_fault: reset " KT_FAULT_NTH ": %s", strerror(errno));
 	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0 || buf[0] != '0')
-		fail_msg("kipc_fault: " KF_NTH " did not reset");
+		fail_msg("kt_fault: " KT_FAULT_NTH " did not reset");
 	return injected;
 }
 
-static bool errno_allowed(const struct kf_op *op, int rc)
+static bool errno_allowed(const struct kt_fault_op *op, int rc)
 {
-	const int *e = op->errnos ? op->errnos : kf_default_errnos;
+	const int *e = op->errnos ? op->errnos : kt_fault_default_errnos;
 
 	for (; *e; e++)
 		if (rc == -*e)
@@ -199,10 +200,11 @@ static bool errno_allowed(const struct kf_op *op, int rc)
 	return false;
 }
 
-unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
+unsigned int kt_fault_walk(const struct kt_fault_op *op,
+			   struct kt_fault_result *res)
 {
 	unsigned int max = op->max_points ? op->max_points : 20000;
-	struct kf_result r = { 0 };
+	struct kt_fault_result r = { 0 };
 	char nbuf[16], log[8192];
 	const char *report;
 	int nth_fd, kmsg, mark, rc, len;
@@ -210,14 +212,15 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	bool injected, sampled = false;
 	bool verbose = getenv("KIPC_FAULT_VERBOSE") != NULL;
 
-	nth_fd = open(KF_NTH, O_RDWR | O_CLOEXEC);
+	nth_fd = open(KT_FAULT_NTH, O_RDWR | O_CLOEXEC);
 	if (nth_fd < 0)
-		fail_msg("kipc_fault: " KF_NTH ": %s (call kf_require() first)",
+		fail_msg("kt_fault: " KT_FAULT_NTH
+			 ": %s (call kt_fault_require() first)",
 			 strerror(errno));
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	mark = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (kmsg < 0 || mark < 0)
-		fail_msg("kipc_fault: /dev/kmsg: %s", strerror(errno));
+		fail_msg("kt_fault: /dev/kmsg: %s", strerror(errno));
 
 	for (n = op->first ? op->first : 1;; n += step) {
 		if (op->stride > 1 && !sampled && last &&
@@ -238,7 +241,7 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 			   op->name, n);
 		len = snprintf(nbuf, sizeof(nbuf), "%u", n);
 		if (pwrite(nth_fd, nbuf, len, 0) != len)
-			fail_msg("kipc_fault: " KF_NTH ": %s", strerror(errno));
+			fail_msg("kt_fault: " KT_FAULT_NTH ": %s", strerror(errno));
 		rc = op->run(op->arg);
 		injected = fault_injected(nth_fd);
 		kmsg_write(mark, "<4>kipc-fault-window close: %s point %u\n",
@@ -306,23 +309,23 @@ unsigned int kf_walk(const struct kf_op *op, struct kf_result *res)
 	return r.points;
 }
 
-int kf_kmemleak_scan(void)
+int kt_kmemleak_scan(void)
 {
 	char line[512];
 	int count = 0;
 	FILE *f;
 
-	if (access(KF_KMEMLEAK, W_OK)) {
+	if (access(KT_KMEMLEAK, W_OK)) {
 		if (kt_debug_kernel())
-			fail_msg("kipc_fault: the debug kernel has no writable " KF_KMEMLEAK);
+			fail_msg("kt_fault: the debug kernel has no writable " KT_KMEMLEAK);
 		return -1;
 	}
 	sleep(6);	/* kmemleak ignores objects younger than 5 s */
-	if (write_file(KF_KMEMLEAK, "scan") || write_file(KF_KMEMLEAK, "scan"))
-		fail_msg("kipc_fault: kmemleak scan failed (kmemleak disabled?)");
-	f = fopen(KF_KMEMLEAK, "r");
+	if (write_file(KT_KMEMLEAK, "scan") || write_file(KT_KMEMLEAK, "scan"))
+		fail_msg("kt_fault: kmemleak scan failed (kmemleak disabled?)");
+	f = fopen(KT_KMEMLEAK, "r");
 	if (!f) {
-		fail_msg("kipc_fault: " KF_KMEMLEAK ": %s", strerror(errno));
+		fail_msg("kt_fault: " KT_KMEMLEAK ": %s", strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {

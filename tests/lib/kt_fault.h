@@ -1,41 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc_fault.h - systematic fault injection for kipc's guest tests.
+ * kt_fault.h - systematic fault injection for kipc's guest tests.
  *
  * On the debug kernel (make check-debug) every kernel allocation and user
  * copy is a numbered "fault point" of the calling thread, and writing N to
- * /proc/thread-self/fail-nth makes the N-th one fail.  kf_walk() runs an
+ * /proc/thread-self/fail-nth makes the N-th one fail.  kt_fault_walk() runs an
  * operation with point 1, 2, 3, ... failing until it runs through without
  * reaching the injected point, and checks after every injected attempt that
  * the operation failed cleanly (or absorbed the fault), that the kernel
  * printed no report, and whatever the test's check callback asserts
  * (state intact, no count changed, the device still works).
  *
- * On a kernel without fault injection (Debian's stock kernels) kf_require()
- * skips the calling test, so `make check` stays green there; on the debug
- * kernel (kt_debug_kernel()) a missing knob fails the test instead, and so
- * does a walk that reached no fault point (unless @no_points says that is
- * the point) and a missing kmemleak: the lane must not pass by testing
- * nothing.
+ * On a kernel without fault injection (Debian's stock kernels)
+ * kt_fault_require() skips the calling test, so `make check` stays green there;
+ * on the debug kernel (kt_debug_kernel()) a missing knob fails the test
+ * instead, and so does a walk that reached no fault point (unless @no_points
+ * says that is the point) and a missing kmemleak: the lane must not pass by
+ * testing nothing.
  */
-#ifndef KIPC_FAULT_H
-#define KIPC_FAULT_H
+#ifndef KT_FAULT_H
+#define KT_FAULT_H
 
 #include <stdbool.h>
 
 /* Does this kernel have fail-nth and the debugfs fault controls? */
-bool kf_available(void);
+bool kt_fault_available(void);
 
 /*
- * Skip the calling cmocka test unless kf_available(); otherwise configure
+ * Skip the calling cmocka test unless kt_fault_available(); otherwise configure
  * failslab, fail_page_alloc and fail_usercopy for walks: never fail by
  * chance (probability 0, task-filter on), no messages (verbose 0), and
  * every allocation injectable (sleeping ones, highmem, order 0).
  */
-void kf_require(void);
+void kt_fault_require(void);
 
 /**
- * struct kf_op - one operation to walk
+ * struct kt_fault_op - one operation to walk
  * @name:  shown in messages and in the "# kipc-fault:" summary line
  * @run:   the operation: as few syscalls as possible, all in this thread
  *         (faults count per thread); 0 on success or a negative errno
@@ -50,7 +50,7 @@ void kf_require(void);
  * @max_points: give up (and fail) after this many points (default 20000)
  * @first: optional; the first fault point to fail (default 1), for a walk
  *         that skips a prefix walked elsewhere: the kernel's module loader
- *         before a module's init (see kf_load.h)
+ *         before a module's init (see kt_fault_load.h)
  * @dense: with @stride: walk every point of the first @dense ones (from
  *         @first), then only every @stride-th; when a point is no longer
  *         reached, walk every point after the last one reached, so the
@@ -62,7 +62,7 @@ void kf_require(void);
  *         (no allocation, no user copy); without it a walk of zero points
  *         fails the test, with it any point does
  */
-struct kf_op {
+struct kt_fault_op {
 	const char *name;
 	int (*run)(void *arg);
 	void (*check)(void *arg, unsigned int nth, int rc);
@@ -77,13 +77,13 @@ struct kf_op {
 };
 
 /**
- * struct kf_result - what a walk did
+ * struct kt_fault_result - what a walk did
  * @points:   fault points walked (attempts with a fault injected); with
- *            kf_op.stride, the sampled middle counts only its walked points
+ *            kt_fault_op.stride, the sampled middle counts only its walked points
  * @failed:   of those, attempts where run returned an error
  * @absorbed: of those, attempts where run succeeded anyway
  */
-struct kf_result {
+struct kt_fault_result {
 	unsigned int points;
 	unsigned int failed;
 	unsigned int absorbed;
@@ -98,15 +98,16 @@ struct kf_result {
  * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" (with
  * " none expected" appended for @no_points walks) and returns
  * the number of points walked (with KIPC_FAULT_VERBOSE set in the
- * environment, also each point's result).  Call kf_require() first.
+ * environment, also each point's result).  Call kt_fault_require() first.
  */
-unsigned int kf_walk(const struct kf_op *op, struct kf_result *res);
+unsigned int kt_fault_walk(const struct kt_fault_op *op,
+			   struct kt_fault_result *res);
 
 /*
  * Ask kmemleak for a scan (twice, after waiting for the young objects to
  * age) and return the number of unreferenced objects it reports, printing
  * the report; -1 without kmemleak.  Slow (seconds): once per test group.
  */
-int kf_kmemleak_scan(void);
+int kt_kmemleak_scan(void);
 
-#endif /* KIPC_FAULT_H */
+#endif /* KT_FAULT_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kipc_test.c - helpers shared by kipc's guest tests; see kipc_test.h. */
-#include "kipc_test.h"
+/* kt.c - helpers shared by kipc's guest tests; see kt.h. */
+#include "kt.h"
 #include "kt_sys.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int kt_load(const char *mod, const char *params)
@@ -124,4 +125,20 @@ bool kt_kmsg_find(int mark, const char *needle)
 
 	free(text);
 	return found;
+}
+
+int kt_err(long r)
+{
+	int e = errno;
+
+	assert_int_equal(r, -1);
+	return -e;
+}
+
+long kt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
