@@ -36,11 +36,14 @@ BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 BENCHES += $(B)/bench/insn-loop $(B)/bench/insn-plugin.so
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
 # AREA/NAME, built as $(B)/tests/AREA/NAME; no list to keep in sync.
-TEST_SRCS := $(filter-out tests/lib/% tests/kmod/% tests/rig/%,$(wildcard tests/*/*.c))
+TEST_SRCS := $(filter-out tests/lib/% tests/kmod/% tests/rig/% tests/host/%,$(wildcard tests/*/*.c))
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 # Host-side helpers of the rig scripts (tests/rig/*.c), never in a guest.
 RIG_PROGS := $(patsubst tests/rig/%.c,$(B)/rig/%,$(wildcard tests/rig/*.c))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+# Host tests (tests/host/*.c, see below): not for the guest.
+HOST_TEST_SRCS := $(wildcard tests/host/*.c)
+HOST_TESTS := $(foreach s,asan tsan,$(patsubst tests/host/%.c,$(B)/host-tests/$(s)/%,$(HOST_TEST_SRCS)))
 # (debian/changelog: the version is compiled in, so a new one rebuilds)
 HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h) \
 	debian/changelog
@@ -98,7 +101,7 @@ modules: deps-modules
 	done
 
 LIB_PC := $(if $(LIB_SRCS),$(B)/lib/pkgconfig/kipc.pc)
-user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS) $(RIG_PROGS)
+user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(TESTS) $(RIG_PROGS) $(HOST_TESTS)
 # What the packages ship (no cmocka, no kernel headers needed).
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: lib $(TOOLS)
@@ -171,6 +174,19 @@ $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
 		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
+
+# Host tests: tests/host/NAME.c need no module and run on the build host
+# (tests/run-suite runs them before the guests), each built twice with
+# libkipc's sources: AddressSanitizer+UBSan (asan/) and ThreadSanitizer
+# (tsan/), as $(B)/host-tests/{asan,tsan}/NAME (HOST_TESTS, above).
+SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_tsan := -fsanitize=thread
+define host_test_rule
+$(B)/host-tests/$(1)/%: tests/host/%.c $(LIB_SRCS) $(HDRS) $(wildcard tests/host/*.h) Makefile
+	@mkdir -p $$(@D)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_$(1)) -o $$@ $$< $(LIB_SRCS) -lcmocka -lpthread -lrt
+endef
+$(foreach s,asan tsan,$(eval $(call host_test_rule,$(s))))
 
 check: deps modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))

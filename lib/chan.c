@@ -1,0 +1,1421 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * chan.c - libkipc's message channels (see <kipc/chan.h>).
+ *
+ * The shared layout, the memory-ordering contract and the wake-up protocol
+ * are specified in docs/chan.md; the comments here name its sections.  In
+ * short: a header of 64-byte lines (geometry, the senders' head, one wait
+ * line per direction, attach counters), one line per endpoint record, then
+ * at the first 4096-byte boundary the ring of slots, each a 16-byte slot
+ * header (seq, len, owner, flags) and the payload.  A slot's seq says what
+ * it holds: seq == p, free for position p; seq == p + 1, message p.
+ *
+ * Nothing read from the shared memory is trusted: the geometry is read
+ * once at attach, checked and kept in the endpoint; indices and lengths
+ * are checked against it on every use; every loop over shared state is
+ * bounded; every sleep is a futex wait of at most WAIT_SLICE_MS.
+ */
+#include <kipc/chan.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE		64u
+#define PAGE		4096u
+#define KC_MAGIC	0x4e48434bu	/* "KCHN" in little-endian memory */
+#define KC_VERSION	1u
+#define SLOT_HDR	16u
+#define WAIT_SLICE_MS	200	/* longest single futex sleep (default) */
+#define MAX_JUMPS	64	/* overwritten-slot skips per call */
+#define MAX_RACES	4096	/* MPSC claim retries per call */
+
+/* Record states. */
+#define REC_FREE	0u
+#define REC_OPEN	1u
+#define REC_CLAIMING	2u
+
+typedef _Atomic uint32_t au32;
+typedef _Atomic uint64_t au64;
+
+/* Line 0: geometry, written once by the creator; magic last (release). */
+struct kc_geom {
+	au32 magic;
+	au32 version;
+	au32 shape;
+	au32 policy;
+	au32 slot_size;
+	au32 slot_count;
+	au32 slot_stride;
+	au32 max_peers;
+	au32 slots_offset;
+	au32 records;
+	au64 total_size;
+	au64 nonce;
+	au32 flags;
+	au32 reserved;
+};
+
+/* Line 1: written by senders. */
+struct kc_tx {
+	au32 head;
+	au32 reserved[15];
+};
+
+/* Lines 2 (receivers sleep here) and 3 (senders sleep here). */
+struct kc_wait {
+	au32 bell;	/* futex word: bumped by every wake */
+	au32 armed;	/* 1: someone may sleep on bell */
+	au32 want;	/* event index: the position the sleeper needs */
+	au32 reserved[13];
+};
+
+/* Line 4: attach state, written on open and close only. */
+struct kc_state {
+	au32 tx_attached;
+	au32 rx_attached;
+	au32 tx_seen;
+	au32 rx_seen;
+	au32 rx_gen;	/* bumped when a receiver attaches or leaves (SPMC) */
+	au32 reserved[11];
+};
+
+/* One line per endpoint: senders' records first, then receivers'. */
+struct kc_rec {
+	au32 state;
+	au32 pid;
+	au32 pos;	/* receiver: next position to read */
+	au32 reserved0;
+	au64 lost;	/* receiver: messages lost (DROP_OLDEST) */
+	au64 heartbeat;
+	au64 reserved[4];
+};
+
+struct kc_hdr {
+	struct kc_geom geom;
+	struct kc_tx tx;
+	struct kc_wait rxw;
+	struct kc_wait txw;
+	struct kc_state st;
+	struct kc_rec rec[];
+};
+
+struct kc_slot {
+	au32 seq;
+	au32 len;
+	au32 owner;	/* MPSC: the sender record that claimed it */
+	au32 flags;
+	unsigned char data[];
+};
+
+_Static_assert(sizeof(struct kc_geom) == LINE, "geometry line");
+_Static_assert(sizeof(struct kc_tx) == LINE, "tx line");
+_Static_assert(sizeof(struct kc_wait) == LINE, "wait line");
+_Static_assert(sizeof(struct kc_state) == LINE, "state line");
+_Static_assert(sizeof(struct kc_rec) == LINE, "record line");
+_Static_assert(offsetof(struct kc_hdr, rec) == 5 * LINE, "records at line 5");
+_Static_assert(sizeof(struct kc_slot) == SLOT_HDR, "slot header");
+_Static_assert(sizeof(au32) == 4 && sizeof(au64) == 8, "lock-free words");
+
+/* The shared region, shared by the endpoints of this process on it. */
+struct kc_map {
+	_Atomic int refs;
+	void *base;
+	size_t len;
+	int fd;		/* memfd or shm descriptor, or -1 */
+	bool owned;	/* unmap (and close fd) when the last endpoint goes */
+};
+
+/* Geometry derived from (shape, policy, slot_size, slot_count, max_peers). */
+struct kc_layout {
+	uint32_t shape, policy, slot_size, count, peers;
+	uint32_t n_tx, n_rx, stride, slots_off;
+	uint64_t total;
+};
+
+struct kipc_chan {
+	struct kc_map *map;
+	struct kc_hdr *h;
+	unsigned char *slots;
+	struct kc_layout l;	/* checked once at attach; never re-read */
+	uint32_t mask;
+	unsigned int role;
+	struct kc_rec *self;	/* own record, or NULL (role NONE) */
+	uint32_t rec;		/* own record's index among its role's */
+	pid_t pid;		/* the process that attached */
+	uint32_t pos;		/* next position to send (SPSC, SPMC) or read */
+	/* SPMC sender: positions before free_until are free (cache). */
+	uint32_t free_until, gen;
+	bool loaned, peeked;
+	uint32_t loan_pos, peek_pos;
+	uint64_t lost, pending_lost, msgs, waits, wakes;
+	long spin_ns;
+};
+
+/* ---- small helpers -------------------------------------------------- */
+
+#define LD(p, mo)	atomic_load_explicit((p), memory_order_##mo)
+#define ST(p, v, mo)	atomic_store_explicit((p), (v), memory_order_##mo)
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+static inline int32_t dist(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long futex(au32 *w, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+static inline struct kc_slot *slot_at(const struct kipc_chan *ch, uint32_t p)
+{
+	return (struct kc_slot *)(ch->slots + (size_t)(p & ch->mask) * ch->l.stride);
+}
+
+static inline struct kc_rec *tx_rec(const struct kipc_chan *ch, uint32_t i)
+{
+	return &ch->h->rec[i];
+}
+
+static inline struct kc_rec *rx_rec(const struct kipc_chan *ch, uint32_t i)
+{
+	return &ch->h->rec[ch->l.n_tx + i];
+}
+
+static long default_spin(void)
+{
+	static _Atomic long spin = -2;
+	long v = LD(&spin, relaxed);
+	cpu_set_t set;
+
+	if (v != -2)
+		return v;
+	v = 0;
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) >= 2)
+		v = 20000;
+	ST(&spin, v, relaxed);
+	return v;
+}
+
+/*
+ * The longest single sleep: WAIT_SLICE_MS, or KIPC_CHAN_WAIT_SLICE_MS from
+ * the environment (1 .. 3600000; the stress tests make it an hour, so that
+ * a lost wake-up hangs them instead of costing one slice).
+ */
+static int64_t slice_ns(void)
+{
+	static _Atomic int64_t slice;
+	int64_t v = LD(&slice, relaxed);
+	const char *e;
+	long ms;
+
+	if (v)
+		return v;
+	ms = WAIT_SLICE_MS;
+	e = getenv("KIPC_CHAN_WAIT_SLICE_MS");
+	if (e) {
+		char *end;
+		long n = strtol(e, &end, 10);
+
+		if (end != e && !*end && n >= 1 && n <= 3600000)
+			ms = n;
+	}
+	v = ms * 1000000LL;
+	ST(&slice, v, relaxed);
+	return v;
+}
+
+/* ---- layout (docs/chan.md "Layout") --------------------------------- */
+
+static int kc_layout(uint32_t shape, uint32_t policy, uint32_t slot_size,
+		     uint32_t count, uint32_t peers, struct kc_layout *l)
+{
+	uint64_t recs, off;
+
+	if (shape < KIPC_CHAN_SPSC || shape > KIPC_CHAN_SPMC)
+		return -1;
+	if (policy > KIPC_CHAN_DROP_OLDEST ||
+	    (policy && shape != KIPC_CHAN_SPMC))
+		return -1;
+	if (!slot_size || slot_size > KIPC_CHAN_MAX_SLOT_SIZE)
+		return -1;
+	if (count < 2 || count > KIPC_CHAN_MAX_SLOTS || (count & (count - 1)))
+		return -1;
+	if (shape == KIPC_CHAN_SPSC)
+		peers = 1;
+	if (!peers || peers > KIPC_CHAN_MAX_PEERS)
+		return -1;
+	l->shape = shape;
+	l->policy = policy;
+	l->slot_size = slot_size;
+	l->count = count;
+	l->peers = peers;
+	l->n_tx = shape == KIPC_CHAN_MPSC ? peers : 1;
+	l->n_rx = shape == KIPC_CHAN_SPMC ? peers : 1;
+	l->stride = (SLOT_HDR + slot_size + LINE - 1) & ~(LINE - 1);
+	recs = l->n_tx + l->n_rx;
+	off = sizeof(struct kc_hdr) + recs * LINE;
+	off = (off + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	l->slots_off = (uint32_t)off;
+	l->total = off + (uint64_t)count * l->stride;
+	if (l->total > SIZE_MAX)
+		return -1;
+	return 0;
+}
+
+void kipc_chan_attr_init(struct kipc_chan_attr *attr)
+{
+	if (!attr)
+		return;
+	memset(attr, 0, sizeof(*attr));
+	attr->shape = KIPC_CHAN_SPSC;
+	attr->policy = KIPC_CHAN_BLOCK;
+	attr->slot_size = 1024;
+	attr->slot_count = 64;
+	attr->max_peers = 8;
+	attr->mode = 0600;
+}
+
+static int attr_layout(const struct kipc_chan_attr *attr, struct kc_layout *l)
+{
+	if (!attr || attr->mode > 0777 ||
+	    kc_layout(attr->shape, attr->policy, attr->slot_size,
+		      attr->slot_count, attr->max_peers, l)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+size_t kipc_chan_size(const struct kipc_chan_attr *attr)
+{
+	struct kc_layout l;
+
+	if (attr_layout(attr, &l))
+		return 0;
+	return (size_t)l.total;
+}
+
+int kipc_chan_format(void *mem, size_t len, const struct kipc_chan_attr *attr)
+{
+	struct kc_layout l;
+	struct kc_hdr *h = mem;
+	uint64_t nonce;
+
+	if (attr_layout(attr, &l))
+		return -1;
+	if (!mem || ((uintptr_t)mem & (LINE - 1))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len < l.total) {
+		errno = ENOSPC;
+		return -1;
+	}
+	/* Zero the header and records (the slots' seq words are set below). */
+	ST(&h->geom.magic, 0, relaxed);
+	atomic_thread_fence(memory_order_release);
+	memset((char *)mem + sizeof(h->geom.magic), 0,
+	       l.slots_off - sizeof(h->geom.magic));
+	for (uint32_t i = 0; i < l.count; i++) {
+		struct kc_slot *s = (struct kc_slot *)((char *)mem + l.slots_off +
+						       (size_t)i * l.stride);
+
+		ST(&s->seq, i, relaxed);
+		ST(&s->len, 0, relaxed);
+		ST(&s->owner, 0, relaxed);
+		ST(&s->flags, 0, relaxed);
+	}
+	nonce = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^
+		(uint64_t)(uintptr_t)mem;
+	ST(&h->geom.version, KC_VERSION, relaxed);
+	ST(&h->geom.shape, l.shape, relaxed);
+	ST(&h->geom.policy, l.policy, relaxed);
+	ST(&h->geom.slot_size, l.slot_size, relaxed);
+	ST(&h->geom.slot_count, l.count, relaxed);
+	ST(&h->geom.slot_stride, l.stride, relaxed);
+	ST(&h->geom.max_peers, l.peers, relaxed);
+	ST(&h->geom.slots_offset, l.slots_off, relaxed);
+	ST(&h->geom.records, l.n_tx + l.n_rx, relaxed);
+	ST(&h->geom.total_size, l.total, relaxed);
+	ST(&h->geom.nonce, nonce, relaxed);
+	/* Publish: an opener that reads the magic (acquire) sees the rest. */
+	ST(&h->geom.magic, KC_MAGIC, release);
+	return 0;
+}
+
+/* Read and check the geometry at MEM (LEN bytes mapped) into *L. */
+static int read_geom(const void *mem, size_t len, struct kc_layout *l)
+{
+	const struct kc_hdr *h = mem;
+	uint32_t magic;
+
+	if (len < sizeof(struct kc_hdr)) {
+		errno = len ? EPROTO : EAGAIN;
+		return -1;
+	}
+	magic = LD(&h->geom.magic, acquire);
+	if (magic == 0) {
+		errno = EAGAIN;	/* not formatted (yet) */
+		return -1;
+	}
+	if (magic != KC_MAGIC || LD(&h->geom.version, relaxed) != KC_VERSION)
+		goto bad;
+	if (kc_layout(LD(&h->geom.shape, relaxed), LD(&h->geom.policy, relaxed),
+		      LD(&h->geom.slot_size, relaxed),
+		      LD(&h->geom.slot_count, relaxed),
+		      LD(&h->geom.max_peers, relaxed), l))
+		goto bad;
+	/* Everything derivable must match what was derived. */
+	if (l->shape == KIPC_CHAN_SPSC && LD(&h->geom.max_peers, relaxed) != 1)
+		goto bad;
+	if (LD(&h->geom.slot_stride, relaxed) != l->stride ||
+	    LD(&h->geom.slots_offset, relaxed) != l->slots_off ||
+	    LD(&h->geom.records, relaxed) != l->n_tx + l->n_rx ||
+	    LD(&h->geom.total_size, relaxed) != l->total || l->total > len)
+		goto bad;
+	return 0;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+/* ---- maps and endpoints --------------------------------------------- */
+
+static void map_put(struct kc_map *m)
+{
+	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (m->owned) {
+		munmap(m->base, m->len);
+		if (m->fd >= 0)
+			close(m->fd);
+	}
+	free(m);
+}
+
+/* Claim a record of ROLE: CAS FREE -> CLAIMING, fill, then OPEN. */
+static int claim_rec(struct kipc_chan *ch)
+{
+	struct kc_hdr *h = ch->h;
+	uint32_t n = ch->role == KIPC_CHAN_SEND ? ch->l.n_tx : ch->l.n_rx;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct kc_rec *r = ch->role == KIPC_CHAN_SEND ? tx_rec(ch, i) :
+								rx_rec(ch, i);
+		uint32_t want = REC_FREE;
+
+		if (!atomic_compare_exchange_strong_explicit(&r->state, &want,
+				REC_CLAIMING, memory_order_acq_rel,
+				memory_order_relaxed))
+			continue;
+		ch->self = r;
+		ch->rec = i;
+		ST(&r->pid, (uint32_t)ch->pid, relaxed);
+		ST(&r->lost, 0, relaxed);
+		ST(&r->heartbeat, 0, relaxed);
+		if (ch->role == KIPC_CHAN_SEND) {
+			ch->pos = LD(&h->tx.head, acquire);
+			ST(&r->state, REC_OPEN, release);
+			atomic_fetch_add_explicit(&h->st.tx_attached, 1,
+						  memory_order_seq_cst);
+			ST(&h->st.tx_seen, 1, release);
+			return 0;
+		}
+		if (ch->l.shape != KIPC_CHAN_SPMC) {
+			ch->pos = LD(&r->pos, acquire);
+		} else {
+			/*
+			 * docs/chan.md "Subscribing": the cursor is in place
+			 * and counted before the sender's cached limit can
+			 * miss it (rx_gen); then start at the head seen after
+			 * that, so nothing the sender wrote meanwhile was ours.
+			 */
+			ch->pos = LD(&h->tx.head, acquire);
+			ST(&r->pos, ch->pos, relaxed);
+			ST(&r->state, REC_OPEN, release);
+			atomic_fetch_add_explicit(&h->st.rx_gen, 1,
+						  memory_order_seq_cst);
+			ch->pos = LD(&h->tx.head, seq_cst);
+			ST(&r->pos, ch->pos, release);
+		}
+		ST(&r->state, REC_OPEN, release);
+		atomic_fetch_add_explicit(&h->st.rx_attached, 1,
+					  memory_order_seq_cst);
+		ST(&h->st.rx_seen, 1, release);
+		return 0;
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
+{
+	struct kipc_chan *ch;
+	struct kc_layout l;
+
+	if (role > KIPC_CHAN_RECV) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (read_geom(m->base, m->len, &l))
+		return NULL;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ch->map = m;
+	ch->h = m->base;
+	ch->l = l;
+	ch->slots = (unsigned char *)m->base + l.slots_off;
+	ch->mask = l.count - 1;
+	ch->role = role;
+	ch->pid = getpid();
+	ch->spin_ns = default_spin();
+	ch->gen = LD(&ch->h->st.rx_gen, acquire) - 1;	/* recompute first */
+	if (role != KIPC_CHAN_NONE && claim_rec(ch)) {
+		free(ch);
+		return NULL;
+	}
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	return ch;
+}
+
+static struct kc_map *map_new(void *base, size_t len, int fd, bool owned)
+{
+	struct kc_map *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->base = base;
+	m->len = len;
+	m->fd = fd;
+	m->owned = owned;
+	return m;
+}
+
+/* Attach ROLE over a fresh map M; on failure M is released. */
+static struct kipc_chan *attach_new(struct kc_map *m, unsigned int role)
+{
+	struct kipc_chan *ch = attach_map(m, role);
+	int err = errno;
+
+	if (!ch) {
+		atomic_store(&m->refs, 1);
+		map_put(m);
+		errno = err;
+	}
+	return ch;
+}
+
+struct kipc_chan *kipc_chan_attach(void *mem, size_t len, unsigned int role)
+{
+	struct kc_map *m;
+
+	if (!mem || ((uintptr_t)mem & (LINE - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = map_new(mem, len, -1, false);
+	return m ? attach_new(m, role) : NULL;
+}
+
+struct kipc_chan *kipc_chan_peer(struct kipc_chan *ch, unsigned int role)
+{
+	if (!ch) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return attach_map(ch->map, role);
+}
+
+/* ---- locales (docs/chan.md "Locales") ------------------------------- */
+
+static struct kc_map *map_fd(int fd, size_t len)
+{
+	void *p;
+	struct kc_map *m;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	m = map_new(p, len, fd, true);
+	if (!m)
+		munmap(p, len);
+	return m;
+}
+
+/* Size of FD's file, checked to be mappable: 0 with errno on error. */
+static size_t fd_size(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return 0;
+	}
+	if (st.st_size <= 0) {
+		errno = EAGAIN;	/* created, not sized and formatted yet */
+		return 0;
+	}
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		errno = EFBIG;
+		return 0;
+	}
+	return (size_t)st.st_size;
+}
+
+static bool is_memfd(int fd)
+{
+	char path[40], link[16];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link));
+	return n >= 7 && !memcmp(link, "/memfd:", 7);
+}
+
+/* A memfd must be sealed against resizing (docs/chan.md "Locales"). */
+static int check_seals(int fd)
+{
+	int seals;
+
+	if (!is_memfd(fd))
+		return 0;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
+			 (F_SEAL_SHRINK | F_SEAL_GROW)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *prefixed(const char *where, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(where, prefix, n) ? NULL : where + n;
+}
+
+/* "shm:/NAME": a name shm_open() takes (one leading slash, no other). */
+static const char *shm_name(const char *where)
+{
+	const char *name = prefixed(where, "shm:");
+
+	if (!name || name[0] != '/' || !name[1] || strchr(name + 1, '/') ||
+	    strlen(name) > NAME_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return name;
+}
+
+static struct kipc_chan *create_fd(int fd, const struct kc_layout *l,
+				   const struct kipc_chan_attr *attr,
+				   unsigned int role, bool seal)
+{
+	struct kc_map *m;
+	int err;
+
+	if (ftruncate(fd, (off_t)l->total) < 0)
+		goto fail;
+	if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+			  F_SEAL_SEAL) < 0)
+		goto fail;
+	m = map_fd(fd, (size_t)l->total);
+	if (!m)
+		goto fail;
+	if (kipc_chan_format(m->base, m->len, attr)) {
+		err = errno;
+		atomic_store(&m->refs, 1);
+		map_put(m);
+		errno = err;
+		return NULL;
+	}
+	return attach_new(m, role);
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+struct kipc_chan *kipc_chan_create(const char *where,
+				   const struct kipc_chan_attr *attr,
+				   unsigned int role)
+{
+	struct kc_layout l;
+	const char *name;
+	struct kipc_chan *ch;
+	int fd, err;
+
+	if (!where || role > KIPC_CHAN_RECV) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (attr_layout(attr, &l))
+		return NULL;
+	if (!strcmp(where, "anon")) {
+		struct kc_map *m;
+		void *p = mmap(NULL, (size_t)l.total, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		m = map_new(p, (size_t)l.total, -1, true);
+		if (!m) {
+			munmap(p, (size_t)l.total);
+			return NULL;
+		}
+		if (kipc_chan_format(p, m->len, attr)) {
+			err = errno;
+			atomic_store(&m->refs, 1);
+			map_put(m);
+			errno = err;
+			return NULL;
+		}
+		return attach_new(m, role);
+	}
+	if ((name = prefixed(where, "memfd:"))) {
+		if (strlen(name) > 249) {	/* memfd_create's limit */
+			errno = EINVAL;
+			return NULL;
+		}
+		fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0)
+			return NULL;
+		if (fchmod(fd, attr->mode) < 0) {
+			err = errno;
+			close(fd);
+			errno = err;
+			return NULL;
+		}
+		return create_fd(fd, &l, attr, role, true);
+	}
+	if (!strncmp(where, "shm:", 4)) {
+		name = shm_name(where);
+		if (!name)
+			return NULL;
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			      attr->mode);
+		if (fd < 0)
+			return NULL;
+		ch = create_fd(fd, &l, attr, role, false);
+		if (!ch) {
+			err = errno;
+			shm_unlink(name);
+			errno = err;
+		}
+		return ch;
+	}
+	errno = EINVAL;
+	return NULL;
+}
+
+static struct kipc_chan *open_fd(int fd, unsigned int role, bool own)
+{
+	struct kc_map *m;
+	size_t len;
+	int err;
+
+	len = fd_size(fd);
+	if (!len || check_seals(fd))
+		goto fail;
+	m = map_fd(fd, len);
+	if (!m)
+		goto fail;
+	m->owned = true;
+	if (!own) {
+		/* Keep our own descriptor: the caller's stays the caller's. */
+		m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (m->fd < 0) {
+			err = errno;
+			munmap(m->base, m->len);
+			free(m);
+			errno = err;
+			return NULL;
+		}
+	}
+	return attach_new(m, role);
+fail:
+	err = errno;
+	if (own)
+		close(fd);
+	errno = err;
+	return NULL;
+}
+
+struct kipc_chan *kipc_chan_open(const char *where, unsigned int role)
+{
+	const char *arg;
+	char *end;
+	long n;
+	int fd;
+
+	if (!where || role > KIPC_CHAN_RECV) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((arg = prefixed(where, "fd:"))) {
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || n < 0 || n > INT_MAX) {
+			errno = EINVAL;
+			return NULL;
+		}
+		return open_fd((int)n, role, false);
+	}
+	if (!strncmp(where, "shm:", 4)) {
+		arg = shm_name(where);
+		if (!arg)
+			return NULL;
+		fd = shm_open(arg, O_RDWR | O_CLOEXEC, 0);
+		if (fd < 0)
+			return NULL;
+		return open_fd(fd, role, true);
+	}
+	errno = EINVAL;
+	return NULL;
+}
+
+int kipc_chan_unlink(const char *where)
+{
+	const char *name;
+
+	if (!where) {
+		errno = EINVAL;
+		return -1;
+	}
+	name = shm_name(where);
+	if (!name)
+		return -1;
+	return shm_unlink(name);
+}
+
+int kipc_chan_fd(const struct kipc_chan *ch)
+{
+	if (!ch || ch->map->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return ch->map->fd;
+}
+
+/* ---- waking and waiting (docs/chan.md "Wake-ups") ------------------- */
+
+enum { WAKE_ANY, WAKE_REACHED, WAKE_EXACT };
+
+/*
+ * After making progress visible (a release store), wake the other side if
+ * it announced a sleep and POS satisfies its event index.  The seq_cst
+ * fence pairs with the one in kc_wait(): either the sleeper's re-check sees
+ * our store, or we see its armed flag.  Only the exchange's winner rings.
+ */
+static void kc_wake(struct kipc_chan *ch, struct kc_wait *w, uint32_t pos,
+		    int mode)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!LD(&w->armed, relaxed))
+		return;
+	if (mode == WAKE_REACHED && dist(pos, LD(&w->want, relaxed)) < 0)
+		return;
+	if (mode == WAKE_EXACT && pos != LD(&w->want, relaxed))
+		return;
+	if (!atomic_exchange_explicit(&w->armed, 0, memory_order_acq_rel))
+		return;
+	atomic_fetch_add_explicit(&w->bell, 1, memory_order_release);
+	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+	ch->wakes++;
+}
+
+/* Wake every sleeper on W, whatever it waits for (close). */
+static void kc_ring(struct kc_wait *w)
+{
+	atomic_fetch_add_explicit(&w->bell, 1, memory_order_seq_cst);
+	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* >0 ready, 0 not yet, <0 -errno. */
+typedef int (*kc_ready_fn)(struct kipc_chan *ch);
+
+/*
+ * Wait until READY says so, at most TIMEOUT_MS: spin up to spin_ns, then
+ * sleep on W's bell announcing WANT.  0 or -errno.
+ */
+static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
+		   kc_ready_fn ready, int timeout_ms)
+{
+	int64_t start, deadline = 0, left;
+	struct timespec ts;
+	int r;
+
+	r = ready(ch);
+	if (r)
+		return r < 0 ? r : 0;
+	if (timeout_ms == 0)
+		return -EAGAIN;
+	start = now_ns();
+	if (timeout_ms > 0)
+		deadline = start + timeout_ms * 1000000LL;
+	if (ch->spin_ns) {
+		for (unsigned int i = 1;; i++) {
+			cpu_relax();
+			r = ready(ch);
+			if (r)
+				return r < 0 ? r : 0;
+			if (i % 64)
+				continue;
+			int64_t t = now_ns();
+
+			if (deadline && t >= deadline)
+				return -ETIMEDOUT;
+			if (ch->spin_ns > 0 && t - start >= ch->spin_ns)
+				break;
+		}
+	}
+	for (;;) {
+		uint32_t bell = LD(&w->bell, acquire);
+
+		ST(&w->want, want, relaxed);
+		ST(&w->armed, 1, seq_cst);
+		atomic_thread_fence(memory_order_seq_cst);
+		r = ready(ch);
+		if (r)
+			return r < 0 ? r : 0;
+		left = slice_ns();
+		if (deadline) {
+			int64_t rest = deadline - now_ns();
+
+			if (rest <= 0)
+				return -ETIMEDOUT;
+			if (rest < left)
+				left = rest;
+		}
+		ts.tv_sec = left / 1000000000LL;
+		ts.tv_nsec = left % 1000000000LL;
+		ch->waits++;
+		if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0 && errno == EINTR)
+			return -EINTR;
+	}
+}
+
+static int fail(int neg_errno)
+{
+	errno = -neg_errno;
+	return -1;
+}
+
+static bool tx_gone(const struct kipc_chan *ch)
+{
+	return LD(&ch->h->st.tx_seen, acquire) &&
+	       !LD(&ch->h->st.tx_attached, acquire);
+}
+
+static bool rx_gone(const struct kipc_chan *ch)
+{
+	return ch->l.shape != KIPC_CHAN_SPMC &&
+	       LD(&ch->h->st.rx_seen, acquire) &&
+	       !LD(&ch->h->st.rx_attached, acquire);
+}
+
+/* ---- sending --------------------------------------------------------- */
+
+/* SPSC: is slot pos free?  (seq == pos; seq behind: full; ahead: nonsense) */
+static int ready_tx_spsc(struct kipc_chan *ch)
+{
+	int32_t d = dist(LD(&slot_at(ch, ch->pos)->seq, acquire), ch->pos);
+
+	if (d == 0)
+		return 1;
+	if (d > 0)
+		return -EPROTO;
+	return rx_gone(ch) ? -EPIPE : 0;
+}
+
+/* MPSC: is the slot at the current head free, or has head moved? */
+static int ready_tx_mpsc(struct kipc_chan *ch)
+{
+	uint32_t p = LD(&ch->h->tx.head, relaxed);
+
+	if (dist(LD(&slot_at(ch, p)->seq, acquire), p) >= 0)
+		return 1;
+	return rx_gone(ch) ? -EPIPE : 0;
+}
+
+/*
+ * SPMC, BLOCK: recompute free_until = min(open receivers' pos) + count.
+ * A cursor that is ahead of us or more than a ring behind is nonsense (or
+ * a receiver subscribing right now) and does not hold us back.
+ */
+static void spmc_limit(struct kipc_chan *ch)
+{
+	uint32_t p = ch->pos, lim = p + ch->l.count;
+
+	ch->gen = LD(&ch->h->st.rx_gen, acquire);
+	for (uint32_t i = 0; i < ch->l.n_rx; i++) {
+		struct kc_rec *r = rx_rec(ch, i);
+		uint32_t q;
+		int32_t d;
+
+		if (LD(&r->state, acquire) != REC_OPEN)
+			continue;
+		q = LD(&r->pos, acquire);
+		d = dist(p, q);
+		if (d < 0 || (uint32_t)d > ch->l.count)
+			continue;
+		if (dist(q + ch->l.count, lim) < 0)
+			lim = q + ch->l.count;
+	}
+	ch->free_until = lim;
+}
+
+static int ready_tx_spmc(struct kipc_chan *ch)
+{
+	if (ch->gen != LD(&ch->h->st.rx_gen, acquire) ||
+	    dist(ch->pos, ch->free_until) >= 0)
+		spmc_limit(ch);
+	return dist(ch->pos, ch->free_until) < 0;
+}
+
+int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms)
+{
+	struct kc_slot *s;
+	uint32_t p;
+	int r;
+
+	if (!ch || !buf || timeout_ms < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ch->role != KIPC_CHAN_SEND)
+		return fail(-EBADF);
+	if (ch->loaned)
+		return fail(-EBUSY);
+	if (rx_gone(ch))
+		return fail(-EPIPE);
+	switch (ch->l.shape) {
+	case KIPC_CHAN_SPSC:
+		r = kc_wait(ch, &ch->h->txw, ch->pos - ch->l.count + 1,
+			    ready_tx_spsc, timeout_ms);
+		if (r)
+			return fail(r);
+		p = ch->pos;
+		break;
+	case KIPC_CHAN_MPSC:
+		for (int races = 0;; races++) {
+			int32_t d;
+
+			if (races > MAX_RACES)
+				return fail(-EPROTO);
+			p = LD(&ch->h->tx.head, relaxed);
+			d = dist(LD(&slot_at(ch, p)->seq, acquire), p);
+			if (d == 0) {
+				if (atomic_compare_exchange_weak_explicit(
+					    &ch->h->tx.head, &p, p + 1,
+					    memory_order_relaxed,
+					    memory_order_relaxed))
+					break;
+				continue;
+			}
+			if (d > 0)
+				continue;	/* head moved on: reload */
+			r = kc_wait(ch, &ch->h->txw, p - ch->l.count + 1,
+				    ready_tx_mpsc, timeout_ms);
+			if (r)
+				return fail(r);
+		}
+		ST(&slot_at(ch, p)->owner, ch->rec, relaxed);
+		break;
+	default:
+		if (ch->l.policy == KIPC_CHAN_BLOCK) {
+			r = kc_wait(ch, &ch->h->txw, ch->pos - ch->l.count + 1,
+				    ready_tx_spmc, timeout_ms);
+			if (r)
+				return fail(r);
+		}
+		p = ch->pos;
+		s = slot_at(ch, p);
+		/* Seqlock write side (docs/chan.md "Publish/subscribe"). */
+		ST(&s->seq, p, relaxed);
+		atomic_thread_fence(memory_order_release);
+		break;
+	}
+	ch->loaned = true;
+	ch->loan_pos = p;
+	*buf = slot_at(ch, p)->data;
+	return 0;
+}
+
+int kipc_chan_publish(struct kipc_chan *ch, size_t len)
+{
+	struct kc_slot *s;
+	uint32_t p;
+
+	if (!ch || !ch->loaned) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > ch->l.slot_size)
+		return fail(-EMSGSIZE);
+	p = ch->loan_pos;
+	s = slot_at(ch, p);
+	ST(&s->len, (uint32_t)len, relaxed);
+	ST(&s->seq, p + 1, release);
+	ch->loaned = false;
+	ch->msgs++;
+	switch (ch->l.shape) {
+	case KIPC_CHAN_SPSC:
+		ch->pos = p + 1;
+		ST(&ch->h->tx.head, p + 1, release);
+		kc_wake(ch, &ch->h->rxw, p, WAKE_ANY);
+		break;
+	case KIPC_CHAN_MPSC:
+		kc_wake(ch, &ch->h->rxw, p, WAKE_EXACT);
+		break;
+	default:
+		ch->pos = p + 1;
+		ST(&ch->h->tx.head, p + 1, release);
+		kc_wake(ch, &ch->h->rxw, p, WAKE_ANY);
+		break;
+	}
+	return 0;
+}
+
+int kipc_chan_send(struct kipc_chan *ch, const void *buf, size_t len,
+		   int timeout_ms)
+{
+	void *slot;
+
+	if (!ch || (!buf && len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > ch->l.slot_size)
+		return fail(-EMSGSIZE);
+	if (kipc_chan_loan(ch, &slot, timeout_ms))
+		return -1;
+	if (len)
+		memcpy(slot, buf, len);
+	return kipc_chan_publish(ch, len);
+}
+
+/* ---- receiving ------------------------------------------------------- */
+
+static int ready_rx(struct kipc_chan *ch)
+{
+	struct kc_slot *s = slot_at(ch, ch->pos);
+	int32_t d = dist(LD(&s->seq, acquire), ch->pos + 1);
+
+	if (d == 0)
+		return 1;
+	if (d > 0)
+		return -EPROTO;
+	/* The last sender's close is a release after its last publish. */
+	if (tx_gone(ch))
+		return LD(&s->seq, acquire) == ch->pos + 1 ? 1 : -EPIPE;
+	return 0;
+}
+
+/* SPMC: the slowest messages were overwritten: skip to the oldest kept. */
+static void spmc_jump(struct kipc_chan *ch)
+{
+	uint32_t to = LD(&ch->h->tx.head, acquire) - ch->l.count + 1;
+
+	if (dist(to, ch->pos) <= 0)
+		to = ch->pos + 1;
+	ch->lost += to - ch->pos;
+	ch->pending_lost += to - ch->pos;
+	ch->pos = to;
+	ST(&ch->self->lost, ch->lost, relaxed);
+	ST(&ch->self->pos, to, release);
+}
+
+static int ready_rx_spmc(struct kipc_chan *ch)
+{
+	for (int jumps = 0; jumps < MAX_JUMPS; jumps++) {
+		struct kc_slot *s = slot_at(ch, ch->pos);
+		int32_t d = dist(LD(&s->seq, acquire), ch->pos + 1);
+
+		if (d == 0)
+			return 1;
+		if (d < 0) {
+			if (tx_gone(ch))
+				return LD(&s->seq, acquire) == ch->pos + 1 ?
+				       1 : -EPIPE;
+			return 0;
+		}
+		spmc_jump(ch);
+	}
+	return -EPROTO;
+}
+
+/* Move past position ch->pos and let a waiting sender know. */
+static void rx_advance(struct kipc_chan *ch)
+{
+	uint32_t p = ch->pos;
+
+	ch->pos = p + 1;
+	ch->msgs++;
+	if (ch->l.shape == KIPC_CHAN_SPMC) {
+		ST(&ch->self->pos, p + 1, release);
+		if (ch->l.policy == KIPC_CHAN_BLOCK)
+			kc_wake(ch, &ch->h->txw, p + 1, WAKE_REACHED);
+		return;
+	}
+	ST(&slot_at(ch, p)->seq, p + ch->l.count, release);
+	ST(&ch->self->pos, p + 1, release);
+	kc_wake(ch, &ch->h->txw, p + 1,
+		ch->l.shape == KIPC_CHAN_MPSC ? WAKE_ANY : WAKE_REACHED);
+}
+
+/* Wait for the next message; 0 (and its checked length in *LEN) or -errno. */
+static int rx_next(struct kipc_chan *ch, int timeout_ms, uint32_t *len)
+{
+	int r;
+
+	if (ch->role != KIPC_CHAN_RECV)
+		return -EBADF;
+	if (ch->peeked)
+		return -EBUSY;
+	for (;;) {
+		r = kc_wait(ch, &ch->h->rxw, ch->pos,
+			    ch->l.shape == KIPC_CHAN_SPMC ? ready_rx_spmc :
+							    ready_rx,
+			    timeout_ms);
+		if (r)
+			return r;
+		*len = LD(&slot_at(ch, ch->pos)->len, relaxed);
+		if (*len <= ch->l.slot_size)
+			return 0;
+		if (ch->l.shape == KIPC_CHAN_SPMC &&
+		    ch->l.policy == KIPC_CHAN_DROP_OLDEST &&
+		    LD(&slot_at(ch, ch->pos)->seq, acquire) != ch->pos + 1)
+			continue;	/* overwritten meanwhile: look again */
+		rx_advance(ch);		/* skip the broken message */
+		return -EBADMSG;
+	}
+}
+
+int kipc_chan_peek(struct kipc_chan *ch, struct kipc_chan_msg *msg,
+		   int timeout_ms)
+{
+	uint32_t len;
+	int r;
+
+	if (!ch || !msg || timeout_ms < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = rx_next(ch, timeout_ms, &len);
+	if (r)
+		return fail(r);
+	msg->data = slot_at(ch, ch->pos)->data;
+	msg->len = len;
+	msg->lost = ch->pending_lost;
+	ch->pending_lost = 0;
+	ch->peeked = true;
+	ch->peek_pos = ch->pos;
+	return 0;
+}
+
+int kipc_chan_release(struct kipc_chan *ch)
+{
+	bool stale = false;
+
+	if (!ch || !ch->peeked) {
+		errno = EINVAL;
+		return -1;
+	}
+	ch->peeked = false;
+	if (ch->l.shape == KIPC_CHAN_SPMC &&
+	    ch->l.policy == KIPC_CHAN_DROP_OLDEST) {
+		atomic_thread_fence(memory_order_acquire);
+		stale = LD(&slot_at(ch, ch->pos)->seq, relaxed) != ch->pos + 1;
+	}
+	rx_advance(ch);
+	if (stale) {
+		ch->msgs--;
+		ch->lost++;
+		ST(&ch->self->lost, ch->lost, relaxed);
+		return fail(-ESTALE);
+	}
+	return 0;
+}
+
+/*
+ * The seqlock read side copies a slot the sender may be rewriting; the
+ * copy is checked afterwards and thrown away if it was.  Word by word,
+ * outside ThreadSanitizer's view (the race is the protocol's, by design).
+ */
+__attribute__((no_sanitize_thread)) static void racy_copy(void *dst,
+							  const void *src,
+							  size_t n)
+{
+	const volatile uint64_t *s = src;
+	uint64_t *d = dst;
+	const volatile unsigned char *sb;
+	unsigned char *db;
+
+	for (; n >= 8; n -= 8) {
+		uint64_t v = *s++;
+
+		memcpy(d++, &v, 8);
+	}
+	sb = (const volatile unsigned char *)s;
+	db = (unsigned char *)d;
+	while (n--)
+		*db++ = *sb++;
+}
+
+ssize_t kipc_chan_recv(struct kipc_chan *ch, void *buf, size_t len,
+		       int timeout_ms)
+{
+	uint32_t n;
+	int r;
+
+	if (!ch || (!buf && len) || timeout_ms < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int tries = 0;; tries++) {
+		struct kc_slot *s;
+
+		if (tries > MAX_JUMPS)
+			return fail(-EPROTO);
+		r = rx_next(ch, timeout_ms, &n);
+		if (r)
+			return fail(r);
+		if (n > len)
+			return fail(-EMSGSIZE);
+		s = slot_at(ch, ch->pos);
+		if (ch->l.shape != KIPC_CHAN_SPMC ||
+		    ch->l.policy != KIPC_CHAN_DROP_OLDEST) {
+			if (n)
+				memcpy(buf, s->data, n);
+			break;
+		}
+		racy_copy(buf, s->data, n);
+		atomic_thread_fence(memory_order_acquire);
+		if (LD(&s->seq, relaxed) == ch->pos + 1)
+			break;
+		spmc_jump(ch);	/* overwritten while copying */
+	}
+	ch->pending_lost = 0;
+	rx_advance(ch);
+	return (ssize_t)n;
+}
+
+/* ---- the rest -------------------------------------------------------- */
+
+int kipc_chan_set_spin(struct kipc_chan *ch, long ns)
+{
+	if (!ch || ns < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	ch->spin_ns = ns;
+	return 0;
+}
+
+int kipc_chan_stat(const struct kipc_chan *ch, struct kipc_chan_stat *st)
+{
+	const struct kc_hdr *h;
+
+	if (!ch || !st) {
+		errno = EINVAL;
+		return -1;
+	}
+	h = ch->h;
+	memset(st, 0, sizeof(*st));
+	st->shape = ch->l.shape;
+	st->policy = ch->l.policy;
+	st->slot_size = ch->l.slot_size;
+	st->slot_count = ch->l.count;
+	st->max_peers = ch->l.peers;
+	st->role = ch->role;
+	st->senders = LD(&h->st.tx_attached, relaxed);
+	st->receivers = LD(&h->st.rx_attached, relaxed);
+	st->head = LD(&h->tx.head, relaxed);
+	st->pos = ch->role == KIPC_CHAN_NONE ? 0 :
+		  ch->role == KIPC_CHAN_SEND && ch->l.shape == KIPC_CHAN_MPSC ?
+		  st->head : ch->pos;
+	if (ch->role == KIPC_CHAN_RECV) {
+		int32_t d = dist(st->head, ch->pos);
+
+		st->pending = d > 0 ? (uint32_t)d : 0;
+	}
+	st->map_size = ch->map->len;
+	st->messages = ch->msgs;
+	st->lost = ch->lost;
+	st->waits = ch->waits;
+	st->wakes = ch->wakes;
+	return 0;
+}
+
+void kipc_chan_close(struct kipc_chan *ch)
+{
+	struct kc_hdr *h;
+	int err = errno;
+
+	if (!ch)
+		return;
+	h = ch->h;
+	if (ch->self && ch->pid == getpid()) {
+		if (ch->loaned)
+			kipc_chan_publish(ch, 0);
+		if (ch->peeked)
+			kipc_chan_release(ch);
+		if (ch->role == KIPC_CHAN_SEND) {
+			ST(&ch->self->state, REC_FREE, release);
+			atomic_fetch_sub_explicit(&h->st.tx_attached, 1,
+						  memory_order_seq_cst);
+			kc_ring(&h->rxw);
+		} else {
+			ST(&ch->self->state, REC_FREE, release);
+			atomic_fetch_sub_explicit(&h->st.rx_attached, 1,
+						  memory_order_seq_cst);
+			if (ch->l.shape == KIPC_CHAN_SPMC)
+				atomic_fetch_add_explicit(&h->st.rx_gen, 1,
+							  memory_order_seq_cst);
+			kc_ring(&h->txw);
+		}
+	}
+	map_put(ch->map);
+	free(ch);
+	errno = err;
+}
