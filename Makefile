@@ -71,7 +71,7 @@ help:
 	@echo "make deb        Debian packages (kipc-dkms, libkipc0, libkipc-dev, kipc-utils) in build/deb/"
 	@echo "make check-deb  build, install (DKMS), test in guests, purge and lintian the packages"
 	@echo "make install    install modules (running kernel), lib, headers, tools, udev rules"
-	@echo "make install-lib  libkipc, kipc.pc, headers, man 3 and 4 (DESTDIR, PREFIX, LIBDIR ok)"
+	@echo "make install-lib  libkipc, kipc.pc, headers, man 3, 4 and 7 (DESTDIR, PREFIX, LIBDIR ok)"
 	@echo "make install-tools  the tools and their man 1 pages (DESTDIR, PREFIX ok)"
 	@echo "make install-dkms  module sources + dkms.conf into DESTDIR/usr/src/kipc-$(KIPC_VERSION)"
 	@echo "make uninstall  remove what make install put there (same DESTDIR, PREFIX)"
@@ -268,7 +268,16 @@ clean:
 # Elsewhere: make install / make uninstall (DESTDIR, PREFIX, LIBDIR).
 # Lists come from the tree: every tools/*.c, docs/man/*.N, kernel/*.c.
 MAN1 := $(wildcard docs/man/*.1)
-MAN34 := $(wildcard docs/man/*.3 docs/man/*.4)
+MAN34 := $(wildcard docs/man/*.3 docs/man/*.4 docs/man/*.7)
+# Section 3 pages that describe several functions: a link NAME.3 -> PAGE.3
+# for each other function (NAME:PAGE).
+MAN3_LINKS := kipc_chan_attr_init:kipc_chan_create kipc_chan_size:kipc_chan_create \
+	kipc_chan_open:kipc_chan_create kipc_chan_unlink:kipc_chan_create \
+	kipc_chan_fd:kipc_chan_create kipc_chan_format:kipc_chan_attach \
+	kipc_chan_peer:kipc_chan_attach kipc_chan_close:kipc_chan_attach \
+	kipc_chan_loan:kipc_chan_send kipc_chan_publish:kipc_chan_send \
+	kipc_chan_peek:kipc_chan_recv kipc_chan_release:kipc_chan_recv \
+	kipc_chan_set_spin:kipc_chan_stat
 HEADERS := $(wildcard include/uapi/kipc/*.h include/kipc/*.h)
 UDEVDIR ?= /etc/udev/rules.d
 # kipc-ivshmem-server's systemd unit (not enabled; kipc-utils: /lib/systemd/system)
@@ -290,7 +299,7 @@ install:
 	@getent group kipc >/dev/null || \
 		echo "make install: no group kipc yet (udev rules): groupadd --system kipc"
 
-# Library, pkg-config file, headers, man 3 and 4 pages (no root needed with
+# Library, pkg-config file, headers, man 3, 4 and 7 pages (no root needed with
 # DESTDIR).
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/kipc
@@ -305,6 +314,9 @@ install-lib: lib
 	for m in $(MAN34); do \
 		d=$(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; \
 		install -d $$d && install -m 0644 $$m $$d/ || exit 1; \
+	done
+	for l in $(MAN3_LINKS); do \
+		ln -sf $${l#*:}.3 $(DESTDIR)$(PREFIX)/share/man/man3/$${l%%:*}.3 || exit 1; \
 	done
 
 # The units name /usr/local/bin/TOOL; installed, they name PREFIX/bin/TOOL.
@@ -330,6 +342,7 @@ install-dkms:
 uninstall:
 	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(t)))
 	rm -f $(foreach m,$(MAN1) $(MAN34),$(DESTDIR)$(PREFIX)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(foreach l,$(MAN3_LINKS),$(DESTDIR)$(PREFIX)/share/man/man3/$(firstword $(subst :, ,$(l))).3)
 	rm -f $(foreach h,$(HEADERS),$(DESTDIR)$(PREFIX)/include/kipc/$(notdir $(h)))
 	-rmdir $(DESTDIR)$(PREFIX)/include/kipc 2>/dev/null
 	rm -f $(DESTDIR)$(LIBDIR)/libkipc.a $(DESTDIR)$(LIBDIR)/libkipc.so \

@@ -540,6 +540,22 @@ static struct kipc_chan *attach_new(struct kc_map *m, unsigned int role)
 	return ch;
 }
 
+/* Format a fresh map M and attach ROLE; on failure M is released. */
+static struct kipc_chan *format_attach(struct kc_map *m,
+				       const struct kipc_chan_attr *attr,
+				       unsigned int role)
+{
+	if (kipc_chan_format(m->base, m->len, attr)) {
+		int err = errno;
+
+		atomic_store(&m->refs, 1);
+		map_put(m);
+		errno = err;
+		return NULL;
+	}
+	return attach_new(m, role);
+}
+
 struct kipc_chan *kipc_chan_attach(void *mem, size_t len, unsigned int role)
 {
 	struct kc_map *m;
@@ -660,14 +676,7 @@ static struct kipc_chan *create_fd(int fd, const struct kc_layout *l,
 	m = map_fd(fd, (size_t)l->total);
 	if (!m)
 		goto fail;
-	if (kipc_chan_format(m->base, m->len, attr)) {
-		err = errno;
-		atomic_store(&m->refs, 1);
-		map_put(m);
-		errno = err;
-		return NULL;
-	}
-	return attach_new(m, role);
+	return format_attach(m, attr, role);
 fail:
 	err = errno;
 	close(fd);
@@ -702,14 +711,7 @@ struct kipc_chan *kipc_chan_create(const char *where,
 			munmap(p, (size_t)l.total);
 			return NULL;
 		}
-		if (kipc_chan_format(p, m->len, attr)) {
-			err = errno;
-			atomic_store(&m->refs, 1);
-			map_put(m);
-			errno = err;
-			return NULL;
-		}
-		return attach_new(m, role);
+		return format_attach(m, attr, role);
 	}
 	if ((name = prefixed(where, "memfd:"))) {
 		if (strlen(name) > 249) {	/* memfd_create's limit */
