@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
+#include <linux/pci.h>
 
 /*
  * The kernels kipc supports and is tested on: 6.1 to 6.12.  These two
@@ -90,6 +91,23 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 static inline void kipc_file_set_nowait(struct file *file)
 {
 	file->f_mode |= FMODE_NOWAIT;
+}
+
+/*
+ * Request and map one BAR of a pcim_enable_device()d device, released on
+ * unbind; an ERR_PTR on failure.  6.11 added pcim_iomap_region() and
+ * deprecated the pcim_iomap_regions() + pcim_iomap_table() pair.
+ */
+static inline void __iomem *kipc_pcim_iomap_region(struct pci_dev *pdev,
+						   int bar, const char *name)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	int ret = pcim_iomap_regions(pdev, BIT(bar), name);
+
+	return ret ? IOMEM_ERR_PTR(ret) : pcim_iomap_table(pdev)[bar];
+#else
+	return pcim_iomap_region(pdev, bar, name);
+#endif
 }
 
 #endif /* KIPC_COMPAT_H */

@@ -41,6 +41,32 @@
 
 #include "kipc_compat.h"
 
+/* ---- the device (QEMU docs/specs/ivshmem-spec.rst) ---- */
+
+#define IVS_VENDOR_ID PCI_VENDOR_ID_REDHAT_QUMRANET	/* 0x1af4 */
+#define IVS_DEVICE_ID 0x1110
+
+/* BAR0: registers, BAR1: the MSI-X table (doorbell only), BAR2: memory. */
+#define IVS_BAR_REGS 0
+#define IVS_BAR_MEM 2
+
+/*
+ * BAR0 registers, 32 bits wide.  IntrMask (0x00) and IntrStatus (0x04)
+ * serve only the legacy INTx interrupt, which QEMU's ivshmem-doorbell no
+ * longer raises (it is MSI-X only), so the driver leaves them alone.
+ */
+#define IVS_REG_IVPOSITION 0x08	/* ro: own peer id (0 on ivshmem-plain) */
+#define IVS_REG_DOORBELL 0x0c	/* wo: IVS_DOORBELL(peer, vector) */
+#define IVS_REGS_MIN_LEN 16	/* BAR0 must cover the registers above */
+
+/* Doorbell value: peer id in bits 31..16, vector in 15..0. */
+#define IVS_DOORBELL(peer, vec) ((u32)(peer) << 16 | (u32)(vec))
+#define IVS_PEER_MAX 0xffff	/* a peer id is 16 bits */
+/* QEMU decodes only the low 8 bits of the vector (val & 0xff). */
+#define IVS_RING_VECTOR_MAX 0xff
+
+/* ---- the driver ---- */
+
 #define IVS_NAME_LEN 32
 /* read()/write() copy at most this much before checking for signals. */
 #define IVS_COPY_CHUNK (256 * 1024)
@@ -122,7 +148,8 @@ static void ivs_free(struct kref *kref)
 	if (d->inode)
 		iput(d->inode);
 	cleanup_srcu_struct(&d->srcu);
-	ida_free(&ivs_ida, d->index);
+	if (d->index >= 0)
+		ida_free(&ivs_ida, d->index);
 	kfree(d);
 }
 
@@ -299,8 +326,9 @@ static bool ivs_woken(struct ivs_file *f, unsigned int vec)
 	       atomic64_read(&f->dev->vec[vec].count) != f->seen[vec];
 }
 
-static long ivs_wait(struct file *file, struct ivs_file *f,
-		     struct kipc_ivshmem_wait __user *uarg)
+/* KIPC_IVSHMEM_WAIT: sleep until a doorbell on one vector. */
+static long ivs_ioctl_wait(struct file *file, struct ivs_file *f,
+			   struct kipc_ivshmem_wait __user *uarg)
 {
 	struct ivs_dev *d = f->dev;
 	struct kipc_ivshmem_wait w;
@@ -339,65 +367,94 @@ static long ivs_wait(struct file *file, struct ivs_file *f,
 	return ret;
 }
 
+/* MYSHM_GET_SIZE: the memory's size in bytes, as myshm. */
+static long ivs_ioctl_get_size(struct ivs_dev *d, u64 __user *uarg)
+{
+	return put_user((u64)d->size, uarg);
+}
+
+/* KIPC_IVSHMEM_GET_INFO: size, peer id, vectors. */
+static long ivs_ioctl_get_info(struct ivs_dev *d,
+			       struct kipc_ivshmem_info __user *uarg)
+{
+	struct kipc_ivshmem_info info = {
+		.size = d->size,
+		.peer_id = d->peer_id,
+		.vectors = d->vectors,
+		.doorbell = d->vectors > 0,
+	};
+
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* KIPC_IVSHMEM_GET_PEER_ID: the IVPosition read at probe. */
+static long ivs_ioctl_get_peer_id(struct ivs_dev *d, u32 __user *uarg)
+{
+	return put_user(d->peer_id, uarg);
+}
+
+/* KIPC_IVSHMEM_RING: write the Doorbell register. */
+static long ivs_ioctl_ring(struct file *file, struct ivs_dev *d,
+			   struct kipc_ivshmem_ring __user *uarg)
+{
+	struct kipc_ivshmem_ring r;
+	long ret = 0;
+	int idx;
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	if (r.peer > IVS_PEER_MAX || r.vector > IVS_RING_VECTOR_MAX)
+		return -EINVAL;
+	if (!d->vectors)
+		return -EOPNOTSUPP;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	idx = srcu_read_lock(&d->srcu);
+	if (READ_ONCE(d->dead))
+		ret = -ENODEV;
+	else
+		iowrite32(IVS_DOORBELL(r.peer, r.vector),
+			  d->regs + IVS_REG_DOORBELL);
+	srcu_read_unlock(&d->srcu, idx);
+	return ret;
+}
+
+/* KIPC_IVSHMEM_SET_POLL: the vectors poll() of this file watches. */
+static long ivs_ioctl_set_poll(struct ivs_file *f, u64 __user *uarg)
+{
+	struct ivs_dev *d = f->dev;
+	u64 mask;
+
+	if (get_user(mask, uarg))
+		return -EFAULT;
+	if (d->vectors < 64 && (mask >> d->vectors))
+		return -EINVAL;
+	WRITE_ONCE(f->poll_mask, mask);
+	wake_up_all(&d->wq);
+	return 0;
+}
+
 static long ivs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ivs_file *f = file->private_data;
 	struct ivs_dev *d = f->dev;
 	void __user *uarg = (void __user *)arg;
-	long ret = 0;
-	int idx;
 
 	if (READ_ONCE(d->dead))
 		return -ENODEV;
 	switch (cmd) {
-	case MYSHM_GET_SIZE: {
-		u64 sz = d->size;
-
-		return put_user(sz, (u64 __user *)uarg);
-	}
-	case KIPC_IVSHMEM_GET_INFO: {
-		struct kipc_ivshmem_info info = {
-			.size = d->size, .peer_id = d->peer_id,
-			.vectors = d->vectors, .doorbell = d->vectors > 0,
-		};
-
-		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
-	}
+	case MYSHM_GET_SIZE:
+		return ivs_ioctl_get_size(d, uarg);
+	case KIPC_IVSHMEM_GET_INFO:
+		return ivs_ioctl_get_info(d, uarg);
 	case KIPC_IVSHMEM_GET_PEER_ID:
-		return put_user(d->peer_id, (u32 __user *)uarg);
-	case KIPC_IVSHMEM_RING: {
-		struct kipc_ivshmem_ring r;
-
-		if (copy_from_user(&r, uarg, sizeof(r)))
-			return -EFAULT;
-		if (r.peer > 0xffff || r.vector > 0xff)
-			return -EINVAL;
-		if (!d->vectors)
-			return -EOPNOTSUPP;
-		if (!(file->f_mode & FMODE_WRITE))
-			return -EBADF;
-		idx = srcu_read_lock(&d->srcu);
-		if (READ_ONCE(d->dead))
-			ret = -ENODEV;
-		else
-			iowrite32(r.peer << 16 | r.vector,
-				  d->regs + KIPC_IVSHMEM_REG_DOORBELL);
-		srcu_read_unlock(&d->srcu, idx);
-		return ret;
-	}
+		return ivs_ioctl_get_peer_id(d, uarg);
+	case KIPC_IVSHMEM_RING:
+		return ivs_ioctl_ring(file, d, uarg);
 	case KIPC_IVSHMEM_WAIT:
-		return ivs_wait(file, f, uarg);
-	case KIPC_IVSHMEM_SET_POLL: {
-		u64 mask;
-
-		if (get_user(mask, (u64 __user *)uarg))
-			return -EFAULT;
-		if (d->vectors < 64 && (mask >> d->vectors))
-			return -EINVAL;
-		WRITE_ONCE(f->poll_mask, mask);
-		wake_up_all(&d->wq);
-		return 0;
-	}
+		return ivs_ioctl_wait(file, f, uarg);
+	case KIPC_IVSHMEM_SET_POLL:
+		return ivs_ioctl_set_poll(f, uarg);
 	}
 	return -ENOTTY;
 }
@@ -498,19 +555,75 @@ static irqreturn_t ivs_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-static void ivs_free_irqs(struct ivs_dev *d, unsigned int n)
+/* devm action, registered first in probe: drops the binding's reference last. */
+static void ivs_put_binding(void *data)
 {
-	while (n--)
-		free_irq(d->vec[n].irq, &d->vec[n]);
-	if (d->vectors)
-		pci_free_irq_vectors(d->pdev);
+	struct ivs_dev *d = data;
+
+	kref_put(&d->kref, ivs_free);
+}
+
+static void ivs_memunmap(void *mem)
+{
+	memunmap(mem);
+}
+
+/* BAR0 (registers) and BAR2 (memory, write-back), released by devm. */
+static int ivs_map_bars(struct ivs_dev *d)
+{
+	struct pci_dev *pdev = d->pdev;
+	struct device *dev = &pdev->dev;
+
+	d->size = pci_resource_len(pdev, IVS_BAR_MEM);
+	d->phys = pci_resource_start(pdev, IVS_BAR_MEM);
+	if (!d->size || !PAGE_ALIGNED(d->size) || !PAGE_ALIGNED(d->phys) ||
+	    pci_resource_len(pdev, IVS_BAR_REGS) < IVS_REGS_MIN_LEN) {
+		dev_err(dev, "unexpected BARs (BAR2 %pa bytes)\n", &d->size);
+		return -ENODEV;
+	}
+	d->regs = kipc_pcim_iomap_region(pdev, IVS_BAR_REGS, KBUILD_MODNAME);
+	if (IS_ERR(d->regs))
+		return PTR_ERR(d->regs);
+	if (!devm_request_mem_region(dev, d->phys, d->size, KBUILD_MODNAME))
+		return -EBUSY;
+	d->mem = memremap(d->phys, d->size, MEMREMAP_WB);
+	if (!d->mem)
+		return -ENOMEM;
+	return devm_add_action_or_reset(dev, ivs_memunmap, d->mem);
+}
+
+/* One MSI-X vector per doorbell vector (none on ivshmem-plain). */
+static int ivs_setup_irqs(struct ivs_dev *d)
+{
+	struct pci_dev *pdev = d->pdev;
+	unsigned int v;
+	int ret, nvec;
+
+	nvec = pci_msix_vec_count(pdev);
+	if (nvec <= 0)
+		return 0;
+	nvec = min(nvec, KIPC_IVSHMEM_MAX_VECTORS);
+	/* pcim: the vectors are freed on unbind or a failed probe */
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return ret;
+	for (v = 0; v < nvec; v++) {
+		d->vec[v].dev = d;
+		d->vec[v].irq = pci_irq_vector(pdev, v);
+		ret = devm_request_irq(&pdev->dev, d->vec[v].irq, ivs_irq, 0,
+				       d->name, &d->vec[v]);
+		if (ret)
+			return ret;
+	}
+	d->vectors = nvec;
+	pci_set_master(pdev);
+	return 0;
 }
 
 static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct ivs_dev *d;
-	unsigned int v;
-	int ret, nvec;
+	int ret;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
@@ -518,99 +631,56 @@ static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	kref_init(&d->kref);
 	init_waitqueue_head(&d->wq);
 	mutex_init(&d->lock);
+	d->pdev = pdev;
+	d->index = -1;
 	ret = init_srcu_struct(&d->srcu);
 	if (ret) {
 		kfree(d);
 		return ret;
 	}
-	d->index = ida_alloc(&ivs_ida, GFP_KERNEL);
-	if (d->index < 0) {
-		ret = d->index;
-		cleanup_srcu_struct(&d->srcu);
-		kfree(d);
+	/* From here on devm undoes everything, this last. */
+	ret = devm_add_action_or_reset(&pdev->dev, ivs_put_binding, d);
+	if (ret)
 		return ret;
-	}
-	d->pdev = pdev;
+	d->index = ida_alloc(&ivs_ida, GFP_KERNEL);
+	if (d->index < 0)
+		return d->index;
 	snprintf(d->name, sizeof(d->name), "ivshmem%d", d->index);
 	snprintf(d->stable, sizeof(d->stable), "ivshmem-%s", pci_name(pdev));
 
-	ret = pci_enable_device(pdev);
+	ret = pcim_enable_device(pdev);
 	if (ret)
-		goto err_put;
-	ret = pci_request_regions(pdev, KBUILD_MODNAME);
+		return ret;
+	ret = ivs_map_bars(d);
 	if (ret)
-		goto err_disable;
-	d->size = pci_resource_len(pdev, 2);
-	d->phys = pci_resource_start(pdev, 2);
-	if (!d->size || !PAGE_ALIGNED(d->size) || !PAGE_ALIGNED(d->phys) ||
-	    pci_resource_len(pdev, 0) < 16) {
-		dev_err(&pdev->dev, "unexpected BARs (BAR2 %pa bytes)\n",
-			&d->size);
-		ret = -ENODEV;
-		goto err_regions;
-	}
-	d->regs = pci_iomap(pdev, 0, 0);
-	if (!d->regs) {
-		ret = -ENOMEM;
-		goto err_regions;
-	}
-	d->mem = memremap(d->phys, d->size, MEMREMAP_WB);
-	if (!d->mem) {
-		ret = -ENOMEM;
-		goto err_unmap_regs;
-	}
-	d->peer_id = ioread32(d->regs + KIPC_IVSHMEM_REG_IVPOSITION);
+		return ret;
+	d->peer_id = ioread32(d->regs + IVS_REG_IVPOSITION);
+	ret = ivs_setup_irqs(d);
+	if (ret)
+		return ret;
 
-	nvec = pci_msix_vec_count(pdev);
-	if (nvec > 0) {
-		nvec = min(nvec, KIPC_IVSHMEM_MAX_VECTORS);
-		ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
-		if (ret < 0)
-			goto err_memunmap;
-		d->vectors = nvec;
-		for (v = 0; v < d->vectors; v++) {
-			d->vec[v].dev = d;
-			d->vec[v].irq = pci_irq_vector(pdev, v);
-			ret = request_irq(d->vec[v].irq, ivs_irq, 0, d->name,
-					  &d->vec[v]);
-			if (ret) {
-				ivs_free_irqs(d, v);
-				d->vectors = 0;
-				goto err_memunmap;
-			}
-		}
-		pci_set_master(pdev);
-	}
-
-	d->misc.minor = MISC_DYNAMIC_MINOR;
-	d->misc.name = d->name;
-	d->misc.fops = &ivs_fops;
-	d->misc.parent = &pdev->dev;
-	d->misc.groups = ivs_groups;
-	d->misc.mode = 0600;
+	d->misc = (struct miscdevice){
+		.minor = MISC_DYNAMIC_MINOR,
+		.name = d->name,
+		.fops = &ivs_fops,
+		.parent = &pdev->dev,
+		.groups = ivs_groups,
+		.mode = 0600,
+	};
 	pci_set_drvdata(pdev, d);
 	ret = misc_register(&d->misc);
 	if (ret)
-		goto err_irqs;
+		return ret;
 	dev_info(&pdev->dev, "/dev/%s: %pa bytes, peer %u, %u vectors\n",
 		 d->name, &d->size, d->peer_id, d->vectors);
 	return 0;
-
-err_irqs:
-	ivs_free_irqs(d, d->vectors);
-err_memunmap:
-	memunmap(d->mem);
-err_unmap_regs:
-	pci_iounmap(pdev, d->regs);
-err_regions:
-	pci_release_regions(pdev);
-err_disable:
-	pci_disable_device(pdev);
-err_put:
-	kref_put(&d->kref, ivs_free);
-	return ret;
 }
 
+/*
+ * Unbind, hot-unplug, module unload.  After it devm frees the irqs and
+ * vectors, unmaps the BARs, disables the device and drops the binding's
+ * reference; open files keep struct ivs_dev until they close.
+ */
 static void ivs_remove(struct pci_dev *pdev)
 {
 	struct ivs_dev *d = pci_get_drvdata(pdev);
@@ -623,17 +693,11 @@ static void ivs_remove(struct pci_dev *pdev)
 		unmap_mapping_range(d->inode->i_mapping, 0, 0, 1);
 	mutex_unlock(&d->lock);
 	wake_up_all(&d->wq);
-	ivs_free_irqs(d, d->vectors);
-	memunmap(d->mem);
-	pci_iounmap(pdev, d->regs);
-	pci_release_regions(pdev);
-	pci_disable_device(pdev);
 	dev_info(&pdev->dev, "/dev/%s removed\n", d->name);
-	kref_put(&d->kref, ivs_free);
 }
 
 static const struct pci_device_id ivs_ids[] = {
-	{ PCI_DEVICE(KIPC_IVSHMEM_VENDOR_ID, KIPC_IVSHMEM_DEVICE_ID) },
+	{ PCI_DEVICE(IVS_VENDOR_ID, IVS_DEVICE_ID) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, ivs_ids);

@@ -3,7 +3,8 @@
  * ivshmem_ioctl.h - user-space ABI of kipc_ivshmem.ko, the guest driver for
  * QEMU's ivshmem-plain and ivshmem-doorbell PCI devices (1af4:1110), and
  * the constants of QEMU's ivshmem server protocol (kipc-ivshmem-server,
- * libkipc's <kipc/ivshmem.h>).
+ * libkipc's <kipc/ivshmem.h>).  The device's PCI ids and registers are the
+ * driver's business (kernel/kipc_ivshmem.c), not part of this ABI.
  *
  * Each device is a misc device /dev/ivshmemN (N in probe order) with the
  * myshm interface of <kipc/myshm.h>: mmap(MAP_SHARED) of BAR2 (mapped
@@ -31,15 +32,8 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* ---- QEMU's device and server protocol (docs/specs/ivshmem-spec.rst) ---- */
+/* ---- QEMU's server protocol (docs/specs/ivshmem-spec.rst) ---- */
 
-#define KIPC_IVSHMEM_VENDOR_ID 0x1af4
-#define KIPC_IVSHMEM_DEVICE_ID 0x1110
-/* BAR0 registers (32-bit). */
-#define KIPC_IVSHMEM_REG_INTRMASK 0x00
-#define KIPC_IVSHMEM_REG_INTRSTATUS 0x04
-#define KIPC_IVSHMEM_REG_IVPOSITION 0x08
-#define KIPC_IVSHMEM_REG_DOORBELL 0x0c
 /* The server's first message. */
 #define KIPC_IVSHMEM_PROTOCOL_VERSION 0
 /* Peer ids are 0..KIPC_IVSHMEM_MAX_PEERS - 1. */
