@@ -14,22 +14,32 @@
  * Lifetime: struct ivs_dev is refcounted (kref): the PCI binding holds one
  * reference and every open file one.  remove() (unbind, hot-unplug,
  * module unload) marks the device dead, waits for every SRCU reader (a
- * fault, a read/write copy, an ioctl) to finish, zaps every user mapping
- * (all files share one address_space, the first opener's inode's), wakes
- * the waiters and then releases the hardware.  Later faults get SIGBUS,
- * later calls ENODEV.
+ * fault, a read/write copy, a ring) to finish, zaps every user mapping,
+ * wakes the waiters and then releases the hardware.  Later faults get
+ * SIGBUS, later calls ENODEV.  Nothing inside an SRCU section may sleep on
+ * something user space controls (see ivs_rw()), or remove() would wait on
+ * it.
+ *
+ * Every device owns an inode of the driver's own pseudo filesystem (DRM's
+ * drm_fs_inode_new() pattern): all its open files point f_mapping at that
+ * inode's address_space, so remove() finds every mapping in one place,
+ * whichever device node (a container's /dev on a tmpfs, say) was opened.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/pseudo_fs.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
+#include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -40,6 +50,7 @@
 #include <kipc/myshm.h>
 
 #include "kipc_compat.h"
+#include "kipc_shmem.h"
 
 /* ---- the device (QEMU docs/specs/ivshmem-spec.rst) ---- */
 
@@ -68,8 +79,8 @@
 /* ---- the driver ---- */
 
 #define IVS_NAME_LEN 32
-/* read()/write() copy at most this much before checking for signals. */
-#define IVS_COPY_CHUNK (256 * 1024)
+/* Superblock magic of the driver's pseudo filesystem ("ivsm"). */
+#define IVS_FS_MAGIC 0x6976736d
 
 struct ivs_dev;
 
@@ -78,11 +89,13 @@ struct ivs_dev;
  * @dev: the device
  * @irq: its Linux irq number
  * @count: interrupts taken
+ * @wq: KIPC_IVSHMEM_WAIT callers waiting on this vector (and removal)
  */
 struct ivs_vec {
 	struct ivs_dev *dev;
 	int irq;
 	atomic64_t count;
+	wait_queue_head_t wq;
 };
 
 /**
@@ -96,12 +109,13 @@ struct ivs_vec {
  * @size: BAR2's size
  * @peer_id: IVPosition at probe
  * @vectors: MSI-X vectors in use (0: plain)
- * @vec: per vector: irq and interrupt count
- * @wq: waiters for any vector or for removal
+ * @vec: per vector: irq, interrupt count and waiters
  * @dead: set by remove(); read under @srcu
  * @srcu: readers of @regs and @mem (and faults) vs remove()
- * @lock: protects @inode
- * @inode: the inode whose address_space every open file uses (igrab'ed)
+ * @lock: serializes changes of @files
+ * @files: the open files (RCU list: the interrupt handler walks it)
+ * @inode: this device's inode on the driver's pseudo filesystem; every
+ *	open file's f_mapping is its address_space
  * @index: N of ivshmemN
  * @name: "ivshmemN"
  * @stable: "ivshmem-<PCI address>"
@@ -117,10 +131,10 @@ struct ivs_dev {
 	u32 peer_id;
 	unsigned int vectors;
 	struct ivs_vec vec[KIPC_IVSHMEM_MAX_VECTORS];
-	wait_queue_head_t wq;
 	bool dead;
 	struct srcu_struct srcu;
-	struct mutex lock;	/* protects @inode */
+	struct mutex lock;	/* serializes changes of @files */
+	struct list_head files;
 	struct inode *inode;
 	int index;
 	char name[IVS_NAME_LEN];
@@ -130,22 +144,47 @@ struct ivs_dev {
 /**
  * struct ivs_file - per open file
  * @dev: the device (a reference)
+ * @node: in dev->files
+ * @poll_wq: poll()/epoll waiters of this file: woken by interrupts of the
+ *	vectors in @poll_mask, by this file's SET_POLL and by removal
  * @poll_mask: vectors poll() watches
  * @seen: last consumed count per vector
+ * @rcu: frees the file after the interrupt handler's walks
  */
 struct ivs_file {
 	struct ivs_dev *dev;
+	struct list_head node;
+	wait_queue_head_t poll_wq;
 	u64 poll_mask;
 	u64 seen[KIPC_IVSHMEM_MAX_VECTORS];
+	struct rcu_head rcu;
 };
 
 static DEFINE_IDA(ivs_ida);
+
+/* The driver's pseudo filesystem: one anonymous inode per device. */
+static struct vfsmount *ivs_mnt;
+
+static int ivs_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, IVS_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No .owner: the mount lives from module init to module exit (as
+ * zsmalloc's), and an owner would pin the module to itself.
+ */
+static struct file_system_type ivs_fs_type = {
+	.name = "kipc_ivshmem",
+	.init_fs_context = ivs_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
 
 static void ivs_free(struct kref *kref)
 {
 	struct ivs_dev *d = container_of(kref, struct ivs_dev, kref);
 
-	if (d->inode)
+	if (!IS_ERR_OR_NULL(d->inode))
 		iput(d->inode);
 	cleanup_srcu_struct(&d->srcu);
 	if (d->index >= 0)
@@ -166,18 +205,17 @@ static int ivs_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	/* misc_open() holds misc_mtx: remove() cannot free @d meanwhile. */
-	mutex_lock(&d->lock);
-	if (!d->inode)
-		d->inode = igrab(inode);
-	if (d->inode)
-		file->f_mapping = d->inode->i_mapping;
-	mutex_unlock(&d->lock);
 	kref_get(&d->kref);
 	f->dev = d;
+	init_waitqueue_head(&f->poll_wq);
 	f->poll_mask = d->vectors >= 64 ? ~0ULL : (1ULL << d->vectors) - 1;
 	for (v = 0; v < d->vectors; v++)
 		f->seen[v] = atomic64_read(&d->vec[v].count);
+	file->f_mapping = d->inode->i_mapping;
 	file->private_data = f;
+	mutex_lock(&d->lock);
+	list_add_tail_rcu(&f->node, &d->files);
+	mutex_unlock(&d->lock);
 	return 0;
 }
 
@@ -186,7 +224,10 @@ static int ivs_release(struct inode *inode, struct file *file)
 	struct ivs_file *f = file->private_data;
 	struct ivs_dev *d = f->dev;
 
-	kfree(f);
+	mutex_lock(&d->lock);
+	list_del_rcu(&f->node);
+	mutex_unlock(&d->lock);
+	kfree_rcu(f, rcu);
 	kref_put(&d->kref, ivs_free);
 	return 0;
 }
@@ -237,49 +278,84 @@ static loff_t ivs_llseek(struct file *file, loff_t off, int whence)
 	return fixed_size_llseek(file, off, whence, f->dev->size);
 }
 
+/**
+ * struct ivs_copy - one read() or write() in progress
+ * @dev: the device
+ * @ubuf: the user buffer
+ * @pos: where in BAR2 the transfer starts
+ * @write: copy from @ubuf into BAR2 (else out of it)
+ */
+struct ivs_copy {
+	struct ivs_dev *dev;
+	char __user *ubuf;
+	loff_t pos;
+	bool write;
+};
+
+/*
+ * kipc_copy_chunked()'s callback: copy @n bytes at @done of the transfer.
+ * Page faults are disabled inside the SRCU section: a fault on the user
+ * buffer may never complete (a userfaultfd range, a FUSE file whose daemon
+ * does not answer), and remove() waits for that section.  On a fault,
+ * leave the section, fault the rest in (sleeping there holds nobody up)
+ * and come back.  Returns the bytes that cannot be faulted in (the transfer
+ * ends there), or -ENODEV once the device is gone.
+ */
+static long ivs_copy(void *ctx, size_t done, size_t n)
+{
+	struct ivs_copy *c = ctx;
+	struct ivs_dev *d = c->dev;
+	size_t off = 0;
+	unsigned long left;
+	char __user *u;
+	int idx;
+
+	for (;;) {
+		u = c->ubuf + done + off;
+		idx = srcu_read_lock(&d->srcu);
+		if (READ_ONCE(d->dead)) {
+			srcu_read_unlock(&d->srcu, idx);
+			return off ? n - off : -ENODEV;
+		}
+		pagefault_disable();
+		if (c->write)
+			left = copy_from_user(d->mem + c->pos + done + off, u,
+					      n - off);
+		else
+			left = copy_to_user(u, d->mem + c->pos + done + off,
+					    n - off);
+		pagefault_enable();
+		srcu_read_unlock(&d->srcu, idx);
+		if (!left)
+			return 0;
+		off = n - left;
+		u = c->ubuf + done + off;
+		/* the safe variant writes nothing: @u may map this device */
+		if ((c->write ? fault_in_readable(u, left) :
+				fault_in_safe_writeable(u, left)) == left)
+			return left;
+	}
+}
+
 static ssize_t ivs_rw(struct file *file, char __user *ubuf, size_t len,
 		      loff_t *ppos, bool write)
 {
 	struct ivs_dev *d = ((struct ivs_file *)file->private_data)->dev;
-	size_t done = 0;
-	loff_t pos = *ppos;
-	int idx;
+	struct ivs_copy c = { d, ubuf, *ppos, write };
+	ssize_t ret;
 
-	if (pos < 0)
+	if (c.pos < 0)
 		return -EINVAL;
-	if (pos >= d->size || !len) {
+	if (c.pos >= d->size || !len) {
 		if (write && len)
 			return -ENOSPC;
 		return 0;
 	}
-	len = min_t(size_t, len, d->size - pos);
-	while (done < len) {
-		size_t n = min_t(size_t, len - done, IVS_COPY_CHUNK);
-		unsigned long left;
-
-		idx = srcu_read_lock(&d->srcu);
-		if (READ_ONCE(d->dead)) {
-			srcu_read_unlock(&d->srcu, idx);
-			return done ? done : -ENODEV;
-		}
-		if (write)
-			left = copy_from_user(d->mem + pos + done,
-					      ubuf + done, n);
-		else
-			left = copy_to_user(ubuf + done, d->mem + pos + done,
-					    n);
-		srcu_read_unlock(&d->srcu, idx);
-		done += n - left;
-		if (left)
-			break;
-		if (done < len && fatal_signal_pending(current))
-			break;
-		cond_resched();
-	}
-	if (!done)
-		return -EFAULT;
-	*ppos = pos + done;
-	return done;
+	ret = kipc_copy_chunked(min_t(size_t, len, d->size - c.pos), ivs_copy,
+				&c);
+	if (ret > 0)
+		*ppos = c.pos + ret;
+	return ret;
 }
 
 static ssize_t ivs_read(struct file *file, char __user *buf, size_t len,
@@ -311,7 +387,7 @@ static __poll_t ivs_poll(struct file *file, poll_table *wait)
 	struct ivs_dev *d = f->dev;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
-	poll_wait(file, &d->wq, wait);
+	poll_wait(file, &f->poll_wq, wait);
 	if (READ_ONCE(d->dead))
 		return EPOLLERR | EPOLLHUP;
 	if (ivs_pending(f, READ_ONCE(f->poll_mask)))
@@ -347,7 +423,7 @@ static long ivs_ioctl_wait(struct file *file, struct ivs_file *f,
 	} else {
 		t = w.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
 			msecs_to_jiffies(w.timeout_ms);
-		t = wait_event_interruptible_timeout(d->wq,
+		t = wait_event_interruptible_timeout(d->vec[w.vector].wq,
 						     ivs_woken(f, w.vector),
 						     t);
 		if (t < 0)
@@ -430,7 +506,7 @@ static long ivs_ioctl_set_poll(struct ivs_file *f, u64 __user *uarg)
 	if (d->vectors < 64 && (mask >> d->vectors))
 		return -EINVAL;
 	WRITE_ONCE(f->poll_mask, mask);
-	wake_up_all(&d->wq);
+	wake_up_all(&f->poll_wq);	/* this file's pollers only */
 	return 0;
 }
 
@@ -546,12 +622,26 @@ ATTRIBUTE_GROUPS(ivs);
 
 /* ---- PCI ---- */
 
+/*
+ * A doorbell on one vector: count it, wake that vector's waiters and the
+ * pollers of the files that watch it; nobody else.  Count first: a waiter
+ * queues itself before it compares counts, and the wake-up takes the
+ * queue's lock, so either it sees the new count or it is woken.
+ */
 static irqreturn_t ivs_irq(int irq, void *data)
 {
 	struct ivs_vec *vec = data;
+	struct ivs_dev *d = vec->dev;
+	u64 bit = BIT_ULL(vec - d->vec);
+	struct ivs_file *f;
 
 	atomic64_inc(&vec->count);
-	wake_up_all(&vec->dev->wq);
+	wake_up_all(&vec->wq);
+	rcu_read_lock();
+	list_for_each_entry_rcu(f, &d->files, node)
+		if (READ_ONCE(f->poll_mask) & bit)
+			wake_up_all(&f->poll_wq);
+	rcu_read_unlock();
 	return IRQ_HANDLED;
 }
 
@@ -623,14 +713,17 @@ static int ivs_setup_irqs(struct ivs_dev *d)
 static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct ivs_dev *d;
+	unsigned int v;
 	int ret;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
 	kref_init(&d->kref);
-	init_waitqueue_head(&d->wq);
 	mutex_init(&d->lock);
+	INIT_LIST_HEAD(&d->files);
+	for (v = 0; v < KIPC_IVSHMEM_MAX_VECTORS; v++)
+		init_waitqueue_head(&d->vec[v].wq);
 	d->pdev = pdev;
 	d->index = -1;
 	ret = init_srcu_struct(&d->srcu);
@@ -647,6 +740,9 @@ static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return d->index;
 	snprintf(d->name, sizeof(d->name), "ivshmem%d", d->index);
 	snprintf(d->stable, sizeof(d->stable), "ivshmem-%s", pci_name(pdev));
+	d->inode = alloc_anon_inode(ivs_mnt->mnt_sb);
+	if (IS_ERR(d->inode))
+		return PTR_ERR(d->inode);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -685,14 +781,19 @@ static void ivs_remove(struct pci_dev *pdev)
 {
 	struct ivs_dev *d = pci_get_drvdata(pdev);
 
+	struct ivs_file *f;
+	unsigned int v;
+
 	misc_deregister(&d->misc);	/* no new opens */
 	WRITE_ONCE(d->dead, true);
 	synchronize_srcu(&d->srcu);	/* no fault, copy or ring in flight */
+	unmap_mapping_range(d->inode->i_mapping, 0, 0, 1);
+	for (v = 0; v < d->vectors; v++)
+		wake_up_all(&d->vec[v].wq);
 	mutex_lock(&d->lock);
-	if (d->inode)
-		unmap_mapping_range(d->inode->i_mapping, 0, 0, 1);
+	list_for_each_entry(f, &d->files, node)
+		wake_up_all(&f->poll_wq);
 	mutex_unlock(&d->lock);
-	wake_up_all(&d->wq);
 	dev_info(&pdev->dev, "/dev/%s removed\n", d->name);
 }
 
@@ -708,7 +809,28 @@ static struct pci_driver ivs_driver = {
 	.probe = ivs_probe,
 	.remove = ivs_remove,
 };
-module_pci_driver(ivs_driver);
+
+static int __init ivs_init(void)
+{
+	int ret;
+
+	ivs_mnt = kern_mount(&ivs_fs_type);
+	if (IS_ERR(ivs_mnt))
+		return PTR_ERR(ivs_mnt);
+	ret = pci_register_driver(&ivs_driver);
+	if (ret)
+		kern_unmount(ivs_mnt);
+	return ret;
+}
+module_init(ivs_init);
+
+/* Every device is unbound and every file closed: no inode is left. */
+static void __exit ivs_exit(void)
+{
+	pci_unregister_driver(&ivs_driver);
+	kern_unmount(ivs_mnt);
+}
+module_exit(ivs_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);

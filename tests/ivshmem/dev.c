@@ -10,7 +10,7 @@
  * host file starting with HOST_MARK) and an ivshmem-doorbell device (2
  * vectors, kipc-ivshmem-server); without them every case skips.
  */
-#include "lib/kt.h"
+#include "ivshmem/ivs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,87 +29,7 @@
 #include <kipc/ivshmem_ioctl.h>
 #include <kipc/myshm.h>
 
-#define MOD "kipc_ivshmem"
 #define HOST_MARK "kipc-ivshmem-host-marker"
-#define DRV "/sys/bus/pci/drivers/kipc_ivshmem"
-
-/* Found at setup: the plain and the doorbell device. */
-static char plain[64], bell[64];	/* /dev/ivshmemN */
-static char bell_pci[32];
-
-static void read_attr(const char *dev, const char *attr, char *buf,
-		      size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/%s/%s", dev + 5, attr);
-	f = fopen(path, "r");
-	if (!f) {
-		fail_msg("%s: %s", path, strerror(errno));
-		return;
-	}
-	if (!fgets(buf, len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
-static int find_devices(void)
-{
-	char name[64], v[32];
-	int i;
-
-	plain[0] = bell[0] = '\0';
-	for (i = 0; i < 8; i++) {
-		snprintf(name, sizeof(name), "/dev/ivshmem%d", i);
-		if (access(name, F_OK))
-			continue;
-		read_attr(name, "doorbell", v, sizeof(v));
-		if (v[0] == '1' && !bell[0]) {
-			strcpy(bell, name);
-			read_attr(name, "pci_address", bell_pci,
-				  sizeof(bell_pci));
-		} else if (v[0] == '0' && !plain[0]) {
-			strcpy(plain, name);
-		}
-	}
-	return plain[0] && bell[0] ? 0 : -1;
-}
-
-static int load(void **state)
-{
-	(void)state;
-	kt_unload_if_loaded(MOD);
-	if (kt_load(MOD, NULL))
-		return -1;
-	usleep(100000);
-	find_devices();
-	return 0;
-}
-
-static int unload(void **state)
-{
-	int fd;
-
-	(void)state;
-	for (fd = 3; fd < 256; fd++)
-		close(fd);
-	return kt_unload(MOD) ? -1 : 0;
-}
-
-#define NEED(dev) do { if (!(dev)[0]) { \
-	printf("# no %s device (tests/run-suite attaches both)\n", #dev); \
-	skip(); } } while (0)
-
-static int xopen(const char *p, int fl)
-{
-	int fd = open(p, fl | O_CLOEXEC);
-
-	if (fd < 0)
-		fail_msg("open %s: %s", p, strerror(errno));
-	return fd;
-}
 
 static void test_probe(void **state)
 {
@@ -214,31 +134,6 @@ static void test_plain_no_doorbell(void **state)
 	assert_int_equal(ioctl(fd, KIPC_IVSHMEM_WAIT, &w), -1);
 	assert_int_equal(errno, EOPNOTSUPP);
 	close(fd);
-}
-
-static __u32 my_id(int fd)
-{
-	__u32 id;
-
-	assert_int_equal(ioctl(fd, KIPC_IVSHMEM_GET_PEER_ID, &id), 0);
-	return id;
-}
-
-static int ring(int fd, __u32 peer, __u32 vec)
-{
-	struct kipc_ivshmem_ring r = { peer, vec };
-
-	return ioctl(fd, KIPC_IVSHMEM_RING, &r);
-}
-
-static int waitv(int fd, __u32 vec, int tmo, __u64 *count)
-{
-	struct kipc_ivshmem_wait w = { .vector = vec, .timeout_ms = tmo };
-	int r = ioctl(fd, KIPC_IVSHMEM_WAIT, &w);
-
-	if (count)
-		*count = w.count;
-	return r;
 }
 
 static void test_doorbell_self(void **state)
@@ -387,17 +282,6 @@ static void test_waiters_on_vectors(void **state)
 	assert_int_equal(waitpid(a, &st, 0), a);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(fd);
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -1;
-	r = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return r;
 }
 
 static void touch_child(void *arg)
