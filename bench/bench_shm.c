@@ -7,7 +7,8 @@
  * 4 MiB are used), or 4 MiB when the device is missing:
  *   memcpy       GB/s copying 1 MiB at a time from a private buffer into
  *                a SIZE mapping whose pages are already touched: myshm,
- *                anon (private anonymous), posix-shm (shm_open, /dev/shm).
+ *                anon (private anonymous), posix-shm (shm_open, /dev/shm),
+ *                ivshmem (/dev/ivshmem0, when the guest has one).
  *   first-touch  ns per page to map 256 KiB fresh, write one byte in every
  *                page and unmap: myshm (pages exist since load), posix-shm
  *                (pages exist, object touched once before: the like-for-like
@@ -28,8 +29,10 @@
  *                so that the other finds it taken: every round is a
  *                contended hand-off (FUTEX_WAIT, FUTEX_WAKE, two context
  *                switches) on one vCPU or several.  The mutex lives in
- *                /dev/myshm (myshm), a kshm object (kshm) and
- *                MAP_SHARED|MAP_ANONYMOUS memory (anon-shared).
+ *                /dev/myshm (myshm), a kshm object (kshm), an ivshmem
+ *                device's memory (ivshmem: IVSHMEM_DEVICE, default
+ *                /dev/ivshmem0) and MAP_SHARED|MAP_ANONYMOUS memory
+ *                (anon-shared).
  */
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -58,6 +61,7 @@
 
 static size_t size = 4ul << 20;	/* bytes per mapping */
 static const char *myshm_dev = "/dev/myshm";
+static const char *ivshmem_dev = "/dev/ivshmem0";
 static const char *slot_dev = "/dev/slot4";
 
 /* ---- memcpy bandwidth --------------------------------------------------- */
@@ -84,9 +88,10 @@ static int loop_copy(void *p, long iters)
 	return 0;
 }
 
-static void *map_myshm(int prot, off_t off, size_t len)
+/* Map LEN bytes at OFF of the device DEV (a myshm-interface device). */
+static void *map_dev(const char *dev, int prot, off_t off, size_t len)
 {
-	int fd = open(myshm_dev, O_RDWR);
+	int fd = open(dev, O_RDWR);
 	void *p;
 
 	if (fd < 0)
@@ -94,6 +99,11 @@ static void *map_myshm(int prot, off_t off, size_t len)
 	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
 	close(fd);
 	return p;
+}
+
+static void *map_myshm(int prot, off_t off, size_t len)
+{
+	return map_dev(myshm_dev, prot, off, len);
 }
 
 static void *map_posix(const char *name, size_t len, int touch)
@@ -116,8 +126,8 @@ static void *map_posix(const char *name, size_t len, int touch)
 
 static void bandwidth(void)
 {
-	static struct copy c[3];
-	struct bench_case bc[3];
+	static struct copy c[4];
+	struct bench_case bc[4];
 	void *src = mmap(NULL, COPY, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int n = 0;
@@ -145,6 +155,14 @@ static void bandwidth(void)
 	if (c[n].dst == MAP_FAILED)
 		bench_die("shm_open /kipc-bench-bw");
 	bc[n++].mech = "posix-shm";
+	c[n].dst = map_dev(ivshmem_dev, PROT_READ | PROT_WRITE, 0, size);
+	if (c[n].dst == MAP_FAILED) {
+		bench_skip("shm", "memcpy", "ivshmem", "%s: %s", ivshmem_dev,
+			   strerror(errno));
+	} else {
+		memset(c[n].dst, 0, size);
+		bc[n++].mech = "ivshmem";
+	}
 	for (int i = 0; i < n; i++) {
 		c[i].src = src;
 		bc[i].ctx = &c[i];
@@ -650,7 +668,8 @@ static int contend_start(struct contend *c, void *lp, const char *mech)
 
 static void mutex_handoff(void)
 {
-	static const char *const mechs[] = { "myshm", "kshm", "anon-shared" };
+	static const char *const mechs[] = { "myshm", "kshm", "ivshmem",
+					     "anon-shared" };
 	enum { NM = sizeof(mechs) / sizeof(mechs[0]) };
 	static struct contend c[NM];
 	struct bench_case bc[NM];
@@ -676,6 +695,13 @@ static void mutex_handoff(void)
 					   strerror(errno));
 				p = MAP_FAILED;
 			}
+			break;
+		case 2:
+			p = map_dev(ivshmem_dev, PROT_READ | PROT_WRITE, 0,
+				    PAGE);
+			if (p == MAP_FAILED)
+				bench_skip("shm", "mutex", mechs[k], "%s: %s",
+					   ivshmem_dev, strerror(errno));
 			break;
 		default:
 			p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
@@ -710,17 +736,21 @@ static void mutex_handoff(void)
 int main(int argc, char **argv)
 {
 	int i = bench_options(argc, argv,
-		"Usage: bench_shm [OPTIONS] [MYSHM_DEVICE [SLOT_DEVICE]]\n"
+		"Usage: bench_shm [OPTIONS] [MYSHM_DEVICE [SLOT_DEVICE [IVSHMEM_DEVICE]]]\n"
 		"Shared-memory bandwidth, first-touch cost and a two-process\n"
 		"64 KiB transfer: /dev/myshm (MYSHM_DEVICE) against anonymous\n"
 		"memory, POSIX shm and a pipe.  SLOT_DEVICE (default /dev/slot4)\n"
-		"carries the ring's wake-ups in the myshm-ring+slot variant.");
+		"carries the ring's wake-ups in the myshm-ring+slot variant.\n"
+		"IVSHMEM_DEVICE (default /dev/ivshmem0) joins the memcpy and\n"
+		"mutex rows when it exists.");
 	int fd;
 
 	if (i < argc)
 		myshm_dev = argv[i++];
 	if (i < argc)
 		slot_dev = argv[i++];
+	if (i < argc)
+		ivshmem_dev = argv[i++];
 	bench_header();
 	fd = open(myshm_dev, O_RDWR);
 	if (fd >= 0) {

@@ -68,7 +68,10 @@ split_stream() {
 	done
 }
 set +e
-"$top/vm/run" --kernel "$kernel" --timeout 560 -- run-bench $quick "$@" 2>&1 |
+# A 4 MiB ivshmem-plain device for the shm area's ivshmem rows.
+rm -f "$out/ivshmem-plain"
+"$top/vm/run" --kernel "$kernel" --timeout 560 \
+	--ivshmem-plain "$out/ivshmem-plain:4M" -- run-bench $quick "$@" 2>&1 |
 	tee "$out/run.log" | split_stream
 rc=${PIPESTATUS[0]}
 set -e

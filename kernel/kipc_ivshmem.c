@@ -4,10 +4,10 @@
  * ivshmem-doorbell PCI devices (1af4:1110), with the myshm interface.
  *
  * Every device becomes the misc device /dev/ivshmemN: mmap(MAP_SHARED)
- * of BAR2 mapped write-back (the BAR is memremap()ed WB at probe, which
- * reserves the WB memory type, so user mappings inserted by the fault
- * handler are WB too), read()/write()/lseek(), MYSHM_GET_SIZE; plus the
- * doorbell ioctls and poll() of <kipc/ivshmem_ioctl.h>.  Each MSI-X vector
+ * of BAR2 mapped write-back, read()/write()/lseek(), MYSHM_GET_SIZE; plus
+ * the doorbell ioctls and poll() of <kipc/ivshmem_ioctl.h>.  BAR2 gets
+ * struct pages where the kernel allows it, so that process-shared futexes
+ * work in it (see ivs_map_pages()).  Each MSI-X vector
  * counts its interrupts; waiters compare that count with their file's
  * "seen" count, so no interrupt is lost between two waits.
  *
@@ -27,18 +27,21 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
-#include <linux/pseudo_fs.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kref.h>
+#include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
+#include <linux/pfn_t.h>
 #include <linux/poll.h>
+#include <linux/pseudo_fs.h>
 #include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -50,6 +53,7 @@
 #include <kipc/myshm.h>
 
 #include "kipc_compat.h"
+#include "kipc_dmabuf.h"
 #include "kipc_shmem.h"
 
 /* ---- the device (QEMU docs/specs/ivshmem-spec.rst) ---- */
@@ -104,7 +108,8 @@ struct ivs_vec {
  * @kref: one for the binding, one per open file
  * @pdev: the PCI device (NULL once removed)
  * @regs: BAR0
- * @mem: BAR2, memremap()ed write-back
+ * @mem: BAR2, mapped write-back (memremap() or the ZONE_DEVICE pages')
+ * @pgmap: BAR2's struct pages (ZONE_DEVICE); NULL when it has none
  * @phys: BAR2's bus address
  * @size: BAR2's size
  * @peer_id: IVPosition at probe
@@ -126,6 +131,7 @@ struct ivs_dev {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	void *mem;
+	struct dev_pagemap *pgmap;
 	phys_addr_t phys;
 	resource_size_t size;
 	u32 peer_id;
@@ -232,19 +238,33 @@ static int ivs_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static vm_fault_t ivs_fault(struct vm_fault *vmf)
+/* Map page PGOFF of BAR2 at the faulting address; SIGBUS once removed. */
+static vm_fault_t ivs_insert(struct ivs_dev *d, struct vm_fault *vmf,
+			     pgoff_t pgoff)
 {
-	struct ivs_file *f = vmf->vma->vm_file->private_data;
-	struct ivs_dev *d = f->dev;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
+	phys_addr_t phys = d->phys + ((phys_addr_t)pgoff << PAGE_SHIFT);
 	int idx;
 
 	idx = srcu_read_lock(&d->srcu);
-	if (!READ_ONCE(d->dead) && vmf->pgoff < d->size >> PAGE_SHIFT)
+	if (READ_ONCE(d->dead) || pgoff >= d->size >> PAGE_SHIFT)
+		goto out;
+	if (d->pgmap)	/* as device-dax: a devmap pte, no refcount */
+		ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
+				       phys_to_pfn_t(phys, PFN_DEV | PFN_MAP));
+	else
 		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
-				     (d->phys >> PAGE_SHIFT) + vmf->pgoff);
+				     PHYS_PFN(phys));
+out:
 	srcu_read_unlock(&d->srcu, idx);
 	return ret;
+}
+
+static vm_fault_t ivs_fault(struct vm_fault *vmf)
+{
+	struct ivs_file *f = vmf->vma->vm_file->private_data;
+
+	return ivs_insert(f->dev, vmf, vmf->pgoff);
 }
 
 static const struct vm_operations_struct ivs_vm_ops = {
@@ -257,16 +277,25 @@ static int ivs_mmap(struct file *file, struct vm_area_struct *vma)
 	struct ivs_dev *d = f->dev;
 	unsigned long pages = vma_pages(vma);
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * MAP_SHARED of an O_RDONLY file clears VM_SHARED but keeps
+	 * VM_MAYSHARE, so VM_MAYSHARE tells shared from private mappings.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff > d->size >> PAGE_SHIFT ||
 	    pages > (d->size >> PAGE_SHIFT) - vma->vm_pgoff)
 		return -EINVAL;
 	if (READ_ONCE(d->dead))
 		return -ENODEV;
-	/* Cached, like RAM: keep vm_page_prot (WB) as it is. */
-	kipc_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
-			  VM_DONTDUMP);
+	/*
+	 * Cached, like RAM: keep vm_page_prot (WB) as it is.  With struct
+	 * pages the mapping is VM_MIXEDMAP and not VM_IO, so that
+	 * get_user_pages() (the futex key, O_DIRECT, process_vm_readv)
+	 * finds the pages; without, raw PFNs.
+	 */
+	kipc_vm_flags_set(vma, (d->pgmap ? VM_MIXEDMAP : VM_PFNMAP | VM_IO) |
+			  VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &ivs_vm_ops;
 	return 0;
 }
@@ -443,6 +472,147 @@ static long ivs_ioctl_wait(struct file *file, struct ivs_file *f,
 	return ret;
 }
 
+/* ---- dma-buf export ---- */
+
+#if IS_ENABLED(CONFIG_ZONE_DEVICE) && IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+/**
+ * struct ivs_export - one dma-buf of a range of BAR2
+ * @dev: the device (a reference, dropped when the dma-buf is released)
+ * @pgoff: first page of the range in BAR2
+ * @pages: pages in the range
+ */
+struct ivs_export {
+	struct ivs_dev *dev;
+	pgoff_t pgoff;
+	pgoff_t pages;
+};
+
+static struct page *ivs_export_page(void *ctx, pgoff_t i)
+{
+	struct ivs_export *e = ctx;
+
+	return pfn_to_page(PHYS_PFN(e->dev->phys)) + e->pgoff + i;
+}
+
+/*
+ * An importer's scatter list.  Its page references keep removal from
+ * freeing the page map under the importer (ivs_unmap_pages() waits for
+ * them, then leaks the map); SRCU makes sure the map is there to take
+ * them from.
+ */
+static struct sg_table *ivs_dmabuf_map(struct dma_buf_attachment *at,
+				       enum dma_data_direction dir)
+{
+	struct ivs_export *e = at->dmabuf->priv;
+	struct ivs_dev *d = e->dev;
+	struct sg_table *sgt;
+	int idx;
+
+	idx = srcu_read_lock(&d->srcu);
+	if (READ_ONCE(d->dead))
+		sgt = ERR_PTR(-ENODEV);
+	else
+		sgt = kipc_dmabuf_map_pages(at, dir, ivs_export_page, e,
+					    e->pages);
+	srcu_read_unlock(&d->srcu, idx);
+	return sgt;
+}
+
+static vm_fault_t ivs_dmabuf_fault(struct vm_fault *vmf)
+{
+	struct ivs_export *e = vmf->vma->vm_private_data;
+
+	if (vmf->pgoff >= e->pages)
+		return VM_FAULT_SIGBUS;
+	return ivs_insert(e->dev, vmf, e->pgoff + vmf->pgoff);
+}
+
+static const struct vm_operations_struct ivs_dmabuf_vm_ops = {
+	.fault = ivs_dmabuf_fault,
+};
+
+/*
+ * mmap() of the dma-buf (directly, or through an importer such as a DRM
+ * driver's dma_buf_mmap()): as the device's own mapping, over the range.
+ */
+static int ivs_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct ivs_export *e = dmabuf->priv;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff > e->pages || vma_pages(vma) > e->pages - vma->vm_pgoff)
+		return -EINVAL;
+	if (READ_ONCE(e->dev->dead))
+		return -ENODEV;
+	kipc_vm_flags_clear(vma, VM_PFNMAP | VM_IO);
+	kipc_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &ivs_dmabuf_vm_ops;
+	vma->vm_private_data = e;
+	return 0;
+}
+
+static void ivs_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct ivs_export *e = dmabuf->priv;
+
+	kref_put(&e->dev->kref, ivs_free);
+	kfree(e);
+}
+
+/* CPU access needs no cache maintenance: the mapping is coherent WB. */
+static const struct dma_buf_ops ivs_dmabuf_ops = {
+	.map_dma_buf = ivs_dmabuf_map,
+	.unmap_dma_buf = kipc_dmabuf_unmap_pages,
+	.mmap = ivs_dmabuf_mmap,
+	.release = ivs_dmabuf_release,
+};
+
+/*
+ * KIPC_IVSHMEM_DMABUF: a dma-buf of [offset, offset + size) of BAR2.  It
+ * holds a reference to the device (and, through dma-buf's owner, to the
+ * module) until its last user closes it.  Its file's f_mapping is the
+ * device's, so remove() zaps its mappings with the device's own.
+ */
+static long ivs_ioctl_dmabuf(struct file *file, struct ivs_dev *d,
+			     struct kipc_ivshmem_dmabuf __user *uarg)
+{
+	struct kipc_ivshmem_dmabuf a;
+	struct ivs_export *e;
+	struct dma_buf *dmabuf;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~KIPC_IVSHMEM_DMABUF_CLOEXEC) || a.reserved ||
+	    kipc_dmabuf_check(a.offset, a.size, d->size))
+		return -EINVAL;
+	if (!d->pgmap)
+		return -EOPNOTSUPP;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	e->dev = d;
+	e->pgoff = a.offset >> PAGE_SHIFT;
+	e->pages = a.size >> PAGE_SHIFT;
+	dmabuf = kipc_dmabuf_export(&ivs_dmabuf_ops, e, a.size, file,
+				    d->inode->i_mapping);
+	if (IS_ERR(dmabuf)) {
+		kfree(e);
+		return PTR_ERR(dmabuf);
+	}
+	kref_get(&d->kref);	/* dropped by ivs_dmabuf_release() */
+	return kipc_dmabuf_install(dmabuf,
+				   a.flags & KIPC_IVSHMEM_DMABUF_CLOEXEC,
+				   &uarg->fd);
+}
+#else
+static long ivs_ioctl_dmabuf(struct file *file, struct ivs_dev *d,
+			     struct kipc_ivshmem_dmabuf __user *uarg)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 /* MYSHM_GET_SIZE: the memory's size in bytes, as myshm. */
 static long ivs_ioctl_get_size(struct ivs_dev *d, u64 __user *uarg)
 {
@@ -531,6 +701,8 @@ static long ivs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ivs_ioctl_wait(file, f, uarg);
 	case KIPC_IVSHMEM_SET_POLL:
 		return ivs_ioctl_set_poll(f, uarg);
+	case KIPC_IVSHMEM_DMABUF:
+		return ivs_ioctl_dmabuf(file, d, uarg);
 	}
 	return -ENOTTY;
 }
@@ -584,6 +756,13 @@ static ssize_t doorbell_show(struct device *dev, struct device_attribute *a,
 }
 static DEVICE_ATTR_RO(doorbell);
 
+static ssize_t struct_pages_show(struct device *dev,
+				 struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", !!ivs_of(dev)->pgmap);
+}
+static DEVICE_ATTR_RO(struct_pages);
+
 static ssize_t name_show(struct device *dev, struct device_attribute *a,
 			 char *buf)
 {
@@ -616,7 +795,8 @@ static DEVICE_ATTR_RO(events);
 static struct attribute *ivs_attrs[] = {
 	&dev_attr_size.attr, &dev_attr_peer_id.attr, &dev_attr_vectors.attr,
 	&dev_attr_doorbell.attr, &dev_attr_name.attr,
-	&dev_attr_pci_address.attr, &dev_attr_events.attr, NULL,
+	&dev_attr_pci_address.attr, &dev_attr_events.attr,
+	&dev_attr_struct_pages.attr, NULL,
 };
 ATTRIBUTE_GROUPS(ivs);
 
@@ -658,11 +838,135 @@ static void ivs_memunmap(void *mem)
 	memunmap(mem);
 }
 
+/* Dirtying a page of device memory needs no bookkeeping (device-dax's). */
+static const struct address_space_operations ivs_aops = {
+	.dirty_folio = noop_dirty_folio,
+};
+
+#ifdef CONFIG_ZONE_DEVICE
+/* How long remove() waits for pinned pages before it leaks their map. */
+#define IVS_PIN_WAIT_MS 5000
+
+/* Is any page of @d still referenced beyond its map's own reference? */
+static bool ivs_pages_pinned(struct ivs_dev *d)
+{
+	unsigned long i, n = d->size >> PAGE_SHIFT;
+	struct page *page = pfn_to_page(PHYS_PFN(d->phys));
+
+	for (i = 0; i < n; i++)
+		if (page_ref_count(page + i) != 1)
+			return true;
+	return false;
+}
+
+/*
+ * devm action: release BAR2's struct pages.  Mappings are gone
+ * (remove() zapped them), but get_user_pages() references may remain: a
+ * pipe holding vmsplice()d pages, io_uring's registered buffers.  Freeing
+ * the memmap under them would be a use after free, so wait a little and,
+ * if they are still held, leak the page map (and its memmap) instead: the
+ * memory is the device's, nothing but the memmap is lost.
+ */
+static void ivs_unmap_pages(void *data)
+{
+	struct ivs_dev *d = data;
+	unsigned long i, n = d->size >> PAGE_SHIFT;
+	struct page *page = pfn_to_page(PHYS_PFN(d->phys));
+	int waited;
+
+	for (i = 0; i < n; i++)
+		page[i].mapping = NULL;	/* the inode goes with the device */
+	for (waited = 0; ivs_pages_pinned(d) && waited < IVS_PIN_WAIT_MS;
+	     waited += 100)
+		msleep(100);
+	if (ivs_pages_pinned(d)) {
+		dev_warn(&d->pdev->dev,
+			 "BAR2 pages still pinned: their page map is leaked\n");
+		return;
+	}
+	memunmap_pages(d->pgmap);
+	kfree(d->pgmap);
+	d->pgmap = NULL;
+}
+
+/*
+ * Give BAR2 struct pages, as device-dax does for its memory: a
+ * MEMORY_DEVICE_GENERIC page map (memremap_pages() also maps it
+ * write-back in the kernel's direct map and reserves that memory type),
+ * user mappings of devmap PTEs (ivs_fault()), and every page's ->mapping
+ * and ->index set to this device's inode and page offset.  That is what
+ * the futex code needs to key a shared futex: get_user_pages() must find
+ * a page and the page must name its address_space and index (fsdax and
+ * device-dax pages do, raw PFN mappings cannot), so process-shared
+ * mutexes, condvars, semaphores and robust lists work in the mapping.
+ *
+ * Needs CONFIG_ZONE_DEVICE (Debian's 6.1 and 6.12 have it) and a BAR2
+ * aligned to a memory subsection (2 MiB) in address and size, which
+ * memory hotplug requires; QEMU's BAR2 is a power of two aligned to its
+ * size, so any 2 MiB or larger region qualifies.  Returns -EOPNOTSUPP
+ * when it does not, and the driver maps raw PFNs as before.
+ */
+static int ivs_map_pages(struct ivs_dev *d)
+{
+	struct device *dev = &d->pdev->dev;
+	unsigned long i, n = d->size >> PAGE_SHIFT;
+	struct dev_pagemap *pgmap;
+	struct page *page;
+	void *mem;
+
+	if (!IS_ALIGNED(d->phys | d->size, SUBSECTION_SIZE))
+		return -EOPNOTSUPP;
+	/* a map an earlier binding had to leak (memremap_pages() WARNs) */
+	pgmap = get_dev_pagemap(PHYS_PFN(d->phys), NULL);
+	if (!pgmap)
+		pgmap = get_dev_pagemap(PHYS_PFN(d->phys + d->size - 1), NULL);
+	if (pgmap) {
+		put_dev_pagemap(pgmap);
+		return -EOPNOTSUPP;
+	}
+	d->pgmap = kzalloc(sizeof(*d->pgmap), GFP_KERNEL);
+	if (!d->pgmap)
+		return -ENOMEM;
+	d->pgmap->type = MEMORY_DEVICE_GENERIC;
+	d->pgmap->range.start = d->phys;
+	d->pgmap->range.end = d->phys + d->size - 1;
+	d->pgmap->nr_range = 1;
+	mem = memremap_pages(d->pgmap, dev_to_node(dev));
+	if (IS_ERR(mem)) {
+		kfree(d->pgmap);
+		d->pgmap = NULL;
+		return PTR_ERR(mem);
+	}
+	page = pfn_to_page(PHYS_PFN(d->phys));
+	for (i = 0; i < n; i++) {
+		page[i].mapping = d->inode->i_mapping;
+		page[i].index = i;
+	}
+	d->mem = mem;
+	return devm_add_action_or_reset(dev, ivs_unmap_pages, d);
+}
+#else
+static int ivs_map_pages(struct ivs_dev *d)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* BAR2 without struct pages: memremap() write-back, raw PFNs to users. */
+static int ivs_map_pfns(struct ivs_dev *d)
+{
+	d->mem = memremap(d->phys, d->size, MEMREMAP_WB);
+	if (!d->mem)
+		return -ENOMEM;
+	return devm_add_action_or_reset(&d->pdev->dev, ivs_memunmap, d->mem);
+}
+
 /* BAR0 (registers) and BAR2 (memory, write-back), released by devm. */
 static int ivs_map_bars(struct ivs_dev *d)
 {
 	struct pci_dev *pdev = d->pdev;
 	struct device *dev = &pdev->dev;
+	int ret;
 
 	d->size = pci_resource_len(pdev, IVS_BAR_MEM);
 	d->phys = pci_resource_start(pdev, IVS_BAR_MEM);
@@ -676,10 +980,12 @@ static int ivs_map_bars(struct ivs_dev *d)
 		return PTR_ERR(d->regs);
 	if (!devm_request_mem_region(dev, d->phys, d->size, KBUILD_MODNAME))
 		return -EBUSY;
-	d->mem = memremap(d->phys, d->size, MEMREMAP_WB);
-	if (!d->mem)
-		return -ENOMEM;
-	return devm_add_action_or_reset(dev, ivs_memunmap, d->mem);
+	ret = ivs_map_pages(d);
+	if (ret == -EOPNOTSUPP) {
+		dev_info(dev, "BAR2 without struct pages: no shared futexes\n");
+		ret = ivs_map_pfns(d);
+	}
+	return ret;
 }
 
 /* One MSI-X vector per doorbell vector (none on ivshmem-plain). */
@@ -743,6 +1049,7 @@ static int ivs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	d->inode = alloc_anon_inode(ivs_mnt->mnt_sb);
 	if (IS_ERR(d->inode))
 		return PTR_ERR(d->inode);
+	d->inode->i_mapping->a_ops = &ivs_aops;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -833,5 +1140,6 @@ static void __exit ivs_exit(void)
 module_exit(ivs_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
 MODULE_VERSION(KIPC_VERSION);
 MODULE_DESCRIPTION("kipc: ivshmem guest driver (myshm interface, doorbells)");

@@ -40,8 +40,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 build="make gcc libc6-dev"
-user="libcmocka-dev liburing-dev gcc-multilib libc6-dev-i386"
-rig="qemu-system-x86 busybox-static cpio gzip kmod trinity"
+user="libcmocka-dev liburing-dev libdrm-dev gcc-multilib libc6-dev-i386"
+rig="qemu-system-x86 busybox-static cpio gzip kmod trinity xz-utils"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
 bench="gnuplot-nox xz-utils"
 debug="make gcc linux-source-6.1 xz-utils bc bison flex libelf-dev libssl-dev perl cpio kmod"

@@ -6,7 +6,7 @@
  * waiters on different vectors, unbind while open, mapped and waited on
  * (ENODEV, SIGBUS), rebind, unload refused while mapped.
  *
- * tests/run-suite boots the guest with an ivshmem-plain device (1 MiB, a
+ * tests/run-suite boots the guest with an ivshmem-plain device (4 MiB, a
  * host file starting with HOST_MARK) and an ivshmem-doorbell device (2
  * vectors, kipc-ivshmem-server); without them every case skips.
  */
@@ -43,7 +43,7 @@ static void test_probe(void **state)
 	NEED(plain);
 	NEED(bell);
 	read_attr(plain, "size", v, sizeof(v));
-	assert_string_equal(v, "1048576");
+	assert_string_equal(v, "4194304");
 	read_attr(plain, "vectors", v, sizeof(v));
 	assert_string_equal(v, "0");
 	read_attr(bell, "vectors", v, sizeof(v));
@@ -79,7 +79,7 @@ static void test_plain_myshm(void **state)
 	NEED(plain);
 	fd = xopen(plain, O_RDWR);
 	assert_int_equal(ioctl(fd, MYSHM_GET_SIZE, &sz), 0);
-	assert_int_equal(sz, 1 << 20);
+	assert_int_equal(sz, 4 << 20);
 	/* the host wrote its marker into the file before boot */
 	assert_int_equal(pread(fd, buf, sizeof(HOST_MARK), 0),
 			 sizeof(HOST_MARK));

@@ -13,6 +13,7 @@
  */
 #include "lib/kt.h"
 #include "lib/kt_fault.h"
+#include "lib/kt_fds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -254,6 +255,69 @@ static void test_walk_ioctls(void **state)
 	close(w.fd);
 }
 
+/* ---- dma-buf export ---- */
+
+static const int dmabuf_errs[] = { ENOMEM, EFAULT, EMFILE, 0 };
+
+/* Export two pages, map and touch them through the dma-buf, close. */
+static int dmabuf_run(void *arg)
+{
+	struct walk *w = arg;
+	struct kipc_ivshmem_dmabuf a = { .offset = 4096, .size = 8192,
+					 .flags = KIPC_IVSHMEM_DMABUF_CLOEXEC };
+	volatile unsigned char *m;
+	int r = 0;
+
+	if (ioctl(w->fd, KIPC_IVSHMEM_DMABUF, &a))
+		return -errno;
+	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+	} else {
+		m[0] = m[4096];
+		munmap((void *)m, 8192);
+	}
+	close(a.fd);
+	return r;
+}
+
+/* A failed export leaves no descriptor and no device reference. */
+static void dmabuf_check(void *arg, unsigned int nth, int rc)
+{
+	struct walk *w = arg;
+
+	(void)nth;
+	if (rc) {
+		assert_int_equal(kt_count_fds_to("/dmabuf:"), 0);
+		assert_int_equal(refcnt(), w->refs);
+	}
+}
+
+static void test_walk_dmabuf(void **state)
+{
+	struct walk w = { 0 };
+	const struct kt_fault_op op = {
+		.name = "ivshmem DMABUF", .run = dmabuf_run,
+		.check = dmabuf_check, .arg = &w, .errnos = dmabuf_errs,
+	};
+	char v[8] = "";
+
+	(void)state;
+	require();
+	snprintf(w.buf, sizeof(w.buf), "/sys/class/misc/%s/struct_pages",
+		 bell + 5);
+	if (read_file(w.buf, v, sizeof(v)) || v[0] != '1') {
+		printf("# %s has no struct pages: no dma-buf export\n", bell);
+		skip();
+	}
+	w.fd = open(bell, O_RDWR | O_CLOEXEC);
+	assert_true(w.fd >= 0);
+	w.refs = refcnt();
+	assert_true(kt_fault_walk(&op, NULL) >= 1);
+	assert_int_equal(refcnt(), w.refs);
+	close(w.fd);
+}
+
 /* ---- read, write ---- */
 
 static int write_run(void *arg)
@@ -465,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_walk_open),
 		T(test_walk_ioctls),
+		T(test_walk_dmabuf),
 		T(test_walk_rw),
 		T(test_walk_mmap),
 		T(test_walk_sysfs),

@@ -8,6 +8,7 @@
 #define KIPC_TESTS_IVS_H
 
 #include "lib/kt.h"
+#include "lib/kt_debug.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,27 @@ static inline int sysfs_write(const char *path, const char *val)
 	r = write(fd, val, strlen(val)) < 0 ? -1 : 0;
 	close(fd);
 	return r;
+}
+
+/*
+ * Does DEV's memory have struct pages (sysfs struct_pages)?  Needed for
+ * shared futexes and dma-buf: skip the calling test on the debug and
+ * data-race kernels (tinyconfig-based, built without ZONE_DEVICE), fail
+ * it on Debian's (which have it; tests/run-suite's BARs are 4 MiB).
+ */
+static inline void need_pages(const char *dev)
+{
+	char v[8];
+
+	read_attr(dev, "struct_pages", v, sizeof(v));
+	if (v[0] == '1')
+		return;
+	if (kt_debug_kernel() || kt_kcsan_kernel()) {
+		printf("# %s: no struct pages (kernel without ZONE_DEVICE)\n",
+		       dev);
+		skip();
+	}
+	fail_msg("%s has no struct pages (see the kernel log)", dev);
 }
 
 static inline __u32 my_id(int fd)

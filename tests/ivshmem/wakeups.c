@@ -10,6 +10,7 @@
  * Needs the doorbell device (2 vectors) tests/run-suite attaches.
  */
 #include "ivshmem/ivs.h"
+#include "lib/kt_sys.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -17,52 +18,6 @@
 #include <sys/wait.h>
 
 #define ROUNDS 30
-
-/* voluntary_ctxt_switches of PID; -1 if unreadable. */
-static long vcsw(pid_t pid)
-{
-	char path[64], line[256];
-	long n = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/* Is PID asleep (state S)? */
-static bool sleeping(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
-static void wait_asleep(pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < 500 && !sleeping(pid); i++)
-		usleep(10000);
-	assert_true(sleeping(pid));
-	usleep(200000);	/* well inside the wait now */
-}
 
 static void waiter(void *arg)
 {
@@ -108,10 +63,10 @@ static void test_other_vector_wakes_nobody(void **state)
 	fd = xopen(bell, O_RDWR);
 	w = spawn(waiter);
 	p = spawn(poller);
-	wait_asleep(w);
-	wait_asleep(p);
-	w0 = vcsw(w);
-	p0 = vcsw(p);
+	kt_wait_asleep(w);
+	kt_wait_asleep(p);
+	w0 = kt_ctxsw(w);
+	p0 = kt_ctxsw(p);
 	for (i = 0; i < ROUNDS; i++) {
 		/* one interrupt on vector 1 per round: wait for it */
 		assert_int_equal(ring(fd, my_id(fd), 1), 0);
@@ -120,8 +75,8 @@ static void test_other_vector_wakes_nobody(void **state)
 		assert_int_equal(ioctl(fd, KIPC_IVSHMEM_SET_POLL, &mask), 0);
 	}
 	usleep(100000);
-	w1 = vcsw(w);
-	p1 = vcsw(p);
+	w1 = kt_ctxsw(w);
+	p1 = kt_ctxsw(p);
 	printf("# %d rounds: waiter woken %ld times, poller %ld times\n",
 	       ROUNDS, w1 - w0, p1 - p0);
 	/* nothing but their own vector may wake them: not even once */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kt_sys.c - more guest test helpers; see kt_sys.h. */
 #include "kt_sys.h"
+#include "kt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,4 +156,44 @@ int kt_chrdev_major(const char *name, int major)
 	}
 	fclose(f);
 	return found;
+}
+
+long kt_ctxsw(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+void kt_wait_asleep(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	long t0 = kt_now_ms();
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (;;) {
+		fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		assert_true(n > 0);
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (p && p[2] == 'S')
+			break;
+		if (kt_now_ms() - t0 > 10000)
+			fail_msg("process %d never went to sleep", (int)pid);
+		usleep(10000);
+	}
+	usleep(50000);
 }

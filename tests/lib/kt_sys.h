@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kt_sys.h - more guest test helpers: kernel log counts, /proc/meminfo,
- * numbers from sysfs files, running commands with captured output, and
- * character-device majors.
+ * numbers from sysfs files, running commands with captured output,
+ * character-device majors, and whether (and how often) a process sleeps.
  */
 #ifndef KT_SYS_H
 #define KT_SYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The kernel log since MARK (from kt_kmsg_mark), one message per line
@@ -38,5 +39,16 @@ int kt_run(const char *cmd, char *out, size_t outlen);
  * Aborts if /proc/devices cannot be read.
  */
 int kt_chrdev_major(const char *name, int major);
+
+/*
+ * Voluntary context switches of PID (/proc/PID/status): each wake-up that
+ * runs a sleeping process is one.  Fails the calling test if unreadable.
+ */
+long kt_ctxsw(pid_t pid);
+/*
+ * Wait until PID sleeps (state S) and has stayed asleep 50 ms; fails the
+ * calling test after 10 s.
+ */
+void kt_wait_asleep(pid_t pid);
 
 #endif /* KT_SYS_H */

@@ -13,6 +13,7 @@
  */
 #include "lib/kt.h"
 #include "lib/kt_slot.h"
+#include "lib/kt_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,48 +34,6 @@ enum kind { K_POLL, K_SELECT, K_EPOLL, K_EPOLLET, K_BLOCKING, NKINDS };
 static const char *const kind_names[NKINDS] = {
 	"poll", "select", "epoll", "epoll-et", "blocking read",
 };
-
-/* Voluntary context switches of PID: each wake-up that runs it is one. */
-static long ctxsw(pid_t pid)
-{
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/* Wait until PID sleeps (state S) and has stayed asleep a little. */
-static void wait_asleep(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	long t0 = kt_now_ms();
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (;;) {
-		fd = open(path, O_RDONLY);
-		assert_true(fd >= 0);
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		assert_true(n > 0);
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && p[2] == 'S')
-			break;
-		if (kt_now_ms() - t0 > 10000)
-			fail_msg("process %d never went to sleep", (int)pid);
-		usleep(10000);
-	}
-	usleep(50000);
-}
 
 /* A waiter of KIND on CHANNEL of slot 0; exits 0 once it saw a message. */
 static pid_t waiter(enum kind kind, unsigned long channel)
@@ -165,8 +124,8 @@ static void test_herd(void **state)
 	for (i = 0; i < (int)n; i++)
 		pids[i] = waiter((enum kind)(i % NKINDS), chans[i]);
 	for (i = 0; i < (int)n; i++) {
-		wait_asleep(pids[i]);
-		before[i] = ctxsw(pids[i]);
+		kt_wait_asleep(pids[i]);
+		before[i] = kt_ctxsw(pids[i]);
 	}
 	fd = kt_slot_open_chan(0, WRITTEN);
 	for (i = 0; i < 3000; i++) {
@@ -179,10 +138,10 @@ static void test_herd(void **state)
 	}
 	usleep(100000);
 	for (i = 0; i < (int)n; i++)
-		if (ctxsw(pids[i]) != before[i])
+		if (kt_ctxsw(pids[i]) != before[i])
 			fail_msg("%s waiter on channel %lu woken %ld times by"
 				 " writes to channel %d", kind_names[i % NKINDS],
-				 chans[i], ctxsw(pids[i]) - before[i],
+				 chans[i], kt_ctxsw(pids[i]) - before[i],
 				 WRITTEN);
 	printf("# %u idle waiters (%d kinds, %u in channel %d's bucket): not"
 	       " woken by 3,030 writes\n", n, NKINDS, shared, WRITTEN);
@@ -241,13 +200,13 @@ static void test_epoll_switch(void **state)
 	if (!pid)
 		_exit(epoll_wait(ep, &ev, 1, -1) == 1 &&
 		      ev.events == EPOLLIN ? 0 : 1);
-	wait_asleep(pid);
-	before = ctxsw(pid);
+	kt_wait_asleep(pid);
+	before = kt_ctxsw(pid);
 	kt_slot_chan(w, 5);
 	for (st = 0; st < 500; st++)
 		kt_slot_put_str(w, "not yours");
 	usleep(50000);
-	assert_int_equal(ctxsw(pid), before);
+	assert_int_equal(kt_ctxsw(pid), before);
 	/* ... switching the shared file to 7 (a message waits) does */
 	kt_slot_chan(f, 7);
 	reaped_ok(pid);
@@ -272,7 +231,7 @@ static void test_blocking_switch(void **state)
 		/* waits on 8, gets 9's message once the file switches */
 		_exit(read(f, buf, sizeof(buf)) == 4 &&
 		      !memcmp(buf, "nine", 4) ? 0 : 1);
-	wait_asleep(pid);
+	kt_wait_asleep(pid);
 	kt_slot_chan(f, 9);
 	reaped_ok(pid);
 	close(f);
@@ -314,15 +273,15 @@ static void test_oneshot_exclusive(void **state)
 			_exit(epoll_wait(j ? ep2 : ep1, &ev, 1, -1) == 1 ? 0 : 1);
 	}
 	for (j = 0; j < 2; j++) {
-		wait_asleep(p[j]);
-		b[j] = ctxsw(p[j]);
+		kt_wait_asleep(p[j]);
+		b[j] = kt_ctxsw(p[j]);
 	}
 	kt_slot_chan(w, 21);
 	for (i = 0; i < 500; i++)
 		kt_slot_put_str(w, "other channel");
 	usleep(50000);
 	for (j = 0; j < 2; j++)
-		assert_int_equal(ctxsw(p[j]), b[j]);
+		assert_int_equal(kt_ctxsw(p[j]), b[j]);
 	/* one message wakes one or more of them; more messages the rest */
 	kt_slot_chan(w, 20);
 	for (i = 1; i <= 100 && !(done[0] && done[1]); i++) {

@@ -12,7 +12,9 @@
  * and MYSHM_GET_SIZE, with the same rules and errnos as myshm.  sysfs
  * (/sys/class/misc/ivshmemN/): size, peer_id, vectors, doorbell (0 plain,
  * 1 doorbell), name ("ivshmem-<PCI address>", stable), pci_address,
- * events (one count per vector); "device" links to the PCI device.
+ * events (one count per vector), struct_pages (1: the memory has struct
+ * pages, so process-shared futexes and KIPC_IVSHMEM_DMABUF work in it; 0:
+ * raw PFNs); "device" links to the PCI device.
  *
  * Doorbells (ivshmem-doorbell only): every vector has an event count, the
  * number of interrupts that vector took since the device was bound.  An
@@ -142,5 +144,44 @@ struct kipc_ivshmem_wait {
  * ENODEV.
  */
 #define KIPC_IVSHMEM_SET_POLL _IOW(KIPC_IVSHMEM_IOC_MAGIC, 5, __u64)
+
+/* kipc_ivshmem_dmabuf.flags: the dma-buf's descriptor is close-on-exec. */
+#define KIPC_IVSHMEM_DMABUF_CLOEXEC 1
+
+/**
+ * struct kipc_ivshmem_dmabuf - argument of KIPC_IVSHMEM_DMABUF
+ * @offset: first byte of the range in the shared memory, page-aligned
+ * @size: bytes, page-aligned, > 0, offset + size <= the memory's size
+ * @flags: 0 or KIPC_IVSHMEM_DMABUF_CLOEXEC
+ * @fd: out: the dma-buf's file descriptor
+ */
+struct kipc_ivshmem_dmabuf {
+	__u64 offset;
+	__u64 size;
+	__u32 flags;
+	__s32 fd;
+	__u64 reserved;
+};
+
+/**
+ * define KIPC_IVSHMEM_DMABUF - export a range of the memory as a dma-buf
+ *
+ * The new dma-buf (see the kernel's Documentation/driver-api/dma-buf.rst)
+ * covers [offset, offset + size) of the shared memory: mmap(MAP_SHARED) of
+ * its descriptor maps those bytes write-back, as the device's own mapping
+ * (read-only if the device was opened O_RDONLY); DMA_BUF_IOCTL_SYNC works
+ * (and needs no cache maintenance); any dma-buf importer (a DRM driver's
+ * PRIME import, V4L2, ...) can attach it.  It keeps the device's state
+ * and the module alive until its last user closes it; when the device goes
+ * away, its mappings raise SIGBUS and new attachments fail with ENODEV.
+ * Needs the memory's struct pages (BAR2 of 2 MiB or more on a kernel with
+ * CONFIG_ZONE_DEVICE; sysfs "struct_pages" is 1).
+ *
+ * Errors: EINVAL (offset or size not page-aligned, size 0, range past the
+ * end, unknown flags, reserved not 0), EOPNOTSUPP (no struct pages),
+ * EFAULT, ENODEV, EMFILE, ENFILE, ENOMEM.  On error nothing is created.
+ */
+#define KIPC_IVSHMEM_DMABUF _IOWR(KIPC_IVSHMEM_IOC_MAGIC, 6, \
+				  struct kipc_ivshmem_dmabuf)
 
 #endif /* _UAPI_KIPC_IVSHMEM_IOCTL_H */

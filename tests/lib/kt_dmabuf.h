@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kt_dmabuf.h - dma-bufs in kipc's guest tests: how many this process
+ * holds, DMA_BUF_IOCTL_SYNC, and the vgem DRM driver as an importer: load
+ * it (from /kipc/intree on Debian's kernels, built into the debug
+ * kernel), import a dma-buf with PRIME fd-to-handle (vgem attaches and
+ * DMA-maps it), export a handle back.
+ */
+#ifndef KT_DMABUF_H
+#define KT_DMABUF_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+/* Descriptors of this process that are dma-bufs. */
+int kt_dmabuf_count(void);
+/* DMA_BUF_IOCTL_SYNC start and end with FLAGS (DMA_BUF_SYNC_READ...); 0/-1. */
+int kt_dmabuf_sync(int buf_fd, unsigned long long flags);
+
+/* Load vgem if needed and open its card; the fd, or -1 (errno). */
+int kt_vgem_open(void);
+/*
+ * kt_vgem_open(), or skip the calling test on the debug and data-race
+ * kernels (tinyconfig-based: no DRM) and fail it on Debian's (which ship
+ * vgem; vm/mkinitramfs carries it).
+ */
+int kt_vgem_open_or_skip(void);
+/* Import dma-buf BUF_FD into vgem's CARD; the GEM handle, or 0 (errno). */
+__u32 kt_vgem_import(int card, int buf_fd);
+/* vgem's dma-buf of HANDLE (read-write, close-on-exec); fd or -1. */
+int kt_vgem_export(int card, __u32 handle);
+/* Drop HANDLE; 0 or -1 (errno). */
+int kt_vgem_close(int card, __u32 handle);
+
+/*
+ * The import test both exporters share: the dma-buf BUF_FD of LEN bytes
+ * shows the device DEV_FD's bytes from OFF.  Imports it into vgem's CARD
+ * (vgem attaches and DMA-maps it; debugfs, when mounted, lists EXPORTER
+ * with vgem attached), closes BUF_FD, maps vgem's re-export of the handle
+ * and checks bytes both ways against pread()/pwrite() of DEV_FD.
+ */
+void kt_vgem_round_trip(int card, int dev_fd, int buf_fd, long off,
+			size_t len, const char *exporter);
+
+#endif /* KT_DMABUF_H */
