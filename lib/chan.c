@@ -16,6 +16,8 @@
  * bounded; every sleep is a futex wait of at most WAIT_SLICE_MS.
  */
 #include <kipc/chan.h>
+#include <kipc/kshm.h>
+#include <kipc/myshm.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -89,18 +92,22 @@ struct kc_state {
 	au32 tx_seen;
 	au32 rx_seen;
 	au32 rx_gen;	/* bumped when a receiver attaches or leaves (SPMC) */
-	au32 reserved[11];
+	au32 tx_dead;	/* a sender died without closing (reaped) */
+	au32 rx_dead;	/* a receiver died (SPSC, MPSC) */
+	au32 reserved[9];
 };
 
 /* One line per endpoint: senders' records first, then receivers'. */
 struct kc_rec {
 	au32 state;
 	au32 pid;
-	au32 pos;	/* receiver: next position to read */
+	au32 pos;	/* receiver: next position; MPSC sender: last claim */
 	au32 reserved0;
 	au64 lost;	/* receiver: messages lost (DROP_OLDEST) */
 	au64 heartbeat;
-	au64 reserved[4];
+	au64 start;	/* the process's start time (/proc/PID/stat field 22) */
+	au64 pidns;	/* its pid namespace (inode of /proc/PID/ns/pid) */
+	au64 reserved[2];
 };
 
 struct kc_hdr {
@@ -136,6 +143,7 @@ struct kc_map {
 	size_t len;
 	int fd;		/* memfd or shm descriptor, or -1 */
 	bool owned;	/* unmap (and close fd) when the last endpoint goes */
+	bool kshm;	/* mapped by kshm_map(): kshm_close() undoes both */
 };
 
 /* Geometry derived from (shape, policy, slot_size, slot_count, max_peers). */
@@ -415,12 +423,96 @@ static void map_put(struct kc_map *m)
 {
 	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (m->owned) {
+	if (m->kshm) {
+		kshm_close(m->fd);
+	} else if (m->owned) {
 		munmap(m->base, m->len);
 		if (m->fd >= 0)
 			close(m->fd);
 	}
 	free(m);
+}
+
+/* ---- processes (docs/chan.md "Peers that die") ---------------------- */
+
+struct proc_id {
+	pid_t pid;
+	uint64_t start, pidns;
+};
+
+/* Start time (field 22) and state (field 3) of /proc/PID/stat: 0 or -1. */
+static int proc_stat(const char *path, uint64_t *start, char *state)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		goto bad;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* the command may hold spaces and parens */
+	if (!p || p[1] != ' ')
+		goto bad;
+	*state = p[2];
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			goto bad;
+	}
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
+bad:
+	errno = EIO;	/* not "gone": a read error proves nothing */
+	return -1;
+}
+
+static uint64_t ns_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+/* This process's identity, recomputed after fork(). */
+static const struct proc_id *self_id(void)
+{
+	static __thread struct proc_id id;
+	pid_t pid = getpid();
+	char state;
+
+	if (id.pid != pid) {
+		id.pid = pid;
+		if (proc_stat("/proc/self/stat", &id.start, &state))
+			id.start = 0;
+		id.pidns = ns_inode("/proc/self/ns/pid");
+	}
+	return &id;
+}
+
+/*
+ * Is the process of record R dead?  Only a record from our own pid
+ * namespace is judged (another namespace's pid means nothing here); a pid
+ * whose /proc entry is gone, a zombie, or a pid now used by a process
+ * started at another time (recycled) is dead.
+ */
+static bool rec_dead(const struct kc_rec *r)
+{
+	uint32_t pid = LD(&r->pid, relaxed);
+	uint64_t start = LD(&r->start, relaxed), st;
+	char path[32], state;
+
+	if (LD(&r->pidns, relaxed) != self_id()->pidns || !self_id()->pidns)
+		return false;
+	if (!pid || pid > INT_MAX)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (proc_stat(path, &st, &state))
+		return errno == ENOENT || errno == ESRCH;
+	return state == 'Z' || state == 'X' || (start && st != start);
 }
 
 /* Claim a record of ROLE: CAS FREE -> CLAIMING, fill, then OPEN. */
@@ -443,12 +535,15 @@ static int claim_rec(struct kipc_chan *ch)
 		ST(&r->pid, (uint32_t)ch->pid, relaxed);
 		ST(&r->lost, 0, relaxed);
 		ST(&r->heartbeat, 0, relaxed);
+		ST(&r->start, self_id()->start, relaxed);
+		ST(&r->pidns, self_id()->pidns, relaxed);
 		if (ch->role == KIPC_CHAN_SEND) {
 			ch->pos = LD(&h->tx.head, acquire);
 			ST(&r->state, REC_OPEN, release);
 			atomic_fetch_add_explicit(&h->st.tx_attached, 1,
 						  memory_order_seq_cst);
 			ST(&h->st.tx_seen, 1, release);
+			ST(&h->st.tx_dead, 0, release);
 			return 0;
 		}
 		if (ch->l.shape != KIPC_CHAN_SPMC) {
@@ -472,6 +567,8 @@ static int claim_rec(struct kipc_chan *ch)
 		atomic_fetch_add_explicit(&h->st.rx_attached, 1,
 					  memory_order_seq_cst);
 		ST(&h->st.rx_seen, 1, release);
+		if (ch->l.shape != KIPC_CHAN_SPMC)
+			ST(&h->st.rx_dead, 0, release);
 		return 0;
 	}
 	errno = EBUSY;
@@ -684,6 +781,104 @@ fail:
 	return NULL;
 }
 
+/*
+ * "myshm:PATH[@OFFSET]": a myshm-interface device (/dev/myshm*, and
+ * /dev/ivshmemN of kipc_ivshmem.ko), the channel at OFFSET (a multiple of
+ * 4096).  NEED: bytes to map (create), or 0: all from OFFSET (open).
+ */
+static struct kipc_chan *dev_locale(const char *spec, size_t need,
+				    const struct kipc_chan_attr *attr,
+				    unsigned int role)
+{
+	char path[256], *at, *end;
+	unsigned long long off = 0;
+	__u64 size;
+	struct kc_map *m;
+	int fd, err;
+
+	if (strlen(spec) >= sizeof(path) || spec[0] != '/')
+		goto inval;
+	strcpy(path, spec);
+	at = strrchr(path, '@');
+	if (at) {
+		*at = 0;
+		errno = 0;
+		off = strtoull(at + 1, &end, 0);
+		if (errno || end == at + 1 || *end || off % PAGE)
+			goto inval;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (ioctl(fd, MYSHM_GET_SIZE, &size) < 0) {
+		err = errno == ENOTTY ? EINVAL : errno;
+		goto fail;
+	}
+	err = ENOSPC;
+	if (off >= size || (need && need > size - off))
+		goto fail;
+	if (!need)
+		need = (size_t)(size - off);
+	m = map_new(NULL, need, fd, true);
+	if (!m) {
+		err = errno;
+		goto fail;
+	}
+	m->base = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       (off_t)off);
+	if (m->base == MAP_FAILED) {
+		err = errno;
+		free(m);
+		goto fail;
+	}
+	return attr ? format_attach(m, attr, role) : attach_new(m, role);
+fail:
+	close(fd);
+	errno = err;
+	return NULL;
+inval:
+	errno = EINVAL;
+	return NULL;
+}
+
+/* "kshm:NAME": a kshm object (kshm.ko), created exclusively or opened. */
+static struct kipc_chan *kshm_locale(const char *name, size_t need,
+				     const struct kipc_chan_attr *attr,
+				     unsigned int role)
+{
+	struct kc_map *m;
+	void *va;
+	ssize_t size;
+	int fd, err;
+
+	fd = kshm_open_mode(name, attr ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC :
+					 O_RDWR | O_CLOEXEC,
+			    attr ? attr->mode : 0);
+	if (fd < 0)
+		return NULL;
+	if (attr && kshm_trunc(fd, need) < 0)
+		goto fail;
+	size = kshm_size(fd);
+	if (size < 0)
+		goto fail;
+	if (size == 0) {
+		errno = EAGAIN;	/* created, not sized yet */
+		goto fail;
+	}
+	if (kshm_map(fd, &va, O_RDWR) < 0)
+		goto fail;
+	m = map_new(va, (size_t)size, fd, true);
+	if (!m)
+		goto fail;
+	m->kshm = true;
+	return attr ? format_attach(m, attr, role) : attach_new(m, role);
+fail:
+	err = errno;
+	kshm_close(fd);
+	errno = err;
+	return NULL;
+}
+
 struct kipc_chan *kipc_chan_create(const char *where,
 				   const struct kipc_chan_attr *attr,
 				   unsigned int role)
@@ -729,6 +924,10 @@ struct kipc_chan *kipc_chan_create(const char *where,
 		}
 		return create_fd(fd, &l, attr, role, true);
 	}
+	if ((name = prefixed(where, "myshm:")))
+		return dev_locale(name, (size_t)l.total, attr, role);
+	if ((name = prefixed(where, "kshm:")))
+		return kshm_locale(name, (size_t)l.total, attr, role);
 	if (!strncmp(where, "shm:", 4)) {
 		name = shm_name(where);
 		if (!name)
@@ -802,6 +1001,10 @@ struct kipc_chan *kipc_chan_open(const char *where, unsigned int role)
 		}
 		return open_fd((int)n, role, false);
 	}
+	if ((arg = prefixed(where, "myshm:")))
+		return dev_locale(arg, 0, NULL, role);
+	if ((arg = prefixed(where, "kshm:")))
+		return kshm_locale(arg, 0, NULL, role);
 	if (!strncmp(where, "shm:", 4)) {
 		arg = shm_name(where);
 		if (!arg)
@@ -875,6 +1078,8 @@ static void kc_ring(struct kc_wait *w)
 /* >0 ready, 0 not yet, <0 -errno. */
 typedef int (*kc_ready_fn)(struct kipc_chan *ch);
 
+static int reap_dead(struct kipc_chan *ch);
+
 /*
  * Wait until READY says so, at most TIMEOUT_MS: spin up to spin_ns, then
  * sleep on W's bell announcing WANT.  0 or -errno.
@@ -882,7 +1087,7 @@ typedef int (*kc_ready_fn)(struct kipc_chan *ch);
 static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		   kc_ready_fn ready, int timeout_ms)
 {
-	int64_t start, deadline = 0, left;
+	int64_t start, deadline = 0, left, checked;
 	struct timespec ts;
 	int r;
 
@@ -910,6 +1115,7 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 				break;
 		}
 	}
+	checked = now_ns();
 	for (;;) {
 		uint32_t bell = LD(&w->bell, acquire);
 
@@ -933,7 +1139,80 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		ch->waits++;
 		if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0 && errno == EINTR)
 			return -EINTR;
+		/* A slice asleep without progress: is the other side alive? */
+		if (now_ns() - checked >= slice_ns()) {
+			r = reap_dead(ch);
+			if (r)
+				return r;
+			checked = now_ns();
+		}
 	}
+}
+
+/*
+ * Release the records of the other side whose processes died (docs/chan.md
+ * "Peers that die"), so the channel reads as closed by a death:
+ * EOWNERDEAD instead of EPIPE.  An MPSC sender that died between claiming
+ * a slot and publishing it would block the receiver at that slot forever:
+ * the slot is given back and the message counts as lost (-EOWNERDEAD now).
+ * Its record is left alone while its claim lies ahead of the receiver, so
+ * the receiver can still recognise the slot when it gets there.  A dead
+ * SPMC subscriber is dropped silently (the publisher goes on).
+ */
+static int reap_dead(struct kipc_chan *ch)
+{
+	struct kc_hdr *h = ch->h;
+	bool senders = ch->role == KIPC_CHAN_RECV;
+	uint32_t n = senders ? ch->l.n_tx : ch->l.n_rx;
+	int ret = 0;
+
+	if (ch->role == KIPC_CHAN_NONE)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kc_rec *r = senders ? tx_rec(ch, i) : rx_rec(ch, i);
+		uint32_t open = REC_OPEN;
+
+		if (LD(&r->state, acquire) != REC_OPEN || !rec_dead(r))
+			continue;
+		if (senders && ch->l.shape == KIPC_CHAN_MPSC) {
+			uint32_t c = LD(&r->pos, relaxed);
+			struct kc_slot *s = slot_at(ch, c);
+			bool claimed = LD(&s->seq, acquire) == c &&
+				       dist(LD(&h->tx.head, acquire), c) > 0;
+
+			if (claimed && c != ch->pos)
+				continue;	/* not there yet */
+			if (claimed) {
+				ST(&s->seq, c + ch->l.count, release);
+				ch->pos = c + 1;
+				ch->lost++;
+				ST(&ch->self->pos, c + 1, release);
+				ret = -EOWNERDEAD;
+			}
+		}
+		if (!atomic_compare_exchange_strong_explicit(&r->state, &open,
+				REC_FREE, memory_order_acq_rel,
+				memory_order_relaxed))
+			continue;	/* someone else reaped it */
+		if (senders) {
+			ST(&h->st.tx_dead, 1, release);
+			atomic_fetch_sub_explicit(&h->st.tx_attached, 1,
+						  memory_order_seq_cst);
+		} else if (ch->l.shape == KIPC_CHAN_SPMC) {
+			atomic_fetch_sub_explicit(&h->st.rx_attached, 1,
+						  memory_order_seq_cst);
+			atomic_fetch_add_explicit(&h->st.rx_gen, 1,
+						  memory_order_seq_cst);
+		} else {
+			ST(&h->st.rx_dead, 1, release);
+			atomic_fetch_sub_explicit(&h->st.rx_attached, 1,
+						  memory_order_seq_cst);
+		}
+		/* Others waiting on either side re-check. */
+		kc_ring(&h->rxw);
+		kc_ring(&h->txw);
+	}
+	return ret;
 }
 
 static int fail(int neg_errno)
@@ -942,17 +1221,23 @@ static int fail(int neg_errno)
 	return -1;
 }
 
-static bool tx_gone(const struct kipc_chan *ch)
+/* No sender any more (and one was): -EPIPE, or -EOWNERDEAD if one died. */
+static int tx_gone(const struct kipc_chan *ch)
 {
-	return LD(&ch->h->st.tx_seen, acquire) &&
-	       !LD(&ch->h->st.tx_attached, acquire);
+	if (!LD(&ch->h->st.tx_seen, acquire) ||
+	    LD(&ch->h->st.tx_attached, acquire))
+		return 0;
+	return LD(&ch->h->st.tx_dead, acquire) ? -EOWNERDEAD : -EPIPE;
 }
 
-static bool rx_gone(const struct kipc_chan *ch)
+/* SPSC, MPSC: the receiver has gone: -EPIPE, or -EOWNERDEAD if it died. */
+static int rx_gone(const struct kipc_chan *ch)
 {
-	return ch->l.shape != KIPC_CHAN_SPMC &&
-	       LD(&ch->h->st.rx_seen, acquire) &&
-	       !LD(&ch->h->st.rx_attached, acquire);
+	if (ch->l.shape == KIPC_CHAN_SPMC ||
+	    !LD(&ch->h->st.rx_seen, acquire) ||
+	    LD(&ch->h->st.rx_attached, acquire))
+		return 0;
+	return LD(&ch->h->st.rx_dead, acquire) ? -EOWNERDEAD : -EPIPE;
 }
 
 /* ---- sending --------------------------------------------------------- */
@@ -966,7 +1251,7 @@ static int ready_tx_spsc(struct kipc_chan *ch)
 		return 1;
 	if (d > 0)
 		return -EPROTO;
-	return rx_gone(ch) ? -EPIPE : 0;
+	return rx_gone(ch);
 }
 
 /* MPSC: is the slot at the current head free, or has head moved? */
@@ -976,7 +1261,7 @@ static int ready_tx_mpsc(struct kipc_chan *ch)
 
 	if (dist(LD(&slot_at(ch, p)->seq, acquire), p) >= 0)
 		return 1;
-	return rx_gone(ch) ? -EPIPE : 0;
+	return rx_gone(ch);
 }
 
 /*
@@ -1028,8 +1313,9 @@ int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms)
 		return fail(-EBADF);
 	if (ch->loaned)
 		return fail(-EBUSY);
-	if (rx_gone(ch))
-		return fail(-EPIPE);
+	r = rx_gone(ch);
+	if (r)
+		return fail(r);
 	switch (ch->l.shape) {
 	case KIPC_CHAN_SPSC:
 		r = kc_wait(ch, &ch->h->txw, ch->pos - ch->l.count + 1,
@@ -1047,6 +1333,9 @@ int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms)
 			p = LD(&ch->h->tx.head, relaxed);
 			d = dist(LD(&slot_at(ch, p)->seq, acquire), p);
 			if (d == 0) {
+				/* docs/chan.md "Peers that die": a receiver
+				 * can tell whose claim died with its sender. */
+				ST(&ch->self->pos, p, relaxed);
 				if (atomic_compare_exchange_weak_explicit(
 					    &ch->h->tx.head, &p, p + 1,
 					    memory_order_relaxed,
@@ -1142,15 +1431,17 @@ static int ready_rx(struct kipc_chan *ch)
 {
 	struct kc_slot *s = slot_at(ch, ch->pos);
 	int32_t d = dist(LD(&s->seq, acquire), ch->pos + 1);
+	int r;
 
 	if (d == 0)
 		return 1;
 	if (d > 0)
 		return -EPROTO;
 	/* The last sender's close is a release after its last publish. */
-	if (tx_gone(ch))
-		return LD(&s->seq, acquire) == ch->pos + 1 ? 1 : -EPIPE;
-	return 0;
+	r = tx_gone(ch);
+	if (r && LD(&s->seq, acquire) == ch->pos + 1)
+		return 1;
+	return r;
 }
 
 /* SPMC: the slowest messages were overwritten: skip to the oldest kept. */
@@ -1176,10 +1467,11 @@ static int ready_rx_spmc(struct kipc_chan *ch)
 		if (d == 0)
 			return 1;
 		if (d < 0) {
-			if (tx_gone(ch))
-				return LD(&s->seq, acquire) == ch->pos + 1 ?
-				       1 : -EPIPE;
-			return 0;
+			int r = tx_gone(ch);
+
+			if (r && LD(&s->seq, acquire) == ch->pos + 1)
+				return 1;
+			return r;
 		}
 		spmc_jump(ch);
 	}
@@ -1403,11 +1695,15 @@ void kipc_chan_close(struct kipc_chan *ch)
 		if (ch->peeked)
 			kipc_chan_release(ch);
 		if (ch->role == KIPC_CHAN_SEND) {
+			/* The last to leave says how: closed, not died. */
+			ST(&h->st.tx_dead, 0, relaxed);
 			ST(&ch->self->state, REC_FREE, release);
 			atomic_fetch_sub_explicit(&h->st.tx_attached, 1,
 						  memory_order_seq_cst);
 			kc_ring(&h->rxw);
 		} else {
+			if (ch->l.shape != KIPC_CHAN_SPMC)
+				ST(&h->st.rx_dead, 0, relaxed);
 			ST(&ch->self->state, REC_FREE, release);
 			atomic_fetch_sub_explicit(&h->st.rx_attached, 1,
 						  memory_order_seq_cst);

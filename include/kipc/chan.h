@@ -173,7 +173,8 @@ int kipc_chan_fd(const struct kipc_chan *ch);
  * Errors: EAGAIN (timeout 0, no slot), ETIMEDOUT, EINTR (a signal),
  * EPIPE (SPSC/MPSC: the receiver has closed), EBUSY (a loan is
  * outstanding), EBADF (not a sender), EPROTO (the shared state is
- * nonsense), EOWNERDEAD (reserved: a peer died).
+ * nonsense), EOWNERDEAD (SPSC/MPSC: the receiver died without closing;
+ * seen within two wait slices, 400 ms).
  */
 int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms);
 
@@ -195,7 +196,9 @@ int kipc_chan_send(struct kipc_chan *ch, const void *buf, size_t len,
  * kipc_chan_peek - wait up to TIMEOUT_MS for the next message and describe
  * it in place in *MSG, until kipc_chan_release().  One peek at a time.
  * Errors: EAGAIN, ETIMEDOUT, EINTR, EPIPE (no sender is attached any
- * more, one was, and every message has been received), EBADMSG (the
+ * more, one was, and every message has been received), EOWNERDEAD (the
+ * same, but the last sender died without closing; or an MPSC sender died
+ * holding the next slot, whose message is lost), EBADMSG (the
  * message's length is larger than a slot: it is skipped), EPROTO, EBUSY
  * (a peek is outstanding), EBADF (not a receiver).
  */

@@ -6,8 +6,8 @@
  * channel, and this process keeps attaching fresh endpoints to it.
  *
  * Every call must succeed or fail with one of the errors the API documents
- * for a lying peer (EPROTO, EBADMSG, EPIPE, ESTALE, EAGAIN, ETIMEDOUT,
- * EBUSY); a peeked message must lie inside the mapping and be at most a
+ * for a lying peer (EPROTO, EBADMSG, EPIPE, EOWNERDEAD, ESTALE, EAGAIN,
+ * ETIMEDOUT, EBUSY); a peeked message must lie inside the mapping and be at most a
  * slot long; nothing may crash, hang (every call has a timeout; the
  * watchdog fails a hang) or draw a sanitizer report.  Then the same in one
  * thread with corruption between calls (no vandal process).
@@ -55,7 +55,7 @@ static bool allowed(int err)
 {
 	switch (err) {
 	case EPROTO: case EBADMSG: case EPIPE: case ESTALE: case EAGAIN:
-	case ETIMEDOUT: case EBUSY:
+	case ETIMEDOUT: case EBUSY: case EOWNERDEAD:
 		return true;
 	default:
 		return false;
