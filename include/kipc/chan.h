@@ -109,7 +109,13 @@ size_t kipc_chan_size(const struct kipc_chan_attr *attr);
  *                   the descriptor to pass (inherit, SCM_RIGHTS)
  *   "shm:/NAME"     POSIX shared memory (shm_open), created exclusively;
  *                   remove the name with kipc_chan_unlink()
- * Errors: EINVAL (WHERE, ATTR or ROLE), EEXIST (shm name taken), ENOMEM,
+ *   "kshm:NAME"     a kshm object (kshm.ko), created exclusively
+ *   "myshm:/dev/NAME[@OFFSET]"  a myshm-interface device (myshm.ko's
+ *                   buffers, kipc_ivshmem.ko's /dev/ivshmemN), formatted
+ *                   in place at OFFSET (a multiple of 4096)
+ * Errors: EINVAL (WHERE, ATTR or ROLE; not a myshm device), EEXIST (shm
+ * or kshm name taken), ENOSPC (myshm: does not fit), ENODEV (kshm.ko not
+ * loaded), ENOMEM,
  * EMFILE, EACCES, and those of the underlying calls.
  */
 struct kipc_chan *kipc_chan_create(const char *where,
@@ -122,6 +128,7 @@ struct kipc_chan *kipc_chan_create(const char *where,
  *   "fd:N"          a descriptor this process holds (a memfd passed to it,
  *                   or any shared-memory file); memfds must be sealed
  *                   against shrinking and growing (EPERM otherwise)
+ *   "kshm:NAME", "myshm:/dev/NAME[@OFFSET]"  as for kipc_chan_create()
  * Errors: ENOENT, EAGAIN (the channel exists but is not formatted yet),
  * EPROTO (not a channel of a layout this library speaks, or nonsense
  * geometry), EBUSY (every endpoint record of ROLE is taken: SPSC has one
