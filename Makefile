@@ -277,7 +277,7 @@ MAN3_LINKS := kipc_chan_attr_init:kipc_chan_create kipc_chan_size:kipc_chan_crea
 	kipc_chan_peer:kipc_chan_attach kipc_chan_close:kipc_chan_attach \
 	kipc_chan_loan:kipc_chan_send kipc_chan_publish:kipc_chan_send \
 	kipc_chan_peek:kipc_chan_recv kipc_chan_release:kipc_chan_recv \
-	kipc_chan_set_spin:kipc_chan_stat
+	kipc_chan_set_spin:kipc_chan_stat kipc_chan_pollfd:kipc_chan_stat
 HEADERS := $(wildcard include/uapi/kipc/*.h include/kipc/*.h)
 UDEVDIR ?= /etc/udev/rules.d
 # kipc-ivshmem-server's systemd unit (not enabled; kipc-utils: /lib/systemd/system)

@@ -31,6 +31,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -49,6 +51,7 @@
 #define REC_FREE	0u
 #define REC_OPEN	1u
 #define REC_CLAIMING	2u
+#define REC_POLL	1u	/* record flag: poke its socket on wake-ups */
 
 typedef _Atomic uint32_t au32;
 typedef _Atomic uint64_t au64;
@@ -102,7 +105,7 @@ struct kc_rec {
 	au32 state;
 	au32 pid;
 	au32 pos;	/* receiver: next position; MPSC sender: last claim */
-	au32 reserved0;
+	au32 flags;	/* REC_POLL: has a poll socket */
 	au64 lost;	/* receiver: messages lost (DROP_OLDEST) */
 	au64 heartbeat;
 	au64 start;	/* the process's start time (/proc/PID/stat field 22) */
@@ -170,6 +173,8 @@ struct kipc_chan {
 	uint32_t loan_pos, peek_pos;
 	uint64_t lost, pending_lost, msgs, waits, wakes;
 	long spin_ns;
+	int pollfd;		/* kipc_chan_pollfd()'s socket, or -1 */
+	uint64_t nonce;		/* the channel's, read once at attach */
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -533,6 +538,7 @@ static int claim_rec(struct kipc_chan *ch)
 		ch->self = r;
 		ch->rec = i;
 		ST(&r->pid, (uint32_t)ch->pid, relaxed);
+		ST(&r->flags, 0, relaxed);
 		ST(&r->lost, 0, relaxed);
 		ST(&r->heartbeat, 0, relaxed);
 		ST(&r->start, self_id()->start, relaxed);
@@ -599,6 +605,8 @@ static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
 	ch->role = role;
 	ch->pid = getpid();
 	ch->spin_ns = default_spin();
+	ch->pollfd = -1;
+	ch->nonce = LD(&ch->h->geom.nonce, relaxed);
 	ch->gen = LD(&ch->h->st.rx_gen, acquire) - 1;	/* recompute first */
 	if (role != KIPC_CHAN_NONE && claim_rec(ch)) {
 		free(ch);
@@ -1043,6 +1051,52 @@ int kipc_chan_fd(const struct kipc_chan *ch)
 
 /* ---- waking and waiting (docs/chan.md "Wake-ups") ------------------- */
 
+/*
+ * Poll sockets (docs/chan.md "Polling"): an endpoint's is an abstract
+ * UNIX datagram socket named after the channel's nonce, the role and the
+ * record; a wake-up sends it one byte.  A full socket is readable anyway,
+ * so a failed send loses nothing.
+ */
+static socklen_t poll_name(const struct kipc_chan *ch, bool sender,
+			   uint32_t rec, struct sockaddr_un *sa)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+		     "kipc-chan-%016llx-%c%u", (unsigned long long)ch->nonce,
+		     sender ? 's' : 'r', rec);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+/* Poke the poll sockets of the side that sleeps on W. */
+static void kc_poke(struct kipc_chan *ch, struct kc_wait *w)
+{
+	bool senders = w == &ch->h->txw;
+	uint32_t n = senders ? ch->l.n_tx : ch->l.n_rx;
+	struct sockaddr_un sa;
+	int fd = -1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct kc_rec *r = senders ? tx_rec(ch, i) : rx_rec(ch, i);
+		socklen_t len;
+
+		if (LD(&r->state, acquire) != REC_OPEN ||
+		    !(LD(&r->flags, relaxed) & REC_POLL))
+			continue;
+		if (fd < 0)
+			fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return;
+		len = poll_name(ch, senders, i, &sa);
+		sendto(fd, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+		       (struct sockaddr *)&sa, len);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 enum { WAKE_ANY, WAKE_REACHED, WAKE_EXACT };
 
 /*
@@ -1066,13 +1120,15 @@ static void kc_wake(struct kipc_chan *ch, struct kc_wait *w, uint32_t pos,
 	atomic_fetch_add_explicit(&w->bell, 1, memory_order_release);
 	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
 	ch->wakes++;
+	kc_poke(ch, w);
 }
 
-/* Wake every sleeper on W, whatever it waits for (close). */
-static void kc_ring(struct kc_wait *w)
+/* Wake every sleeper and poller on W, whatever it waits for (close). */
+static void kc_ring(struct kipc_chan *ch, struct kc_wait *w)
 {
 	atomic_fetch_add_explicit(&w->bell, 1, memory_order_seq_cst);
 	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+	kc_poke(ch, w);
 }
 
 /* >0 ready, 0 not yet, <0 -errno. */
@@ -1094,8 +1150,26 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 	r = ready(ch);
 	if (r)
 		return r < 0 ? r : 0;
-	if (timeout_ms == 0)
+	if (timeout_ms == 0) {
+		char junk[64];
+
+		if (ch->pollfd < 0)
+			return -EAGAIN;
+		/*
+		 * A pollable endpoint arms itself before EAGAIN, as a sleeper
+		 * would: its socket becomes readable when it may proceed.
+		 * Old pokes are drained first.
+		 */
+		while (recv(ch->pollfd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		ST(&w->want, want, relaxed);
+		ST(&w->armed, 1, seq_cst);
+		atomic_thread_fence(memory_order_seq_cst);
+		r = ready(ch);
+		if (r)
+			return r < 0 ? r : 0;
 		return -EAGAIN;
+	}
 	start = now_ns();
 	if (timeout_ms > 0)
 		deadline = start + timeout_ms * 1000000LL;
@@ -1209,8 +1283,8 @@ static int reap_dead(struct kipc_chan *ch)
 						  memory_order_seq_cst);
 		}
 		/* Others waiting on either side re-check. */
-		kc_ring(&h->rxw);
-		kc_ring(&h->txw);
+		kc_ring(ch, &h->rxw);
+		kc_ring(ch, &h->txw);
 	}
 	return ret;
 }
@@ -1636,6 +1710,37 @@ ssize_t kipc_chan_recv(struct kipc_chan *ch, void *buf, size_t len,
 
 /* ---- the rest -------------------------------------------------------- */
 
+int kipc_chan_pollfd(struct kipc_chan *ch)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	if (!ch) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!ch->self)
+		return fail(-EBADF);
+	if (ch->pollfd >= 0)
+		return ch->pollfd;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	len = poll_name(ch, ch->role == KIPC_CHAN_SEND, ch->rec, &sa);
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	ch->pollfd = fd;
+	atomic_fetch_or_explicit(&ch->self->flags, REC_POLL,
+				 memory_order_seq_cst);
+	return fd;
+}
+
 int kipc_chan_set_spin(struct kipc_chan *ch, long ns)
 {
 	if (!ch || ns < -1) {
@@ -1700,7 +1805,7 @@ void kipc_chan_close(struct kipc_chan *ch)
 			ST(&ch->self->state, REC_FREE, release);
 			atomic_fetch_sub_explicit(&h->st.tx_attached, 1,
 						  memory_order_seq_cst);
-			kc_ring(&h->rxw);
+			kc_ring(ch, &h->rxw);
 		} else {
 			if (ch->l.shape != KIPC_CHAN_SPMC)
 				ST(&h->st.rx_dead, 0, relaxed);
@@ -1710,9 +1815,11 @@ void kipc_chan_close(struct kipc_chan *ch)
 			if (ch->l.shape == KIPC_CHAN_SPMC)
 				atomic_fetch_add_explicit(&h->st.rx_gen, 1,
 							  memory_order_seq_cst);
-			kc_ring(&h->txw);
+			kc_ring(ch, &h->txw);
 		}
 	}
+	if (ch->pollfd >= 0)
+		close(ch->pollfd);
 	map_put(ch->map);
 	free(ch);
 	errno = err;

@@ -228,6 +228,18 @@ ssize_t kipc_chan_recv(struct kipc_chan *ch, void *buf, size_t len,
 		       int timeout_ms);
 
 /*
+ * kipc_chan_pollfd - a descriptor for poll/select/epoll beside others: it
+ * becomes readable when the endpoint may proceed (a receiver: a message or
+ * the end; a sender: a free slot or the end).  Use: call the endpoint with
+ * timeout 0 until EAGAIN -- which arms the descriptor -- then poll it.
+ * Readable may be spurious: try again with timeout 0.  The descriptor
+ * belongs to the endpoint (closed with it).  Local locales, peers in one
+ * network namespace (an abstract UNIX socket per endpoint).  Errors:
+ * EBADF (a NONE endpoint), EADDRINUSE, EMFILE, ENOMEM.
+ */
+int kipc_chan_pollfd(struct kipc_chan *ch);
+
+/*
  * kipc_chan_set_spin - spin up to NS nanoseconds before sleeping (0: sleep
  * at once; -1: never sleep, busy-poll).  The default is 20000 when this
  * process may run on two CPUs or more, else 0.  Errors: EINVAL.
