@@ -5,7 +5,7 @@
 #   --kernel K  guest kernel for vm/run (default 6.1)
 #   --out DIR   where results go (default build/bench)
 #   --quick     few short samples (smoke test; numbers are not meaningful)
-#   AREA        msg, channels, shm, kshm, ivshmem (default: all)
+#   AREA        msg, channels, shm, kshm, chan, ivshmem (default: all)
 # Boots one guest that runs vm/guest/run-bench, streams its progress lines
 # to the terminal and splits its CSV rows into DIR/AREA.csv (and
 # DIR/all.csv), then calls bench/report.sh DIR for charts and tables.
