@@ -3,13 +3,29 @@
 #
 # Usage: scripts/kver.sh NAME
 #   NAME is a series such as 6.1 or 6.12, an exact release such as
-#   6.1.0-56-amd64, or a path to a kernel image (bzImage/vmlinuz).
+#   6.1.0-56-amd64, a path to a kernel image (bzImage/vmlinuz), or
+#   "running": the kernel this machine runs (`uname -r`), whose headers
+#   must be in /lib/modules/RELEASE/build (or $KDIR); if they are not, it
+#   fails naming the Debian package linux-headers-RELEASE.
 # Prints the release string (what `uname -r` says in that kernel).  For a
 # series, the newest installed /boot/vmlinuz-<series>.* wins (else, with
 # headers only, the newest /lib/modules/<series>.*/build); nothing is
 # hard-coded, so a kernel update is picked up automatically.
 set -eu
-name=${1:?usage: kver.sh 6.1|6.12|RELEASE|PATH}
+name=${1:?usage: kver.sh 6.1|6.12|RELEASE|PATH|running}
+
+if [ "$name" = running ]; then
+	rel=$(uname -r)
+	kdir=${KDIR:-/lib/modules/$rel/build}
+	if [ ! -f "$kdir/Makefile" ]; then
+		echo "kver.sh: the running kernel $rel has no headers in $kdir:" \
+			"install the package linux-headers-$rel" \
+			"(apt-get install linux-headers-$rel), or set KDIR to its build tree" >&2
+		exit 1
+	fi
+	echo "$rel"
+	exit 0
+fi
 
 if [ -f "$name" ]; then
 	# The x86 boot header stores the offset of the version string at 0x20e
