@@ -170,6 +170,7 @@ $(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c | deps-user
 TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 # Extra libraries of one test: TEST_LIBS_<area>_<name>.
 TEST_LIBS_message_slot_uring := -luring
+TEST_LIBS_message_slot_nowait := -luring
 $(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \

@@ -415,14 +415,29 @@ struct ms_charge {
 };
 
 /*
+ * A write that must not wait (IOCB_NOWAIT: RWF_NOWAIT, io_uring's inline
+ * attempt) allocates with these flags: no reclaim, and a failure is EAGAIN
+ * (the caller retries where it may wait: io_uring in its worker), not
+ * ENOMEM.
+ */
+#define MS_GFP_NOWAIT (GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+
+static int ms_nomem(gfp_t gfp)
+{
+	return gfpflags_allow_blocking(gfp) ? -ENOMEM : -EAGAIN;
+}
+
+/*
  * Reserve C's memory for the writer (the real uid of current, like the
  * user_struct that pipes and POSIX message queues charge): the module's
  * total grows by what the write adds, the writer's share by the new
  * message's charge (less its own old message's).  -ENOSPC past the
- * ceiling or the writer's quota, -ENOMEM if the writer's entry cannot be
- * allocated; nothing changes then.  Called with the slot's mutex held.
+ * ceiling or the writer's quota, -ENOMEM (-EAGAIN with GFP_NOWAIT) if the
+ * writer's entry cannot be allocated; nothing changes then.  Called with
+ * the slot's mutex held.
  */
-static int ms_charge_reserve(struct ms_charge *c, struct file *file)
+static int ms_charge_reserve(struct ms_charge *c, struct file *file,
+			     gfp_t gfp)
 {
 	unsigned long add = c->mem - c->prev_mem, own, mine;
 	kuid_t uid = current_uid();
@@ -448,9 +463,9 @@ again:
 	}
 	if (!u && !fresh) {
 		spin_unlock(&ms_acct_lock);
-		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		fresh = kzalloc(sizeof(*fresh), gfp);
 		if (!fresh)
-			return -ENOMEM;
+			return ms_nomem(gfp);
 		goto again;	/* check again: others wrote meanwhile */
 	}
 	if (!u) {
@@ -927,7 +942,7 @@ static struct ms_msg *ms_store_find(struct ms_file *mf, const struct ms_snap *v)
  * moves to the writer's quota (which must hold it).  0, or -ENOSPC/-ENOMEM
  * with nothing changed.  Under the slot's mutex.
  */
-static int ms_charge_move(struct file *file, struct ms_msg *msg)
+static int ms_charge_move(struct file *file, struct ms_msg *msg, gfp_t gfp)
 {
 	struct ms_charge c = {
 		.prev = msg->owner,
@@ -936,7 +951,7 @@ static int ms_charge_move(struct file *file, struct ms_msg *msg)
 	};
 	int err;
 
-	err = ms_charge_reserve(&c, file);
+	err = ms_charge_reserve(&c, file, gfp);
 	if (err)
 		return err;
 	ms_charge_commit(&c);
@@ -952,10 +967,10 @@ static int ms_charge_move(struct file *file, struct ms_msg *msg)
  * mutex.
  */
 static int ms_store_in_place(struct file *file, struct ms_msg *msg,
-			     const u8 *kbuf, size_t count)
+			     const u8 *kbuf, size_t count, gfp_t gfp)
 {
 	if (!uid_eq(msg->uid, current_uid())) {
-		int err = ms_charge_move(file, msg);
+		int err = ms_charge_move(file, msg, gfp);
 
 		if (err)
 			return err;
@@ -980,7 +995,8 @@ static int ms_store_in_place(struct file *file, struct ms_msg *msg,
  * mutex.
  */
 static int ms_store_new(struct file *file, const struct ms_snap *v,
-			struct ms_msg *old, const u8 *kbuf, size_t count)
+			struct ms_msg *old, const u8 *kbuf, size_t count,
+			gfp_t gfp)
 {
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
@@ -995,12 +1011,12 @@ static int ms_store_new(struct file *file, const struct ms_snap *v,
 		c.prev = old->owner;
 		c.prev_mem = old->charge;
 	}
-	err = ms_charge_reserve(&c, file);
+	err = ms_charge_reserve(&c, file, gfp);
 	if (err)
 		return err;
-	msg = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	msg = kmalloc(size, gfp);
 	if (!msg) {
-		err = -ENOMEM;
+		err = ms_nomem(gfp);
 		goto err_cancel;
 	}
 	msg->id = v->channel;
@@ -1058,16 +1074,19 @@ static void ms_censor(u8 *kbuf, size_t count)
 /*
  * Store the COUNT bytes in KBUF (already copied from the user: a fault
  * stored nothing) as V's channel's message.  COUNT, or -ENOSPC/-ENOMEM
- * with nothing changed.
+ * (-EAGAIN if NOWAIT) with nothing changed.
  *
  * Writers of a slot are serialized by its mutex, which keeps the cap and
  * memory accounting exact: a write either replaces the message and
- * updates the counters, or fails and changes nothing.  A write never waits
- * for anything but the mutex (held briefly, like a pipe's).
+ * updates the counters, or fails and changes nothing.  A write waits for
+ * nothing but the mutex (held briefly, like a pipe's) and memory; with
+ * NOWAIT (IOCB_NOWAIT) it waits for neither: a busy mutex or memory that
+ * is not at hand is -EAGAIN.
  */
 static ssize_t ms_store(struct file *file, const struct ms_snap *v, u8 *kbuf,
-			size_t count)
+			size_t count, bool nowait)
 {
+	gfp_t gfp = nowait ? MS_GFP_NOWAIT : GFP_KERNEL_ACCOUNT;
 	struct ms_file *mf = file->private_data;
 	struct ms_slot *slot = mf->slot;
 	unsigned long bytes;
@@ -1077,16 +1096,19 @@ static ssize_t ms_store(struct file *file, const struct ms_snap *v, u8 *kbuf,
 	if (v->censor)
 		ms_censor(kbuf, count);
 
-	mutex_lock(&slot->lock);
+	if (!nowait)
+		mutex_lock(&slot->lock);
+	else if (!mutex_trylock(&slot->lock))
+		return -EAGAIN;
 	old = ms_store_find(mf, v);
 	bytes = slot->bytes - (old ? old->len : 0) + count;
 	if ((!old && slot->nr_channels >= READ_ONCE(max_channels)) ||
 	    bytes > READ_ONCE(max_bytes))
 		err = -ENOSPC;
 	else if (old && count <= old->cap)
-		err = ms_store_in_place(file, old, kbuf, count);
+		err = ms_store_in_place(file, old, kbuf, count, gfp);
 	else
-		err = ms_store_new(file, v, old, kbuf, count);
+		err = ms_store_new(file, v, old, kbuf, count, gfp);
 	if (!err)
 		slot->bytes = bytes;
 	mutex_unlock(&slot->lock);
@@ -1116,14 +1138,15 @@ static ssize_t ms_write(struct file *file, const char __user *buf,
 	/* all of it or EFAULT: a fault part way stores nothing */
 	if (copy_from_user(kbuf, buf, count))
 		return -EFAULT;
-	return ms_store(file, &v, kbuf, count);
+	return ms_store(file, &v, kbuf, count, false);
 }
 
 /*
  * writev(2) and io_uring's WRITE/WRITEV.  The message is the whole iterator
  * FROM (a writev's message is its iovecs concatenated; the length limits
- * apply to the total).  A write does not wait, so IOCB_NOWAIT changes
- * nothing.
+ * apply to the total).  IOCB_NOWAIT (RWF_NOWAIT; io_uring's inline
+ * attempt, which retries in its worker) makes a busy slot or a lack of
+ * memory -EAGAIN instead of a wait.
  */
 static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
@@ -1138,7 +1161,8 @@ static ssize_t ms_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	/* all of it or EFAULT: a fault part way stores nothing */
 	if (copy_from_iter(kbuf, count, from) != count)
 		return -EFAULT;
-	return ms_store(iocb->ki_filp, &v, kbuf, count);
+	return ms_store(iocb->ki_filp, &v, kbuf, count,
+			iocb->ki_flags & IOCB_NOWAIT);
 }
 
 /* ---- ioctls ---- */

@@ -25,7 +25,9 @@
  * EMSGSIZE if the length is 0 or more than MSG_SLOT_MAX_MSG_LEN; EFAULT if
  * the buffer is unreadable; ENOSPC if the slot's channel or byte cap (module
  * parameters max_channels, max_bytes) would be exceeded; ENOMEM (rarely
- * EBUSY: the slot's channel table could not grow).  On success
+ * EBUSY: the slot's channel table could not grow); with RWF_NOWAIT
+ * (pwritev2, io_uring) EAGAIN if another writer holds the slot or memory
+ * is not at hand.  On success
  * all bytes are stored and their number returned; on any error the
  * channel's previous message is untouched.
  *
