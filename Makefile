@@ -45,7 +45,7 @@ TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_TESTS := $(foreach s,asan tsan,$(patsubst tests/host/%.c,$(B)/host-tests/$(s)/%,$(HOST_TEST_SRCS)))
 # (debian/changelog: the version is compiled in, so a new one rebuilds)
-HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h lib/*.h bench/*.h) \
+HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h tools/*.h bench/*.h) \
 	debian/changelog
 
 .PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan check-ivshmem-load kcsan-kernel demo shell lint bench bench-insn bench-docs clean

@@ -12,9 +12,10 @@
  *                     looks a channel up among N.
  */
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include "bench.h"
-#include "slot_abi.h"
+#include <kipc/message_slot.h>
 
 struct ctx {
 	int fd;

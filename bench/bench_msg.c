@@ -23,13 +23,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "bench.h"
-#include "slot_abi.h"
+#include <kipc/message_slot.h>
 
 #define MAXMSG 128
 

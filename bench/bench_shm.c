@@ -41,12 +41,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "bench.h"
-#include "slot_abi.h"
+#include <kipc/message_slot.h>
 
 #if __has_include(<kipc/myshm.h>)
 #include <kipc/myshm.h>

@@ -58,10 +58,7 @@
 #include <kipc/ivshmem_ioctl.h>
 
 #define PROG "kipc-ivshmem-server"
-/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
-#ifndef KIPC_VERSION
-#define KIPC_VERSION "unknown"
-#endif
+#include "tool.h"	/* KIPC_VERSION */
 
 #define DEF_SOCKET "/tmp/ivshmem_socket"
 #define DEF_PIDFILE "/var/run/ivshmem-server.pid"

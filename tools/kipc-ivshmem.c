@@ -24,10 +24,13 @@
 #include <kipc/myshm.h>
 
 #define PROG "kipc-ivshmem"
-/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
-#ifndef KIPC_VERSION
-#define KIPC_VERSION "unknown"
-#endif
+#define TOOL_NAME PROG
+#include "tool.h"
+
+/* Argument limits: a doorbell names a 16-bit peer id and an 8-bit vector. */
+#define PEER_MAX	65535UL
+#define VECTOR_MAX	255UL
+#define COUNT_MAX	(1UL << 30)	/* rings or wake-ups in one command */
 
 static const char *sock_path, *dev_path;
 static unsigned int nvec;
@@ -71,12 +74,6 @@ static void usage(FILE *f)
 "Exit status: 0 ok, 1 error or timeout, 2 bad usage.\n");
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static unsigned long num(const char *s, unsigned long max, const char *what)
 {
 	char *end;
@@ -96,7 +93,7 @@ static void open_it(void)
 	if (sock_path) {
 		iv = kipc_ivshmem_connect(sock_path, nvec, timeout_ms);
 		if (!iv)
-			die(sock_path);
+			tool_die(sock_path, NULL);
 		mem = kipc_ivshmem_mem(iv);
 		size = kipc_ivshmem_size(iv);
 		own_id = kipc_ivshmem_id(iv);
@@ -106,15 +103,15 @@ static void open_it(void)
 
 		dfd = open(dev_path, O_RDWR | O_CLOEXEC);
 		if (dfd < 0)
-			die(dev_path);
+			tool_die(dev_path, NULL);
 		if (ioctl(dfd, KIPC_IVSHMEM_GET_INFO, &info) < 0)
-			die("KIPC_IVSHMEM_GET_INFO");
+			tool_die("KIPC_IVSHMEM_GET_INFO", NULL);
 		size = info.size;
 		own_id = info.peer_id;
 		vectors = info.vectors;
 		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
 		if (mem == MAP_FAILED)
-			die("mmap");
+			tool_die("mmap", NULL);
 	}
 }
 
@@ -122,12 +119,12 @@ static void ring(unsigned int peer, unsigned int vector)
 {
 	if (iv) {
 		if (kipc_ivshmem_ring(iv, peer, vector) < 0)
-			die("ring");
+			tool_die("ring", NULL);
 	} else {
 		struct kipc_ivshmem_ring r = { peer, vector };
 
 		if (ioctl(dfd, KIPC_IVSHMEM_RING, &r) < 0)
-			die("KIPC_IVSHMEM_RING");
+			tool_die("KIPC_IVSHMEM_RING", NULL);
 	}
 }
 
@@ -138,7 +135,7 @@ static uint64_t wait1(unsigned int vector, int tmo)
 
 	if (iv) {
 		if (kipc_ivshmem_wait(iv, vector, tmo, &c) < 0)
-			die("wait");
+			tool_die("wait", NULL);
 		seen[vector] += c;
 		return seen[vector];
 	} else {
@@ -146,9 +143,229 @@ static uint64_t wait1(unsigned int vector, int tmo)
 					       .timeout_ms = tmo };
 
 		if (ioctl(dfd, KIPC_IVSHMEM_WAIT, &w) < 0)
-			die("KIPC_IVSHMEM_WAIT");
+			tool_die("KIPC_IVSHMEM_WAIT", NULL);
 		return w.count;
 	}
+}
+
+/* ---- commands: ARGV holds the command's ARGC arguments ---------------- */
+
+static int cmd_info(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	open_it();
+	printf("id %u\nsize %zu\nvectors %u\n", own_id, size, vectors);
+	if (iv) {
+		unsigned int ids[256];
+		int n = kipc_ivshmem_peers(iv, ids, 256), i;
+
+		printf("peers");
+		for (i = 0; i < n && i < 256; i++)
+			printf(" %u", ids[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+	unsigned long off;
+	size_t len = strlen(argv[1]) + 1;
+
+	(void)argc;
+	open_it();
+	off = num(argv[0], size, "offset");
+	if (len > size - off) {
+		fprintf(stderr, PROG ": text does not fit at %lu\n", off);
+		return 1;
+	}
+	memcpy((char *)mem + off, argv[1], len);
+	__sync_synchronize();
+	return 0;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	unsigned long off, max;
+
+	open_it();
+	off = num(argv[0], size - 1, "offset");
+	max = argc == 2 ? num(argv[1], size - off, "length") : size - off;
+	printf("%.*s\n", (int)strnlen((char *)mem + off, max),
+	       (char *)mem + off);
+	return 0;
+}
+
+static int cmd_ring(int argc, char **argv)
+{
+	unsigned long peer = num(argv[0], PEER_MAX, "peer");
+	unsigned long vec = num(argv[1], VECTOR_MAX, "vector");
+	unsigned long n = argc == 3 ? num(argv[2], COUNT_MAX, "count") : 1;
+
+	open_it();
+	while (n--)
+		ring(peer, vec);
+	return 0;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	unsigned long vec = num(argv[0], VECTOR_MAX, "vector");
+	unsigned long n = argc == 2 ? num(argv[1], COUNT_MAX, "count") : 1;
+	uint64_t cnt = 0;
+
+	open_it();
+	while (n--)
+		cnt = wait1(vec, timeout_ms);
+	printf("count %" PRIu64 "\n", cnt);
+	return 0;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	unsigned long secs = argc ? num(argv[0], 86400, "seconds") : 0;
+	time_t end = time(NULL) + secs;
+
+	open_it();
+	printf("id %u\n", own_id);
+	fflush(stdout);
+	for (;;) {
+		struct kipc_ivshmem_event ev;
+		struct pollfd p = { kipc_ivshmem_fd(iv), POLLIN, 0 };
+		int r, left = secs ? (int)(end - time(NULL)) * 1000 : -1;
+
+		if (secs && left <= 0)
+			break;
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		while ((r = kipc_ivshmem_process(iv, &ev)) > 0) {
+			printf("%s %u\n", ev.joined ? "join" : "leave",
+			       ev.peer);
+			fflush(stdout);
+		}
+		if (r < 0)
+			tool_die("server", NULL);
+	}
+	return 0;
+}
+
+static int cmd_await(int argc, char **argv)
+{
+	unsigned long off;
+	size_t len = strlen(argv[1]) + 1;
+	struct timespec t0, t;
+
+	(void)argc;
+	open_it();
+	off = num(argv[0], size - len, "offset");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__sync_synchronize(), memcmp((char *)mem + off, argv[1], len)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (timeout_ms >= 0 && (t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+			fprintf(stderr, PROG ": '%s' did not appear at %lu\n",
+				argv[1], off);
+			return 1;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+static int cmd_mark_wait(int argc, char **argv)
+{
+	unsigned long vec = num(argv[0], VECTOR_MAX, "vector"), off;
+
+	(void)argc;
+	open_it();
+	off = num(argv[1], size - strlen(argv[2]) - 1, "offset");
+	memcpy((char *)mem + off, argv[2], strlen(argv[2]) + 1);
+	__sync_synchronize();
+	printf("count %" PRIu64 "\n", wait1(vec, timeout_ms));
+	return 0;
+}
+
+static int cmd_burst_send(int argc, char **argv)
+{
+	unsigned long peer = num(argv[0], PEER_MAX, "peer");
+	unsigned long vec = num(argv[1], VECTOR_MAX, "vector");
+	unsigned long n = num(argv[2], COUNT_MAX, "count"), i, off;
+
+	(void)argc;
+	open_it();
+	off = num(argv[3], size - 8, "offset");
+	for (i = 1; i <= n; i++) {
+		__atomic_store_n((uint64_t *)((char *)mem + off), i,
+				 __ATOMIC_RELEASE);
+		ring(peer, vec);
+	}
+	return 0;
+}
+
+static int cmd_burst_recv(int argc, char **argv)
+{
+	unsigned long vec = num(argv[0], VECTOR_MAX, "vector");
+	unsigned long n = num(argv[1], COUNT_MAX, "count"), off;
+	unsigned long wakes = 0;
+	uint64_t v;
+
+	open_it();
+	off = num(argv[2], size - 8, "offset");
+	if (argc == 5) {
+		unsigned long toff = num(argv[3], size - strlen(argv[4]) - 1,
+					 "offset");
+
+		memcpy((char *)mem + toff, argv[4], strlen(argv[4]) + 1);
+		__sync_synchronize();
+	}
+	while ((v = __atomic_load_n((uint64_t *)((char *)mem + off),
+				    __ATOMIC_ACQUIRE)) != n) {
+		wait1(vec, timeout_ms);
+		wakes++;
+	}
+	printf("received %lu rings in %lu wake-ups\n", n, wakes);
+	return 0;
+}
+
+#define NARGS(n)	(1U << (n))
+
+/**
+ * struct command - one COMMAND of the usage text
+ * @name:      as typed
+ * @nargs:     the argument counts it takes, NARGS(n) | ...
+ * @host_only: only with -S (a host peer of the server)
+ * @run:       does it; the exit status
+ */
+static const struct command {
+	const char *name;
+	unsigned int nargs;
+	bool host_only;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "info",	NARGS(0),		false, cmd_info },
+	{ "write",	NARGS(2),		false, cmd_write },
+	{ "read",	NARGS(1) | NARGS(2),	false, cmd_read },
+	{ "ring",	NARGS(2) | NARGS(3),	false, cmd_ring },
+	{ "wait",	NARGS(1) | NARGS(2),	false, cmd_wait },
+	{ "monitor",	NARGS(0) | NARGS(1),	true,  cmd_monitor },
+	{ "await",	NARGS(2),		false, cmd_await },
+	{ "mark-wait",	NARGS(3),		false, cmd_mark_wait },
+	{ "burst-send",	NARGS(4),		false, cmd_burst_send },
+	{ "burst-recv",	NARGS(3) | NARGS(5),	false, cmd_burst_recv },
+	{ NULL, 0, false, NULL }
+};
+
+/* The command NAME that takes ARGC arguments (in this mode), or NULL. */
+static const struct command *find_command(const char *name, int argc)
+{
+	const struct command *k;
+
+	for (k = commands; k->name; k++)
+		if (!strcmp(name, k->name) && argc < 32 &&
+		    (k->nargs & NARGS(argc)) && (!k->host_only || sock_path))
+			return k;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -162,6 +379,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const struct command *k;
 	const char *cmd;
 	int c;
 
@@ -200,144 +418,14 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	if (!strcmp(cmd, "info") && argc == 0) {
-		open_it();
-		printf("id %u\nsize %zu\nvectors %u\n", own_id, size, vectors);
-		if (iv) {
-			unsigned int ids[256];
-			int n = kipc_ivshmem_peers(iv, ids, 256), i;
-
-			printf("peers");
-			for (i = 0; i < n && i < 256; i++)
-				printf(" %u", ids[i]);
-			printf("\n");
-		}
-	} else if (!strcmp(cmd, "write") && argc == 2) {
-		unsigned long off;
-		size_t len = strlen(argv[1]) + 1;
-
-		open_it();
-		off = num(argv[0], size, "offset");
-		if (len > size - off) {
-			fprintf(stderr, PROG ": text does not fit at %lu\n", off);
-			return 1;
-		}
-		memcpy((char *)mem + off, argv[1], len);
-		__sync_synchronize();
-	} else if (!strcmp(cmd, "read") && (argc == 1 || argc == 2)) {
-		unsigned long off, max;
-
-		open_it();
-		off = num(argv[0], size - 1, "offset");
-		max = argc == 2 ? num(argv[1], size - off, "length") : size - off;
-		printf("%.*s\n", (int)strnlen((char *)mem + off, max),
-		       (char *)mem + off);
-	} else if (!strcmp(cmd, "ring") && (argc == 2 || argc == 3)) {
-		unsigned long peer = num(argv[0], 65535, "peer");
-		unsigned long vec = num(argv[1], 255, "vector");
-		unsigned long n = argc == 3 ? num(argv[2], 1UL << 30, "count") : 1;
-
-		open_it();
-		while (n--)
-			ring(peer, vec);
-	} else if (!strcmp(cmd, "wait") && (argc == 1 || argc == 2)) {
-		unsigned long vec = num(argv[0], 255, "vector");
-		unsigned long n = argc == 2 ? num(argv[1], 1UL << 30, "count") : 1;
-		uint64_t cnt = 0;
-
-		open_it();
-		while (n--)
-			cnt = wait1(vec, timeout_ms);
-		printf("count %" PRIu64 "\n", cnt);
-	} else if (!strcmp(cmd, "monitor") && argc <= 1 && sock_path) {
-		unsigned long secs = argc ? num(argv[0], 86400, "seconds") : 0;
-		time_t end = time(NULL) + secs;
-
-		open_it();
-		printf("id %u\n", own_id);
-		fflush(stdout);
-		for (;;) {
-			struct kipc_ivshmem_event ev;
-			struct pollfd p = { kipc_ivshmem_fd(iv), POLLIN, 0 };
-			int r, left = secs ? (int)(end - time(NULL)) * 1000 : -1;
-
-			if (secs && left <= 0)
-				break;
-			if (poll(&p, 1, left) <= 0)
-				continue;
-			while ((r = kipc_ivshmem_process(iv, &ev)) > 0) {
-				printf("%s %u\n", ev.joined ? "join" : "leave",
-				       ev.peer);
-				fflush(stdout);
-			}
-			if (r < 0)
-				die("server");
-		}
-	} else if (!strcmp(cmd, "await") && argc == 2) {
-		unsigned long off;
-		size_t len = strlen(argv[1]) + 1;
-		struct timespec t0, t;
-
-		open_it();
-		off = num(argv[0], size - len, "offset");
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while (__sync_synchronize(), memcmp((char *)mem + off, argv[1], len)) {
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			if (timeout_ms >= 0 && (t.tv_sec - t0.tv_sec) * 1000 +
-			    (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
-				fprintf(stderr, PROG ": '%s' did not appear at %lu\n",
-					argv[1], off);
-				return 1;
-			}
-			usleep(10000);
-		}
-	} else if (!strcmp(cmd, "mark-wait") && argc == 3) {
-		unsigned long vec = num(argv[0], 255, "vector"), off;
-
-		open_it();
-		off = num(argv[1], size - strlen(argv[2]) - 1, "offset");
-		memcpy((char *)mem + off, argv[2], strlen(argv[2]) + 1);
-		__sync_synchronize();
-		printf("count %" PRIu64 "\n", wait1(vec, timeout_ms));
-	} else if (!strcmp(cmd, "burst-send") && argc == 4) {
-		unsigned long peer = num(argv[0], 65535, "peer");
-		unsigned long vec = num(argv[1], 255, "vector");
-		unsigned long n = num(argv[2], 1UL << 30, "count"), i, off;
-
-		open_it();
-		off = num(argv[3], size - 8, "offset");
-		for (i = 1; i <= n; i++) {
-			__atomic_store_n((uint64_t *)((char *)mem + off), i,
-					 __ATOMIC_RELEASE);
-			ring(peer, vec);
-		}
-	} else if (!strcmp(cmd, "burst-recv") && (argc == 3 || argc == 5)) {
-		unsigned long vec = num(argv[0], 255, "vector");
-		unsigned long n = num(argv[1], 1UL << 30, "count"), off;
-		unsigned long wakes = 0;
-		uint64_t v;
-
-		open_it();
-		off = num(argv[2], size - 8, "offset");
-		if (argc == 5) {
-			unsigned long toff = num(argv[3], size - strlen(argv[4]) - 1,
-						 "offset");
-
-			memcpy((char *)mem + toff, argv[4], strlen(argv[4]) + 1);
-			__sync_synchronize();
-		}
-		while ((v = __atomic_load_n((uint64_t *)((char *)mem + off),
-					    __ATOMIC_ACQUIRE)) != n) {
-			wait1(vec, timeout_ms);
-			wakes++;
-		}
-		printf("received %lu rings in %lu wake-ups\n", n, wakes);
-	} else {
+	k = find_command(cmd, argc);
+	if (!k) {
 		fprintf(stderr, PROG ": bad command or arguments '%s' (see --help)\n",
 			cmd);
 		return 2;
 	}
+	c = k->run(argc, argv);
 	if (iv)
 		kipc_ivshmem_close(iv);
-	return 0;
+	return c;
 }

@@ -12,18 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
-#ifndef KIPC_VERSION
-#define KIPC_VERSION "unknown"
-#endif
+#include <kipc/kshm_ioctl.h>
+
+#include "tool.h"	/* KIPC_VERSION */
 
 #define PROC_KSHM "/proc/kshm"
+/* A name as /proc/kshm escapes it: up to 4 characters ("\\ooo") per byte. */
+#define ESCAPED_NAME_MAX	(4 * KSHM_NAME_MAX)
+#define ESCAPED_NAME_BUF	(ESCAPED_NAME_MAX + 1)
+_Static_assert(ESCAPED_NAME_MAX == 252, "the width in load()'s sscanf");
 
 struct obj {
 	unsigned long size;
 	unsigned int uid, gid, mode, opens;
 	int maps;
-	char name[4 * 63 + 1];	/* as /proc/kshm escapes it: up to 4 per byte */
+	char name[ESCAPED_NAME_BUF];
 };
 
 struct listing {
@@ -166,13 +169,14 @@ static void escape_name(const char *name, char *out)
 static int cmd_stat(const char *raw)
 {
 	struct listing l;
-	char ub[16], gb[16], p[10], name[4 * 63 + 1];
+	char ub[16], gb[16], p[10], name[ESCAPED_NAME_BUF];
 	size_t i;
 
 	if (raw[0] == '/')
 		raw++;
-	if (strlen(raw) > 63) {
-		fprintf(stderr, "kshm: stat: name longer than 63 bytes\n");
+	if (strlen(raw) > KSHM_NAME_MAX) {
+		fprintf(stderr, "kshm: stat: name longer than %d bytes\n",
+			KSHM_NAME_MAX);
 		return 1;
 	}
 	escape_name(raw, name);

@@ -25,38 +25,8 @@
 
 #include <kipc/message_slot.h>
 
-/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
-#ifndef KIPC_VERSION
-#define KIPC_VERSION "unknown"
-#endif
-
-static void die(const char *what, const char *arg)
-{
-	int err = errno;
-
-	fprintf(stderr, "message_sender: %s%s%s: %s\n", what, arg ? " " : "",
-		arg ? arg : "", strerror(err));
-	exit(1);
-}
-
-/*
- * A number argument for an 8-byte ioctl: strtoul() as the course does (no
- * digits: 0), but a value above ULONG_MAX fails with EINVAL like an id
- * above 32 bits does in the module, where strtoul() would saturate (a
- * 32-bit build would otherwise send 4294967295 for 4294967296).
- */
-static unsigned long ioctl_number(const char *what, const char *s)
-{
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, NULL, 10);
-	if (v > ULONG_MAX || (errno == ERANGE && sizeof(long) < 8)) {
-		errno = EINVAL;
-		die(what, s);
-	}
-	return (unsigned long)v;
-}
+#define TOOL_NAME "message_sender"
+#include "tool.h"
 
 int main(int argc, char **argv)
 {
@@ -86,24 +56,24 @@ int main(int argc, char **argv)
 
 	fd = open(argv[1], O_RDWR);
 	if (fd < 0)
-		die("open", argv[1]);
+		tool_die("open", argv[1]);
 	/* The 8-byte encoding: an id that does not fit in 32 bits is EINVAL. */
 	if (argc == 5 &&
 	    ioctl(fd, MSG_SLOT_SET_CEN_LONG,
-		  ioctl_number("ioctl MSG_SLOT_SET_CEN", argv[3])) < 0)
-		die("ioctl MSG_SLOT_SET_CEN", argv[3]);
+		  tool_ioctl_number("ioctl MSG_SLOT_SET_CEN", argv[3])) < 0)
+		tool_die("ioctl MSG_SLOT_SET_CEN", argv[3]);
 	if (ioctl(fd, MSG_SLOT_CHANNEL_LONG,
-		  ioctl_number("ioctl MSG_SLOT_CHANNEL", argv[2])) < 0)
-		die("ioctl MSG_SLOT_CHANNEL", argv[2]);
+		  tool_ioctl_number("ioctl MSG_SLOT_CHANNEL", argv[2])) < 0)
+		tool_die("ioctl MSG_SLOT_CHANNEL", argv[2]);
 	n = write(fd, msg, len);
 	if (n < 0)
-		die("write", NULL);
+		tool_die("write", NULL);
 	if ((size_t)n != len) {
 		fprintf(stderr, "message_sender: write: %zd of %zu bytes\n", n,
 			len);
 		return 1;
 	}
 	if (close(fd) < 0)
-		die("close", NULL);
+		tool_die("close", NULL);
 	return 0;
 }
