@@ -40,7 +40,10 @@ TEST_SRCS := $(filter-out tests/lib/% tests/kmod/% tests/rig/% tests/host/%,$(wi
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 # Host-side helpers of the rig scripts (tests/rig/*.c), never in a guest.
 RIG_PROGS := $(patsubst tests/rig/%.c,$(B)/rig/%,$(wildcard tests/rig/*.c))
+# tests/lib: one static library, libkt.a, built once and linked into each test.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(patsubst tests/lib/%.c,$(B)/tests/lib/%.o,$(TESTLIB_SRCS))
+TESTLIB_A := $(B)/tests/lib/libkt.a
 # Host tests (tests/host/*.c, see below): not for the guest.
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_TESTS := $(foreach s,asan tsan,$(patsubst tests/host/%.c,$(B)/host-tests/$(s)/%,$(HOST_TEST_SRCS)))
@@ -171,10 +174,20 @@ TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 # Extra libraries of one test: TEST_LIBS_<area>_<name>.
 TEST_LIBS_message_slot_uring := -luring
 TEST_LIBS_message_slot_nowait := -luring
-$(B)/tests/%: tests/%.c $(TESTLIB_SRCS) $(HDRS) $(LIB_A) Makefile | deps-user
+# kt_modules() lists kernel/'s modules, from the build.
+$(B)/tests/lib/kt.o: TESTLIB_DEFS = '-DKIPC_TREE_MODULES=$(TREE_MODULES)'
+$(B)/tests/lib/%.o: tests/lib/%.c $(HDRS) Makefile | deps-user
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests '-DKIPC_TREE_MODULES=$(TREE_MODULES)' -o $@ $< \
-		$(TESTLIB_SRCS) $(LIB_A) -lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
+	$(CC) $(ALL_CFLAGS) $(TESTLIB_DEFS) -c -o $@ $<
+
+$(TESTLIB_A): $(TESTLIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/%: tests/%.c $(TESTLIB_A) $(HDRS) $(LIB_A) Makefile | deps-user
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TESTLIB_A) $(LIB_A) \
+		-lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
 
 # Host tests: tests/host/NAME.c need no module and run on the build host
 # (tests/run-suite runs them before the guests), each built twice with

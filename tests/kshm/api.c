@@ -54,27 +54,6 @@ static bool proc_row(const char *name, struct row *r)
 	return found;
 }
 
-static void assert_empty(void)
-{
-	assert_int_equal(kt_kshm_counter("objects"), 0);
-	assert_int_equal(kt_kshm_counter("pages"), 0);
-	assert_int_equal(kt_kshm_counter("processes"), 0);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	umask(022);
-	kt_unload_if_loaded("kshm");
-	return kt_load("kshm", NULL) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_kshm_unload() ? -1 : 0;
-}
-
 /* Every test starts and ends with no objects. */
 static int each_setup(void **state)
 {
@@ -119,14 +98,6 @@ static void reload(const char *params)
 	assert_int_equal(kt_load("kshm", params), 0);
 }
 
-static long long read_param(const char *p)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/module/kshm/parameters/%s", p);
-	return kt_read_ll(path);
-}
-
 static void test_device_and_params(void **state)
 {
 	struct stat st;
@@ -135,9 +106,9 @@ static void test_device_and_params(void **state)
 	assert_int_equal(stat("/dev/kshm", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0666);
-	assert_int_equal(read_param("max_objects"), 64);
-	assert_int_equal(read_param("max_pages"), 32);
-	assert_int_equal(read_param("max_per_process"), 16);
+	assert_int_equal(kt_module_param("kshm", "max_objects"), 64);
+	assert_int_equal(kt_module_param("kshm", "max_pages"), 32);
+	assert_int_equal(kt_module_param("kshm", "max_per_process"), 16);
 	assert_int_equal(stat("/sys/module/kshm/parameters/max_pages", &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0444);
 	assert_int_equal(stat("/proc/kshm", &st), 0);
@@ -711,9 +682,9 @@ static void test_reload_limits(void **state)
 	assert_int_equal(kt_load("kshm", "max_per_process=0"), -EINVAL);
 	assert_int_equal(kt_load("kshm",
 				 "max_objects=3 max_pages=2 max_per_process=2"), 0);
-	assert_int_equal(read_param("max_objects"), 3);
-	assert_int_equal(read_param("max_pages"), 2);
-	assert_int_equal(read_param("max_per_process"), 2);
+	assert_int_equal(kt_module_param("kshm", "max_objects"), 3);
+	assert_int_equal(kt_module_param("kshm", "max_pages"), 2);
+	assert_int_equal(kt_module_param("kshm", "max_per_process"), 2);
 	a = xopen("l1");
 	assert_errno(kshm_trunc(a, 2 * PG + 1), EFBIG);
 	assert_int_equal(kshm_trunc(a, 2 * PG), 2 * PG);
@@ -771,7 +742,7 @@ static void test_sigkill_releases(void **state)
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_empty();
+	kt_kshm_assert_empty();
 }
 
 static void test_name_reuse(void **state)
@@ -1135,7 +1106,7 @@ static void test_concurrency(void **state)
 		assert_int_equal(WEXITSTATUS(st), 0);
 	}
 	assert_false(proc_row("shared-race", &row));
-	assert_empty();
+	kt_kshm_assert_empty();
 }
 
 static void test_tool(void **state)
@@ -1318,5 +1289,5 @@ int main(void)
 		T(test_tool),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, kt_kshm_setup, kt_kshm_teardown);
 }

@@ -60,21 +60,6 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static void reload(const char *params)
-{
-	if (kt_loaded(MOD))
-		assert_int_equal(kt_kshm_unload(), 0);
-	assert_int_equal(kt_load(MOD, params), 0);
-}
-
-static long param(const char *p)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/module/kshm/parameters/%s", p);
-	return (long)kt_read_ll(path);
-}
-
 /*
  * Our /dev/kshm descriptor, numbered 100 or above: out of the way of the
  * low number that libkipc caches.
@@ -237,7 +222,7 @@ static void base_check(unsigned int opens, unsigned int maps)
  */
 static void assert_open_limit(long held)
 {
-	long max = param("max_per_process"), i;
+	long max = (long)kt_module_param("kshm", "max_per_process"), i;
 	int fds[64];
 	char name[32];
 
@@ -310,7 +295,7 @@ static int teardown(void **state)
 static void begin(const char *params)
 {
 	kt_fault_require();
-	reload(params);
+	kt_kshm_reload(params);
 	base_create();
 }
 

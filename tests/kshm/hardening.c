@@ -47,45 +47,6 @@
 #define GID_USER 1000
 #define UID_OTHER 65534
 
-static void reload(const char *params)
-{
-	if (kt_loaded("kshm"))
-		assert_int_equal(kt_kshm_unload(), 0);
-	assert_int_equal(kt_load("kshm", params), 0);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	umask(022);
-	kt_unload_if_loaded("kshm");
-	return kt_load("kshm", NULL) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_kshm_unload() ? -1 : 0;
-}
-
-static int each_teardown(void **state)
-{
-	(void)state;
-	kt_close_fds_to("anon_inode:[kshm]");
-	if (kt_kshm_counter("objects") || kt_kshm_counter("processes"))
-		return -1;
-	reload(NULL);
-	return 0;
-}
-
-static long long param(const char *p)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/module/kshm/parameters/%s", p);
-	return kt_read_ll(path);
-}
-
 /* A bool parameter: 1 for "Y", 0 for "N", -1 if missing. */
 static int param_bool(const char *p)
 {
@@ -514,7 +475,7 @@ static void test_squatting_protection_off(void **state)
 	pid_t pid;
 
 	(void)state;
-	reload("protected_names=0");
+	kt_kshm_reload("protected_names=0");
 	assert_int_equal(param_bool("protected_names"), 0);
 	pid = squatter("shared", &release);
 	fd = kshm_open("shared");		/* xv6-style sharing */
@@ -563,9 +524,9 @@ static void test_max_per_user(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(param("max_per_user"), param("max_objects"));
-	reload("max_per_user=2");
-	assert_int_equal(param("max_per_user"), 2);
+	assert_int_equal(kt_module_param("kshm", "max_per_user"), kt_module_param("kshm", "max_objects"));
+	kt_kshm_reload("max_per_user=2");
+	assert_int_equal(kt_module_param("kshm", "max_per_user"), 2);
 	fd = kshm_open("root-held");		/* root's count, not uid 1000's */
 	assert_true(fd >= 0);
 	assert_int_equal(kt_as_user(UID_USER, GID_USER, per_user_child, &user),
@@ -576,7 +537,7 @@ static void test_max_per_user(void **state)
 			 0);
 	assert_int_equal(kshm_close(fd), 0);
 	/* below max_per_user, max_objects still rules */
-	reload("max_objects=1 max_per_user=1");
+	kt_kshm_reload("max_objects=1 max_per_user=1");
 	fd = kshm_open("only");
 	assert_true(fd >= 0);
 	{
@@ -691,7 +652,7 @@ static void test_proc_lists_what_reader_may_open(void **state)
 	kshm_close(group);
 }
 
-#define T(f) cmocka_unit_test_teardown(f, each_teardown)
+#define T(f) cmocka_unit_test_teardown(f, kt_kshm_reset)
 
 int main(void)
 {
@@ -710,5 +671,5 @@ int main(void)
 		T(test_proc_lists_what_reader_may_open),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, kt_kshm_setup, kt_kshm_teardown);
 }

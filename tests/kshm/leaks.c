@@ -141,17 +141,11 @@ static int setup(void **state)
 	return kt_load("kshm", NULL) ? -1 : 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_kshm_unload() ? -1 : 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cycles_leave_nothing),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, setup, kt_kshm_teardown);
 }

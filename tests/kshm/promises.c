@@ -57,48 +57,6 @@ static int mkobj(int ctl, const char *name, unsigned long long size)
 	return fd;
 }
 
-static void reload(const char *params)
-{
-	if (kt_loaded("kshm"))
-		assert_int_equal(kt_kshm_unload(), 0);
-	assert_int_equal(kt_load("kshm", params), 0);
-}
-
-static void assert_empty(void)
-{
-	assert_int_equal(kt_kshm_counter("objects"), 0);
-	assert_int_equal(kt_kshm_counter("pages"), 0);
-	assert_int_equal(kt_kshm_counter("processes"), 0);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	umask(022);
-	kt_unload_if_loaded("kshm");
-	return kt_load("kshm", NULL) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return kt_kshm_unload() ? -1 : 0;
-}
-
-/*
- * Every case ends with nothing left and the default parameters; a failed
- * case's descriptors are closed here so that the next case starts clean.
- */
-static int each_teardown(void **state)
-{
-	(void)state;
-	kt_close_fds_to("anon_inode:[kshm]");
-	if (kt_kshm_counter("objects") || kt_kshm_counter("processes"))
-		return -1;
-	reload(NULL);
-	return 0;
-}
-
 /* Run FN(ARG) in a child as UID/GID with supplementary GROUPS. */
 static int as_user(unsigned int uid, unsigned int gid, const gid_t *groups,
 		   size_t ngroups, void (*fn)(void *), void *arg)
@@ -184,7 +142,7 @@ static void test_nofile(void **state)
 {
 	(void)state;
 	assert_int_equal(kt_in_child(nofile_child, NULL), 0);
-	assert_empty();
+	kt_kshm_assert_empty();
 }
 
 /* ---- KSHM_IOC_INFO: padding and the bytes after the name --------------- */
@@ -230,7 +188,7 @@ static void test_threads_share_count(void **state)
 	int ctl, i;
 
 	(void)state;
-	reload("max_per_process=2");
+	kt_kshm_reload("max_per_process=2");
 	ctl = ctl_open();
 	for (i = 0; i < 3; i++) {
 		t[i] = (struct topen){ ctl, i == 0 ? "t0" : i == 1 ? "t1" : "t2",
@@ -262,7 +220,7 @@ static void test_charge_until_last_munmap(void **state)
 	char *p, *q;
 
 	(void)state;
-	reload("max_per_process=1");
+	kt_kshm_reload("max_per_process=1");
 	ctl = ctl_open();
 	fd = mkobj(ctl, "charged", 2 * PG);
 	p = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -319,7 +277,7 @@ static void test_creator_access_mode0(void **state)
 {
 	(void)state;
 	assert_int_equal(kt_as_user(UID_USER, GID_USER, mode0_child, NULL), 0);
-	assert_empty();
+	kt_kshm_assert_empty();
 }
 
 /* ---- supplementary groups ---------------------------------------------- */
@@ -408,7 +366,7 @@ static void test_nonroot_opens_dev(void **state)
 {
 	(void)state;
 	assert_int_equal(kt_as_user(UID_USER, GID_USER, nonroot_child, NULL), 0);
-	assert_empty();
+	kt_kshm_assert_empty();
 }
 
 /* ---- ENODEV without kshm.ko -------------------------------------------- */
@@ -444,7 +402,7 @@ static void test_max_pages_limit(void **state)
 	char *p;
 
 	(void)state;
-	reload("max_pages=65536");
+	kt_kshm_reload("max_pages=65536");
 	ctl = ctl_open();
 	fd = mkobj(ctl, "big", 0);
 	assert_int_equal(kt_kshm_trunc(fd, &size), -EFBIG);
@@ -598,7 +556,7 @@ static void test_mapped_object_pins_module(void **state)
 	assert_int_equal(kt_load("kshm", NULL), 0);
 }
 
-#define T(f) cmocka_unit_test_teardown(f, each_teardown)
+#define T(f) cmocka_unit_test_teardown(f, kt_kshm_reset)
 
 int main(void)
 {
@@ -618,5 +576,5 @@ int main(void)
 		T(test_mapped_object_pins_module),
 	};
 
-	return kt_run_group(tests, setup, teardown);
+	return kt_run_group(tests, kt_kshm_setup, kt_kshm_teardown);
 }

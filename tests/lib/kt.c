@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kt.c - helpers shared by kipc's guest tests; see kt.h. */
 #include "kt.h"
+#include "kt_kshm.h"
 #include "kt_sys.h"
 
 #include <errno.h>
@@ -64,6 +65,25 @@ const char *const *kt_modules(void)
 	static const char *const list[] = { KIPC_TREE_MODULES NULL };
 
 	return list;
+}
+
+int kt_unload_all(void **state)
+{
+	const char *const *m;
+
+	(void)state;
+	for (m = kt_modules(); *m; m++)
+		if (kt_loaded(*m))
+			kt_unload(*m);
+	return 0;
+}
+
+void kt_unload_kipc(void)
+{
+	assert_int_equal(kt_unload("message_slot"), 0);
+	assert_int_equal(kt_unload("myshm"), 0);
+	assert_int_equal(kt_kshm_counter("objects"), 0);
+	assert_int_equal(kt_unload("kshm"), 0);
 }
 
 static int wait_child(pid_t pid)

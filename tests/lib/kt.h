@@ -28,6 +28,13 @@ void kt_unload_if_loaded(const char *mod);
 bool kt_loaded(const char *mod);
 /* Names of the modules in kernel/ (NULL-terminated), from the build. */
 const char *const *kt_modules(void);
+/* Unload every kipc module that is loaded (a cmocka setup or teardown). */
+int kt_unload_all(void **state);
+/*
+ * Nothing holds kipc any more: message_slot and myshm unload, no kshm
+ * object is left, and kshm unloads (each is a test assertion).
+ */
+void kt_unload_kipc(void);
 
 /*
  * Run FN(ARG) in a child process.  Returns the child's exit status (0-255),

@@ -33,6 +33,7 @@ static const char *const kt_fault_reports[] = {
 	"unreferenced object", "INFO: trying to register non-static key",
 	NULL
 };
+/* The warnings whose stack dump the fault window forgives (kt_fault.h). */
 static const char *const kt_fault_alloc_warnings[] = {
 	"page allocation failure:", "vmalloc error:", NULL
 };
@@ -144,7 +145,7 @@ static const char *kmsg_report(int fd, bool tolerate_alloc_warn, char *buf,
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = '\0';
-		if (strstr(msg, "kipc-fault-window"))
+		if (strstr(msg, KT_FAULT_WINDOW))
 			continue;
 		if (tolerate_alloc_warn && has_any(msg, kt_fault_alloc_warnings)) {
 			in_dump = true;
@@ -233,18 +234,15 @@ unsigned int kt_fault_walk(const struct kt_fault_op *op,
 			fail_msg("%s: still failing after %u fault points",
 				 op->name, max);
 		lseek(kmsg, 0, SEEK_END);
-		/*
-		 * vm/run tolerates allocation-failure call traces only
-		 * between these two lines.
-		 */
-		kmsg_write(mark, "<4>kipc-fault-window open: %s point %u\n",
+		/* the fault window (kt_fault.h) */
+		kmsg_write(mark, "<4>" KT_FAULT_WINDOW_OPEN "%s point %u\n",
 			   op->name, n);
 		len = snprintf(nbuf, sizeof(nbuf), "%u", n);
 		if (pwrite(nth_fd, nbuf, len, 0) != len)
 			fail_msg("kt_fault: " KT_FAULT_NTH ": %s", strerror(errno));
 		rc = op->run(op->arg);
 		injected = fault_injected(nth_fd);
-		kmsg_write(mark, "<4>kipc-fault-window close: %s point %u\n",
+		kmsg_write(mark, "<4>" KT_FAULT_WINDOW_CLOSE "%s point %u\n",
 			   op->name, n);
 		report = kmsg_report(kmsg, injected, log, sizeof(log));
 		if (report)

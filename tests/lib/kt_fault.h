@@ -23,6 +23,20 @@
 
 #include <stdbool.h>
 
+/*
+ * The fault window, a contract with vm/run (tests/README.md, "The fault
+ * window"): kt_fault_walk() brackets every injected attempt with the
+ * kernel-log lines
+ *	kipc-fault-window open: NAME point N
+ *	kipc-fault-window close: NAME point N
+ * and between them vm/run forgives the stack dump of an allocation-failure
+ * warning ("page allocation failure:", "vmalloc error:") up to its
+ * "</TASK>"; every other report still fails the run.
+ */
+#define KT_FAULT_WINDOW		"kipc-fault-window"
+#define KT_FAULT_WINDOW_OPEN	KT_FAULT_WINDOW " open: "
+#define KT_FAULT_WINDOW_CLOSE	KT_FAULT_WINDOW " close: "
+
 /* Does this kernel have fail-nth and the debugfs fault controls? */
 bool kt_fault_available(void);
 

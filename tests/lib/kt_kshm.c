@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 long kt_kshm_counter(const char *key)
 {
@@ -35,12 +36,42 @@ int kt_kshm_unload(void)
 	return kt_unload("kshm");
 }
 
-void kt_unload_kipc(void)
+int kt_kshm_setup(void **state)
 {
-	assert_int_equal(kt_unload("message_slot"), 0);
-	assert_int_equal(kt_unload("myshm"), 0);
+	(void)state;
+	umask(022);
+	kt_unload_if_loaded("kshm");
+	return kt_load("kshm", NULL) ? -1 : 0;
+}
+
+int kt_kshm_teardown(void **state)
+{
+	(void)state;
+	return kt_kshm_unload() ? -1 : 0;
+}
+
+void kt_kshm_reload(const char *params)
+{
+	if (kt_loaded("kshm"))
+		assert_int_equal(kt_kshm_unload(), 0);
+	assert_int_equal(kt_load("kshm", params), 0);
+}
+
+int kt_kshm_reset(void **state)
+{
+	(void)state;
+	kt_close_fds_to("anon_inode:[kshm]");
+	if (kt_kshm_counter("objects") || kt_kshm_counter("processes"))
+		return -1;
+	kt_kshm_reload(NULL);
+	return 0;
+}
+
+void kt_kshm_assert_empty(void)
+{
 	assert_int_equal(kt_kshm_counter("objects"), 0);
-	assert_int_equal(kt_unload("kshm"), 0);
+	assert_int_equal(kt_kshm_counter("pages"), 0);
+	assert_int_equal(kt_kshm_counter("processes"), 0);
 }
 
 int kt_kshm_open(int ctl, const char *name, unsigned int flags,

@@ -15,10 +15,24 @@ long kt_kshm_counter(const char *key);
 int kt_kshm_unload(void);
 
 /*
- * Nothing holds kipc any more: message_slot and myshm unload, no kshm
- * object is left, and kshm unloads (each is a test assertion).
+ * The kshm tests' shared fixtures (cmocka's setup and teardown; the
+ * FIXTURE_SETUP/FIXTURE_TEARDOWN of the kernel's selftests):
+ * kt_kshm_setup(), a group setup: umask 022, kshm freshly loaded with its
+ * default parameters; kt_kshm_teardown(), a group teardown: libkipc's
+ * descriptor closed, kshm unloaded; kt_kshm_reset(), a per-case teardown:
+ * this process's descriptors of kshm objects closed (a failed case's), no
+ * object and no process left (else the case fails), kshm reloaded with
+ * its default parameters.
  */
-void kt_unload_kipc(void);
+int kt_kshm_setup(void **state);
+int kt_kshm_teardown(void **state);
+int kt_kshm_reset(void **state);
+
+/* Load kshm with PARAMS, unloading it first if loaded (test assertions). */
+void kt_kshm_reload(const char *params);
+
+/* No kshm object, page or process is left (test assertions). */
+void kt_kshm_assert_empty(void);
 
 /*
  * Raw ioctls, without libkipc (which caches a /dev/kshm descriptor):

@@ -48,14 +48,3 @@ void kt_expect_all_refused(const char *mod, const struct kt_bad_param *bad,
 	assert_true(kt_meminfo_kb("VmallocUsed") < vm0 + 1024);
 	assert_true(kt_meminfo_kb("SUnreclaim") < slab0 + 1024);
 }
-
-int kt_unload_all(void **state)
-{
-	const char *const *m;
-
-	(void)state;
-	for (m = kt_modules(); *m; m++)
-		if (kt_loaded(*m))
-			kt_unload(*m);
-	return 0;
-}

@@ -30,7 +30,5 @@ void kt_expect_refused(const char *mod, const struct kt_bad_param *b,
  */
 void kt_expect_all_refused(const char *mod, const struct kt_bad_param *bad,
 			   size_t n, int rounds, void (*left)(void));
-/* Unload every kipc module that is loaded (a cmocka teardown). */
-int kt_unload_all(void **state);
 
 #endif /* KT_PARAMS_H */

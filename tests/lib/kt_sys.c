@@ -109,6 +109,14 @@ long long kt_read_ll(const char *path)
 	return v;
 }
 
+long long kt_module_param(const char *mod, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
+	return kt_read_ll(path);
+}
+
 int kt_run(const char *cmd, char *out, size_t outlen)
 {
 	char full[1024];

@@ -27,6 +27,8 @@ long long kt_meminfo_kb(const char *field);
 bool kt_memfree_above(long long kb);
 /* The decimal number at the start of file PATH, or -1. */
 long long kt_read_ll(const char *path);
+/* Module MOD's parameter NAME (/sys/module/MOD/parameters/NAME), or -1. */
+long long kt_module_param(const char *mod, const char *name);
 /*
  * Run shell command CMD with stdout (and stderr) captured into OUT
  * (NUL-terminated, truncated to OUTLEN).  Returns the exit status, or
