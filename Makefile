@@ -13,8 +13,13 @@ KIPC_VERSION := $(shell scripts/version.sh)
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
+# -MMD -MP: each compile writes the headers it read into a .d file next to
+# its output (included at the end), so an edit rebuilds what it touches.
 ALL_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude \
-	'-DKIPC_VERSION="$(KIPC_VERSION)"' $(CPPFLAGS) $(CFLAGS)
+	-MMD -MP $(CPPFLAGS) $(CFLAGS)
+# The version, compiled only into what prints it (lib/version.c, the tools,
+# insn-loop); they also depend on $(VERSION_STAMP), rewritten when it changes.
+VERSION_DEF := '-DKIPC_VERSION="$(KIPC_VERSION)"'
 
 # Shipped modules: one per kernel/*.c (the test list is built from this).
 MODULES := $(patsubst kernel/%.c,%,$(wildcard kernel/*.c))
@@ -47,9 +52,11 @@ TESTLIB_A := $(B)/tests/lib/libkt.a
 # Host tests (tests/host/*.c, see below): not for the guest.
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_TESTS := $(foreach s,asan tsan,$(patsubst tests/host/%.c,$(B)/host-tests/$(s)/%,$(HOST_TEST_SRCS)))
-# (debian/changelog: the version is compiled in, so a new one rebuilds)
-HDRS := $(wildcard include/*/*.h include/*/*/*.h tests/lib/*.h tools/*.h bench/*.h) \
-	debian/changelog
+# Stamps: files rewritten only when their content changes, so that what
+# depends on them rebuilds exactly then: the version (debian/changelog's)
+# and the list of kernel/ modules (kt_modules() in tests/lib/kt.c).
+VERSION_STAMP := $(B)/stamp/version
+TREE_MODULES_STAMP := $(B)/stamp/tree-modules
 
 .PHONY: all help deps modules user lib tools check check-debug debug-kernel check-kcsan check-ivshmem-load kcsan-kernel demo shell lint bench bench-insn bench-docs clean
 .PHONY: install install-lib install-tools install-dkms uninstall deb check-deb
@@ -109,9 +116,11 @@ user: $(LIB_A) $(LIB_SO) $(LIB_PC) $(TOOLS) $(TOOLS32) $(EXAMPLES) $(BENCHES) $(
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: lib $(TOOLS)
 
-$(B)/lib/%.o: lib/%.c $(HDRS) | deps-build
+$(B)/lib/version.o: VERSION_DEF_LIB = $(VERSION_DEF)
+$(B)/lib/version.o: $(VERSION_STAMP)
+$(B)/lib/%.o: lib/%.c | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(VERSION_DEF_LIB) -fPIC -c -o $@ $<
 
 $(B)/lib/libkipc.a: $(LIB_OBJS)
 	@rm -f $@
@@ -140,31 +149,31 @@ $(B)/lib/pkgconfig/kipc.pc: Makefile debian/changelog
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
 # bench_msg drives slots and pipes through io_uring too (liburing)
 $(B)/bench/bench_msg: EXTRA_LIBS = -lpthread -lrt -lm -luring
-$(B)/tools/%: tools/%.c $(HDRS) $(LIB_A) | deps-build
+$(B)/tools/%: tools/%.c $(VERSION_STAMP) $(LIB_A) | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(VERSION_DEF) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/rig/%: tests/rig/%.c $(HDRS) $(LIB_A) | deps-build
+$(B)/rig/%: tests/rig/%.c $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A)
 
-$(B)/tools/%32: tools/%.c $(HDRS) | deps-user
+$(B)/tools/%32: tools/%.c $(VERSION_STAMP) | deps-user
 	@mkdir -p $(@D)
 	@echo 'int main(void) { return 0; }' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null || \
 		{ echo "$@: $(CC) -m32 -static cannot link: run scripts/deps.sh (gcc-multilib, libc6-dev-i386)" >&2; exit 1; }
-	$(CC) -m32 -static $(ALL_CFLAGS) -o $@ $<
+	$(CC) -m32 -static $(ALL_CFLAGS) $(VERSION_DEF) -o $@ $<
 
-$(B)/examples/%: examples/%.c $(HDRS) $(LIB_A) | deps-build
+$(B)/examples/%: examples/%.c $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/bench/%: bench/%.c $(HDRS) $(LIB_A) | deps-user
+$(B)/bench/%: bench/%.c $(LIB_A) | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/bench/insn-loop: bench/insn/insn-loop.c $(HDRS) | deps-user
+$(B)/bench/insn-loop: bench/insn/insn-loop.c $(VERSION_STAMP) | deps-user
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -luring
+	$(CC) $(ALL_CFLAGS) $(VERSION_DEF) $(LDFLAGS) -o $@ $< -luring
 
 $(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c | deps-user
 	@mkdir -p $(@D)
@@ -174,19 +183,23 @@ TREE_MODULES := $(foreach m,$(MODULES),"$(m)",)
 # Extra libraries of one test: TEST_LIBS_<area>_<name>.
 TEST_LIBS_message_slot_uring := -luring
 TEST_LIBS_message_slot_nowait := -luring
+# Each test is compiled to AREA/NAME.o, then linked with libkt.a: a change
+# in tests/lib relinks the tests and recompiles only what includes it.
 # kt_modules() lists kernel/'s modules, from the build.
 $(B)/tests/lib/kt.o: TESTLIB_DEFS = '-DKIPC_TREE_MODULES=$(TREE_MODULES)'
-$(B)/tests/lib/%.o: tests/lib/%.c $(HDRS) Makefile | deps-user
+$(B)/tests/lib/kt.o: $(TREE_MODULES_STAMP)
+$(B)/tests/%.o: tests/%.c | deps-user
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TESTLIB_DEFS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests $(TESTLIB_DEFS) -c -o $@ $<
 
 $(TESTLIB_A): $(TESTLIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/tests/%: tests/%.c $(TESTLIB_A) $(HDRS) $(LIB_A) Makefile | deps-user
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TESTLIB_A) $(LIB_A) \
+# (no chained-rule clean-up of the test objects: they are kept for relinking)
+.SECONDARY: $(TESTS:=.o)
+$(B)/tests/%: $(B)/tests/%.o $(TESTLIB_A) $(LIB_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB_A) $(LIB_A) \
 		-lcmocka -lpthread -lrt -lm $(TEST_LIBS_$(subst /,_,$*))
 
 # Host tests: tests/host/NAME.c need no module and run on the build host
@@ -195,12 +208,32 @@ $(B)/tests/%: tests/%.c $(TESTLIB_A) $(HDRS) $(LIB_A) Makefile | deps-user
 # (tsan/), as $(B)/host-tests/{asan,tsan}/NAME (HOST_TESTS, above).
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_tsan := -fsanitize=thread
+# (one compile of several sources: the headers are listed, not -MMD'd)
+HOST_HDRS = $(wildcard include/*/*.h include/*/*/*.h tests/host/*.h)
 define host_test_rule
-$(B)/host-tests/$(1)/%: tests/host/%.c $(LIB_SRCS) $(HDRS) $(wildcard tests/host/*.h) Makefile
+$(B)/host-tests/$(1)/%: tests/host/%.c $(LIB_SRCS) $(HOST_HDRS) Makefile
 	@mkdir -p $$(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_$(1)) -o $$@ $$< $(LIB_SRCS) -lcmocka -lpthread -lrt
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(VERSION_DEF) -O1 $(SAN_$(1)) \
+		-o $$@ $$< $(LIB_SRCS) -lcmocka -lpthread -lrt
 endef
 $(foreach s,asan tsan,$(eval $(call host_test_rule,$(s))))
+
+# A stamp's recipe always runs (FORCE) but rewrites the file only when the
+# value differs, so its mtime moves only then.
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(KIPC_VERSION)' | cmp -s - $@ || echo '$(KIPC_VERSION)' >$@
+$(TREE_MODULES_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(TREE_MODULES)' | cmp -s - $@ || echo '$(TREE_MODULES)' >$@
+.PHONY: FORCE
+FORCE:
+
+# The .d files of every compile (-MMD): missing before the first build.
+DEPS := $(LIB_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) \
+	$(TESTS:=.d) $(addsuffix .d,$(TOOLS) $(TOOLS32) $(EXAMPLES) $(RIG_PROGS) \
+	$(filter-out %.so,$(BENCHES)))
+-include $(DEPS)
 
 check: deps modules user
 	@tests/run-suite $(foreach k,$(KERNELS),--kernel $(k))
