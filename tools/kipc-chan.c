@@ -19,10 +19,7 @@
 
 #include <kipc/chan.h>
 
-/* From the Makefile (scripts/version.sh); a plain gcc build says "unknown". */
-#ifndef KIPC_VERSION
-#define KIPC_VERSION "unknown"
-#endif
+#include "tool.h"	/* KIPC_VERSION */
 
 static void usage(FILE *f)
 {
