@@ -152,12 +152,36 @@ opts="-y --no-install-recommends"
 cmd=
 [ -z "$missing" ] || cmd="apt-get install $opts$missing"
 [ -z "$bdep" ] || cmd="${cmd:+$cmd && }apt-get build-dep $opts $top"
+# A package apt does not know (after an update): say which and why, e.g.
+# the headers of a kernel that is not Debian's (make modules KERNELS=running
+# on a custom kernel).
+unknown_packages() {
+	for p in $missing; do
+		apt-cache show "$p" >/dev/null 2>&1 || echo "$p"
+	done | xargs
+}
+refuse_unknown() {
+	# no package lists yet (a fresh container): apt cannot tell
+	apt-cache show dpkg >/dev/null 2>&1 || return 0
+	unk=$(unknown_packages)
+	[ -n "$unk" ] || return 0
+	echo "deps.sh: apt knows no package $unk." >&2
+	for p in $unk; do
+		case $p in linux-headers-*)
+			echo "A kernel not from Debian? Install its headers yourself, so that" \
+				"/lib/modules/${p#linux-headers-}/build/Makefile exists, and run make again." >&2 ;;
+		esac
+	done
+	exit 1
+}
 if [ -n "$dry" ]; then
+	refuse_unknown
 	refuse_images
 	echo "apt-get update && $cmd"
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
+	refuse_unknown
 	refuse_images
 	[ -z "$missing" ] || echo "kipc needs these Debian packages:$missing" >&2
 	[ -z "$bdep" ] || echo "kipc's Build-Depends (debian/control) are not all installed:" \
@@ -165,7 +189,6 @@ if [ "$(id -u)" != 0 ]; then
 	echo "Run as root:  apt-get update && $cmd" >&2
 	exit 1
 fi
-echo "deps.sh: installing${missing:+$missing}${bdep:+ (Build-Depends of debian/control)}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # make -j runs several groups at once: one apt at a time (and wait for
 # anyone else's apt on the dpkg lock instead of failing)
@@ -174,7 +197,9 @@ flock 9
 lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
 apt-get $lock update -qq >&2
+refuse_unknown
 refuse_images
+echo "deps.sh: installing${missing:+$missing}${bdep:+ (Build-Depends of debian/control)}" >&2
 if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get $lock install $opts -qq $missing >/dev/null
