@@ -25,6 +25,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 [ $# -gt 0 ] || set -- 6.1 6.12
 export DEBIAN_FRONTEND=noninteractive
+# Wait for anyone else's apt on the dpkg lock instead of failing (a purge
+# that fails on the lock leaves the packages installed).
+apt_get() { apt-get -o DPkg::Lock::Timeout=900 "$@"; }
 if [ "$(id -u)" != 0 ]; then
 	echo "check-deb.sh: needs root (installs the packages on this host)" >&2
 	exit 1
@@ -65,7 +68,7 @@ purge_all() {
 	for p in $pkgs; do
 		dpkg-query -W "$p" >/dev/null 2>&1 && any="$any $p"
 	done
-	[ -z "$any" ] || apt-get purge -y -qq $any >/dev/null 2>&1
+	[ -z "$any" ] || apt_get purge -y -qq $any >/dev/null 2>&1
 }
 cleanup() {
 	purge_all
@@ -167,7 +170,7 @@ debs=()
 for p in $pkgs; do debs+=("$(deb_of "$p")"); done
 start=$SECONDS
 check "apt-get install of the four packages" \
-	apt-get install -y --no-install-recommends "${debs[@]}"
+	apt_get install -y --no-install-recommends "${debs[@]}"
 echo "install (DKMS builds included) took $((SECONDS - start))s" | note
 check "group kipc exists (dh_installsysusers: /usr/lib/sysusers.d/kipc-dkms.conf)" \
 	sh -c 'test -f /usr/lib/sysusers.d/kipc-dkms.conf && getent group kipc'
@@ -432,7 +435,7 @@ for p in $pkgs; do dpkg -L "$p" 2>/dev/null; done | sort -u >"$work/files"
 for rel in "${rels[@]}"; do
 	for m in $modules; do ls "$(dkms_dir "$rel")/$m".ko* 2>/dev/null; done
 done >"$work/built"
-check "apt-get purge of the four packages" apt-get purge -y $pkgs
+check "apt-get purge of the four packages" apt_get purge -y $pkgs
 dkms_empty() {
 	local s
 	s=$(dkms status -m kipc 2>/dev/null)
