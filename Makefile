@@ -211,7 +211,7 @@ SAN_tsan := -fsanitize=thread
 # (one compile of several sources: the headers are listed, not -MMD'd)
 HOST_HDRS = $(wildcard include/*/*.h include/*/*/*.h tests/host/*.h)
 define host_test_rule
-$(B)/host-tests/$(1)/%: tests/host/%.c $(LIB_SRCS) $(HOST_HDRS) Makefile
+$(B)/host-tests/$(1)/%: tests/host/%.c $(LIB_SRCS) $(HOST_HDRS) Makefile | deps-user
 	@mkdir -p $$(@D)
 	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(VERSION_DEF) -O1 $(SAN_$(1)) \
 		-o $$@ $$< $(LIB_SRCS) -lcmocka -lpthread -lrt
