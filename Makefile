@@ -76,6 +76,7 @@ help:
 	@echo "make lint       W=1, sparse, checkpatch --strict, cppcheck"
 	@echo "make bench      benchmarks against Linux IPC in a $(BENCH_KERNEL) guest (build/bench/)"
 	@echo "make bench-docs copy the last make bench results into docs/benchmarks.md"
+	@echo "make bench-insn instructions per 128 B write+read: slot, pipe, io_uring (QEMU TCG plugin)"
 	@echo "make modules KERNELS=running   build for the running kernel"
 	@echo "make deps       install the test rig's packages (QEMU, guest kernels, cmocka, ...)"
 	@echo "make deb        Debian packages (kipc-dkms, libkipc0, libkipc-dev, kipc-utils) in build/deb/"
@@ -282,7 +283,7 @@ check-kcsan: deps user
 		$(KCSAN_TESTS)
 
 demo: deps modules user
-	@vm/run --kernel $(DEMO_KERNEL) -- kipc-demo
+	@vm/demo --kernel $(DEMO_KERNEL)
 
 shell: deps modules user
 	@vm/run --kernel $(DEMO_KERNEL) --load --timeout 86400 --shell

@@ -14,10 +14,12 @@
  *   size=N[K|M|G]         size of buffers that do not give one (default 4M)
  *   buffers=name[:N[K|M|G][:TEXT]],...
  *                         the buffers to create; default: one "myshm".
- *                         TEXT (no ',') is what the buffer starts
- *                         with, the rest is zeroed (the kernel limits
- *                         a string parameter to 1024 bytes);
- *                         "name::TEXT" keeps the default size.
+ *                         TEXT is what the buffer starts with, the
+ *                         rest is zeroed (the kernel limits a string
+ *                         parameter to 1024 bytes); in TEXT, \\ \,
+ *                         \n \t \xHH \ooo are escapes (so "\x20" is a
+ *                         space, "\," a comma that does not end the
+ *                         entry); "name::TEXT" keeps the default size.
  * Sizes are rounded up to whole pages and limited to MYSHM_MAX_SIZE.
  *
  * Memory: every page of the shmem file is allocated and pinned at load
@@ -77,7 +79,7 @@ MODULE_PARM_DESC(size,
 static char *buffers = "";
 module_param(buffers, charp, 0444);
 MODULE_PARM_DESC(buffers,
-		 "Devices to create, \"name[:SIZE[:TEXT]],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; TEXT: what the buffer starts with, no commas (the whole value is at most 1024 bytes); default: one device \"myshm\")");
+		 "Devices to create, \"name[:SIZE[:TEXT]],...\" (at most 16, names [A-Za-z0-9_-] up to 31 characters starting with a letter; TEXT: what the buffer starts with, escapes \\\\ \\, \\n \\t \\xHH \\ooo (\\x20 is a space; the whole value is at most 1024 bytes); default: one device \"myshm\")");
 
 /**
  * struct myshm_buf - one shared buffer and its device
@@ -395,18 +397,77 @@ static const char *myshm_check_name(const char *name, size_t len)
 }
 
 /*
- * Is TEXT acceptable as the first bytes of a buffer?  It always fits: a
- * buffer has at least a page, the kernel limits the whole parameter to
- * 1024 bytes.
+ * Decode the escapes of a buffers= TEXT in place: \\ \, \n \t, \x with
+ * one or two hex digits, \ with one to three octal digits (at most \377).
+ * They let TEXT hold spaces and commas with no quotes, which busybox's and
+ * kmod's modprobe would each pass on differently.  Not
+ * string_unescape_inplace(): that keeps an unknown escape as it is and
+ * knows no "\,", where a mistyped escape must fail the load.  Returns
+ * NULL, or why TEXT is not acceptable (also a NUL byte: the text ends at
+ * the first one).
  */
-static const char *myshm_check_seed(const char *text)
+static const char *myshm_unescape(char *text)
 {
-	size_t len = strlen(text);
+	static const char bad[] =
+		"bad escape in text (allowed: \\\\ \\, \\n \\t \\xHH \\ooo, not a NUL byte)";
+	char *in = text, *out = text;
+	unsigned int v, i;
 
-	/* the kernel limits the whole parameter to 1024 bytes (ENOSPC) */
-	if (!len)
-		return "empty text";
+	while (*in) {
+		if (*in != '\\') {
+			*out++ = *in++;
+			continue;
+		}
+		v = 0;
+		switch (*++in) {
+		case '\\':
+		case ',':
+			v = *in++;
+			break;
+		case 'n':
+			v = '\n';
+			in++;
+			break;
+		case 't':
+			v = '\t';
+			in++;
+			break;
+		case 'x':
+			for (i = 0, in++; i < 2 && isxdigit(*in); i++)
+				v = v * 16 + hex_to_bin(*in++);
+			if (!i)
+				return bad;
+			break;
+		default:
+			for (i = 0; i < 3 && isodigit(*in); i++)
+				v = v * 8 + (*in++ - '0');
+			if (!i || v > 0xff)
+				return bad;
+		}
+		if (!v)
+			return bad;
+		*out++ = v;
+	}
+	*out = '\0';
 	return NULL;
+}
+
+/*
+ * Cut the next entry off a buffers= list at the first ',' that is not
+ * escaped as "\,", like strsep(); NULL after the last one.
+ */
+static char *myshm_next_entry(char **rest)
+{
+	char *entry = *rest, *p;
+
+	if (!entry)
+		return NULL;
+	for (p = entry; *p && *p != ','; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	*rest = *p ? p + 1 : NULL;
+	*p = '\0';
+	return entry;
 }
 
 /*
@@ -436,7 +497,7 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 	if (!list)
 		return -ENOMEM;
 	rest = list;
-	while ((entry = strsep(&rest, ","))) {
+	while ((entry = myshm_next_entry(&rest))) {
 		char *colon = strchr(entry, ':');
 		size_t nlen = colon ? colon - entry : strlen(entry);
 		char *text = colon ? strchr(colon + 1, ':') : NULL;
@@ -455,14 +516,16 @@ static int myshm_parse_params(struct myshm_buf *bufs)
 					       &bufs[n].size);
 		else if (!why)
 			bufs[n].size = defsize;	/* "name" or "name::TEXT" */
-		if (!why && text)
-			why = myshm_check_seed(text);
+		if (!why && text && !*text)
+			why = "empty text";
 		if (!why && text) {
+			/* decoded in the copy: the message shows the entry */
 			bufs[n].seed = kstrdup(text, GFP_KERNEL);
 			if (!bufs[n].seed) {
 				kfree(list);
 				return -ENOMEM;
 			}
+			why = myshm_unescape(bufs[n].seed);
 		}
 		if (why && text)
 			text[-1] = ':';	/* the whole entry in the message */

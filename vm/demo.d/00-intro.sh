@@ -3,8 +3,8 @@ say "A throwaway $(uname -r) guest with kipc's modules"
 run uname -r
 run ls /kipc/modules
 for ko in /kipc/modules/*.ko; do
-	[ -e "$ko" ] || continue
 	m=$(basename "$ko" .ko)
 	run modprobe "$m"
+	grep -q "^$m " /proc/modules
 done
-run sh -c "grep -E '^(message_slot|myshm|kshm) ' /proc/modules || true"
+run sh -c "grep -E '^(message_slot|myshm|kshm|kipc_ivshmem) ' /proc/modules"
