@@ -17,7 +17,7 @@
  *   exp N iters I min M median D p90 P blocks B   (B: median block
  *                            executions per iteration)
  *   prof N ADDR INSNS        (instructions executed in blocks at ADDR)
- * bench/insn/report.sh maps the addresses to the guest's /proc/kallsyms.
+ * bench/insn/run.sh maps the addresses to the guest's /proc/kallsyms.
  *
  * Written against the plugin API of Debian 12's QEMU 7.2 (version 1); its
  * header is not packaged, so the few declarations used are below, as that

@@ -142,7 +142,7 @@ static void assert_pending(int ms)
 	assert_int_equal(io_uring_peek_cqe(&ring, &cqe), -EAGAIN);
 }
 
-/* The kernel has io_uring (the debug kernel is built without it). */
+/* The kernel has io_uring (Debian's and the debug kernel do). */
 static bool have_uring;
 
 static int ring_setup(void **state)
