@@ -124,18 +124,21 @@ static const struct {
 	{ "buffers=a:x:hi", "invalid buffers entry \"a:x:hi\": not a decimal" },
 	{ "buffers=1a::hi", "invalid buffers entry \"1a::hi\": name does not" },
 	{ "buffers=a:0:hi", "invalid buffers entry \"a:0:hi\": size 0" },
-	/* escapes in TEXT: only \\ \, \n \t \xH[H] \o[o[o]], never NUL */
-	{ "buffers=a:4K:x\\q", "invalid buffers entry \"a:4K:x\\q\": bad escape" },
-	{ "buffers=a:4K:\\x", "invalid buffers entry \"a:4K:\\x\": bad escape" },
+	/*
+	 * Escapes in TEXT: only \\ \, \n \t \xH[H] \o[o[o]], never NUL.
+	 * /dev/kmsg shows a backslash of the log line as \x5c.
+	 */
+	{ "buffers=a:4K:x\\q", "invalid buffers entry \"a:4K:x\\x5cq\": bad escape" },
+	{ "buffers=a:4K:\\x", "invalid buffers entry \"a:4K:\\x5cx\": bad escape" },
 	{ "buffers=a:4K:\\xg1", "bad escape in text" },
-	{ "buffers=a:4K:ab\\", "invalid buffers entry \"a:4K:ab\\\": bad escape" },
+	{ "buffers=a:4K:ab\\", "invalid buffers entry \"a:4K:ab\\x5c\": bad escape" },
 	{ "buffers=a:4K:\\8", "bad escape in text" },
 	{ "buffers=a:4K:\\400", "bad escape in text" },
 	{ "buffers=a:4K:x\\0", "bad escape in text" },
 	{ "buffers=a:4K:\\x00", "bad escape in text" },
 	{ "buffers=a:4K:\\000", "bad escape in text" },
 	{ "buffers=a:4K:\\\"", "bad escape in text" },
-	{ "buffers=b,a::ok\\,x\\y", "invalid buffers entry \"a::ok\\,x\\y\": bad escape" },
+	{ "buffers=b,a::ok\\,x\\y", "invalid buffers entry \"a::ok\\x5c,x\\x5cy\": bad escape" },
 	{ "buffers=a\\,b:4K", "characters other than" },
 };
 
