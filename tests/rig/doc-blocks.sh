@@ -82,8 +82,11 @@ done | sort | cut -f4)
 
 echo "1..$((${#ids[@]} + 1))"
 n=0
+t0=$SECONDS
 result() {	# result OK|FAIL|SKIP DESCRIPTION [DETAIL-FILE]
 	n=$((n + 1))
+	[ "$1" = SKIP ] || echo "# $((SECONDS - t0)) s"
+	t0=$SECONDS
 	case $1 in
 	OK) echo "ok $n - $2" ;;
 	SKIP) echo "ok $n - $2" ;;
@@ -136,7 +139,7 @@ one() {	# one SCRIPT: its output as TAP comments; its status in $rc
 	unload >/dev/null 2>&1
 	(cd $d && timeout 60 sh -e "$1") </dev/null >/tmp/out 2>&1
 	rc=$?
-	sed 's/^/#   | /' /tmp/out
+	awk '{ print "#   | " $0 }' /tmp/out	# also a last line without a newline
 }
 while read -r id mode; do
 	if [ "$mode" = guest ]; then
@@ -164,6 +167,8 @@ if [ -s "$tmp/g/list" ]; then
 	"$top/vm/run" --kernel "$k" --timeout 900 --add "$tmp/g:/root/g" \
 		-- sh /root/g/run >"$tmp/g.out" 2>"$tmp/g.err"
 	grc=$?
+	echo "# the guest blocks: one guest, $((SECONDS - t0)) s"
+	t0=$SECONDS
 	while read -r tag id rc; do
 		[ "$tag" = DOC-RESULT ] && gres[$id]=$rc
 	done <"$tmp/g.out"
@@ -205,11 +210,12 @@ dry() {
 	[ ${#w[@]} -gt 0 ] || return 0
 	case ${w[0]} in
 	make)	# each target has a rule (make -n would run the + recipes)
-		local t db
-		db=$(cd "$hostdir" && make -pq __kipc_doc_test_none__ 2>/dev/null)
+		local t
+		[ -s "$tmp/make-db" ] || (cd "$hostdir" &&
+			make -pq __kipc_doc_test_none__ >"$tmp/make-db" 2>/dev/null)
 		for t in "${w[@]:1}"; do
 			case $t in *=* | -*) continue ;; esac
-			grep -q "^$t:" <<<"$db" || { echo "no make target $t"; return 1; }
+			grep -q "^$t:" "$tmp/make-db" || { echo "no make target $t"; return 1; }
 		done ;;
 	tests/run-suite)
 		(cd "$hostdir" && set +u && eval "tests/run-suite --list ${w[*]:1}") ;;
