@@ -296,7 +296,8 @@ if [ -f "/lib/modules/$rel/build/Makefile" ]; then
 	else
 		result FAIL "make modules KERNELS=running builds for $rel" "$tmp/detail"
 	fi
-elif [ $rc != 0 ] && grep -q "install the package linux-headers-$rel" "$tmp/detail"; then
+elif [ $rc != 0 ] && grep -q "linux-headers-$rel" "$tmp/detail"; then
+	# scripts/deps.sh (as root: its apt-get) or scripts/kver.sh names it
 	result OK "make modules KERNELS=running without headers names linux-headers-$rel"
 else
 	result FAIL "make modules KERNELS=running without headers names linux-headers-$rel" "$tmp/detail"
