@@ -63,13 +63,6 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
-/* struct class's dev_uevent/devnode take a const device since 6.2. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-#define KIPC_CLASS_DEV_CONST
-#else
-#define KIPC_CLASS_DEV_CONST const
-#endif
-
 /*
  * A file_operations.get_unmapped_area that aligns mappings of 2 MiB or more
  * so huge pages can be mapped with PMDs; without THP the default (NULL).

@@ -1142,4 +1142,5 @@ module_exit(ivs_exit);
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(DMA_BUF);
 MODULE_VERSION(KIPC_VERSION);
+MODULE_AUTHOR("kipc contributors");
 MODULE_DESCRIPTION("kipc: ivshmem guest driver (myshm interface, doorbells)");

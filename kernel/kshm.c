@@ -806,5 +806,5 @@ module_exit(kshm_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);
-MODULE_DESCRIPTION("kipc named shared memory objects");
-MODULE_AUTHOR("kipc");
+MODULE_AUTHOR("kipc contributors");
+MODULE_DESCRIPTION("kipc: named shared memory objects (/dev/kshm)");

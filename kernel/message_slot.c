@@ -1462,5 +1462,5 @@ module_exit(ms_exit);
 MODULE_ALIAS_CHARDEV_MAJOR(MSG_SLOT_MAJOR);
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);
-MODULE_AUTHOR("kipc");
-MODULE_DESCRIPTION("Message slots: channels that keep their last message");
+MODULE_AUTHOR("kipc contributors");
+MODULE_DESCRIPTION("kipc: message slots, channels that keep their last message");

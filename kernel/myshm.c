@@ -64,6 +64,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <linux/uaccess.h>
 
 #include <kipc/myshm.h>
@@ -71,10 +72,12 @@
 #include "kipc_compat.h"
 #include "kipc_shmem.h"
 
-static char *size = "4M";
+/* MYSHM_DEFAULT_SIZE, as the parameter shows it */
+static char *size = __stringify(MYSHM_DEFAULT_MIB) "M";
 module_param(size, charp, 0444);
 MODULE_PARM_DESC(size,
-		 "Bytes (K/M/G suffix allowed) of each buffer that does not give its own size; rounded up to pages, at most 1G (default 4M)");
+		 "Bytes (K/M/G suffix allowed) of each buffer that does not give its own size; rounded up to pages, at most 1G (default "
+		 __stringify(MYSHM_DEFAULT_MIB) "M)");
 
 static char *buffers = "";
 module_param(buffers, charp, 0444);
@@ -728,5 +731,5 @@ module_exit(myshm_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KIPC_VERSION);
-MODULE_AUTHOR("kipc project");
-MODULE_DESCRIPTION("Kernel memory buffers shared through mmap-able character devices");
+MODULE_AUTHOR("kipc contributors");
+MODULE_DESCRIPTION("kipc: memory buffers shared through character devices (/dev/myshm)");

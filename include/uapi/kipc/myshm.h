@@ -43,7 +43,11 @@
 #define MYSHM_MAX_BUFFERS 16
 /* Largest size of one buffer: 1 GiB. */
 #define MYSHM_MAX_SIZE (1ULL << 30)
-/* Size of a buffer whose size is not given: 4 MiB. */
-#define MYSHM_DEFAULT_SIZE (4ULL << 20)
+/*
+ * Size of a buffer whose size is not given: 4 MiB (the module parameter
+ * "size" shows it as "4M").
+ */
+#define MYSHM_DEFAULT_MIB 4
+#define MYSHM_DEFAULT_SIZE ((unsigned long long)MYSHM_DEFAULT_MIB << 20)
 
 #endif /* _UAPI_KIPC_MYSHM_H */
