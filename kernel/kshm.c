@@ -25,16 +25,15 @@
  *
  * /proc/kshm lists the live objects and the module's counters.
  *
- * Memory: every object's pages are pages of one shmem (tmpfs) file that
- * the module creates at load (shmem_file_setup(), on the kernel's internal
- * tmpfs mount, VM_NORESERVE: pages are accounted as they are allocated).
- * KSHM_IOC_TRUNC gives the object a slot of max_pages page indices in that
- * file (an IDA) and allocates and pins all its pages at once
- * (kipc_shmem_pin(); kipc_shmem.h says why shmem and what pinned means);
- * the object's death unpins them and punches its range out of the file
- * (shmem_truncate_range()).  One file, not one per object: creating and
- * releasing a tmpfs inode, dentry and file per object halved the
- * open-trunc-map-close cycle rate.
+ * Memory: an object's pages are pages of a shmem (tmpfs) file that the
+ * module shares between up to KSHM_FILE_SLOTS objects (shmem_file_setup(),
+ * on the kernel's internal tmpfs mount, VM_NORESERVE: pages are accounted
+ * as they are allocated).  KSHM_IOC_TRUNC gives the object a fresh slot of
+ * max_pages page indices (see kshm_slot_get() for why never a used one)
+ * and allocates and pins all its pages at once (kipc_shmem_pin();
+ * kipc_shmem.h says why shmem and what pinned means); the object's death
+ * unpins them and punches its slot out of the file
+ * (shmem_truncate_range()).
  *
  * Mappings: the pages are inserted here (vm_insert_pages() at mmap time,
  * like drivers/dma-buf/udmabuf.c serves shmem pages), not delegated to
@@ -53,7 +52,6 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
-#include <linux/idr.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -91,8 +89,12 @@ MODULE_PARM_DESC(max_per_process,
 
 /*
  * Objects one user (the creator's fsuid) may own; 0 until the load, where
- * an unset value becomes max_objects (xv6 semantics unless an admin lowers
- * it).  Set explicitly, 0 or more than max_objects fails the load.
+ * an unset value becomes a quarter of max_objects (at least 1), so that on
+ * a default install (/dev/kshm is 0666) one user cannot take every object
+ * (as fs.pipe-user-pages-soft and message_slot's user_max_mem leave room
+ * for others).  Callers with CAP_SYS_RESOURCE or CAP_SYS_ADMIN are not
+ * limited, as for pipes.  Set explicitly, 0 or more than max_objects
+ * fails the load.
  */
 static unsigned int max_per_user;
 static bool max_per_user_set;
@@ -113,7 +115,7 @@ static const struct kernel_param_ops kshm_per_user_ops = {
 
 module_param_cb(max_per_user, &kshm_per_user_ops, &max_per_user, 0444);
 MODULE_PARM_DESC(max_per_user,
-		 "Most objects one user owns (default max_objects)");
+		 "Most objects one unprivileged user owns (default max_objects/4, at least 1)");
 
 /*
  * Like fs.protected_regular for /tmp and POSIX shm: an open with
@@ -138,8 +140,9 @@ MODULE_PARM_DESC(protected_names,
  * @mode:   permission bits
  * @lock:   serializes KSHM_IOC_TRUNC, i.e. the one write of @pages and
  *          @npages
- * @slot:   the object's range of kshm_shmem, pages slot * max_pages on;
+ * @shmem:  the shmem file holding the pages (a reference of the object);
  *          set with @pages
+ * @first:  the index of the object's first page in @shmem
  * @pages:  the object's pages, each with a reference of the object; valid
  *          once @npages is non-zero
  * @npages: size in pages; 0 until sized, then never changes (written with
@@ -155,7 +158,8 @@ struct kshm_obj {
 	kgid_t gid;
 	umode_t mode;
 	struct mutex lock;	/* protects the sizing of @pages/@npages */
-	int slot;
+	struct file *shmem;
+	pgoff_t first;
 	struct page **pages;
 	unsigned long npages;
 	char name[KSHM_NAME_MAX + 1];
@@ -194,10 +198,19 @@ static unsigned int kshm_nobjects;
 static unsigned int kshm_nowners;
 /* Pages held by all objects together. */
 static atomic_long_t kshm_npages = ATOMIC_LONG_INIT(0);
-/* The shmem file holding every object's pages; set up at load. */
+/*
+ * Objects one shmem file serves (kshm_slot_get()).  A new file costs about
+ * as much as an open-trunc-map-close cycle (one file per object halved
+ * the cycle rate), so one per 256 objects should cost about 0.4%.
+ */
+#define KSHM_FILE_SLOTS	256
+
+/* Protects kshm_shmem and kshm_shmem_used. */
+static DEFINE_MUTEX(kshm_shmem_lock);
+/* The shmem file new objects get their slots in; set up at load. */
 static struct file *kshm_shmem;
-/* Slots of kshm_shmem in use (the IDA has its own lock). */
-static DEFINE_IDA(kshm_slots);
+/* Slots of kshm_shmem given out so far (never given again). */
+static unsigned int kshm_shmem_used;
 
 /*
  * Validate the NUL-terminated name in BUF (KSHM_NAME_BUF bytes); on success
@@ -263,8 +276,11 @@ static bool kshm_may_list(const struct kshm_obj *obj)
 	return mode & MAY_READ;
 }
 
-/* Objects the caller's fsuid owns.  Called with kshm_lock held. */
-static unsigned int kshm_user_objects(void)
+/*
+ * May the caller's fsuid create another object (max_per_user)?  Called
+ * with kshm_lock held.
+ */
+static bool kshm_user_may_create(void)
 {
 	kuid_t uid = current_fsuid();
 	struct kshm_obj *obj;
@@ -273,7 +289,10 @@ static unsigned int kshm_user_objects(void)
 
 	hash_for_each(kshm_objects, bkt, obj, node)
 		n += uid_eq(obj->uid, uid);
-	return n;
+	if (n < max_per_user)
+		return true;
+	/* only at the limit: capable() may audit a refusal */
+	return capable(CAP_SYS_RESOURCE) || capable(CAP_SYS_ADMIN);
 }
 
 /*
@@ -340,38 +359,75 @@ static unsigned long kshm_obj_npages(const struct kshm_obj *obj)
 	return smp_load_acquire(&obj->npages);
 }
 
-/* The first page index of SLOT in kshm_shmem. */
-static pgoff_t kshm_slot_base(int slot)
+/* A shmem file for KSHM_FILE_SLOTS slots, or an ERR_PTR. */
+static struct file *kshm_shmem_new(void)
 {
-	return (pgoff_t)slot * max_pages;
+	loff_t size = (loff_t)KSHM_FILE_SLOTS * max_pages << PAGE_SHIFT;
+	struct file *shmem;
+
+	/* VM_NORESERVE: no commit for the size, each page when allocated */
+	shmem = shmem_file_setup("kshm", size, VM_NORESERVE);
+	if (!IS_ERR(shmem))
+		kipc_shmem_set_pinned(shmem->f_mapping);
+	return shmem;
 }
 
 /*
- * Unpin the N PAGES (or none: NULL) of slot SLOT (or -1 for none) and free
- * the slot's pages in kshm_shmem and the slot.
+ * A slot that no object used before: returns its shmem file (a new
+ * reference) and sets *FIRST to its first page index, or an ERR_PTR.
+ *
+ * Never a used one, because a process-shared futex is keyed by the shmem
+ * inode and the page index (kipc_shmem.h): a thread can sleep in
+ * FUTEX_WAIT (or hold PI state) on an object that died under it (another
+ * thread unmapped it), and a later object in the same slot, maybe another
+ * user's, would reach that waiter with its FUTEX_WAKE.  So slots are given
+ * in order and a freed one stays a hole; after KSHM_FILE_SLOTS a new file,
+ * a new inode and so a new key space, takes over, and the old one lives
+ * on only as long as its objects (each holds a reference).
  */
-static void kshm_pages_free(int slot, struct page **pages, unsigned long n)
+static struct file *kshm_slot_get(pgoff_t *first)
 {
-	struct inode *inode = file_inode(kshm_shmem);
-	loff_t start;
+	struct file *shmem;
 
-	if (pages)
-		kipc_shmem_unpin(pages, n);
-	if (slot < 0)
-		return;
-	start = (loff_t)kshm_slot_base(slot) << PAGE_SHIFT;
+	mutex_lock(&kshm_shmem_lock);
+	if (kshm_shmem_used == KSHM_FILE_SLOTS) {
+		shmem = kshm_shmem_new();
+		if (IS_ERR(shmem))
+			goto out_unlock;
+		fput(kshm_shmem);
+		kshm_shmem = shmem;
+		kshm_shmem_used = 0;
+	}
+	*first = (pgoff_t)kshm_shmem_used++ * max_pages;
+	shmem = get_file(kshm_shmem);
+out_unlock:
+	mutex_unlock(&kshm_shmem_lock);
+	return shmem;
+}
+
+/*
+ * Punch the slot at FIRST out of SHMEM (its pages unpinned; the indices
+ * are never used again) and drop the reference kshm_slot_get() gave.
+ */
+static void kshm_slot_put(struct file *shmem, pgoff_t first)
+{
+	struct inode *inode = file_inode(shmem);
+	loff_t start = (loff_t)first << PAGE_SHIFT;
+
 	/* like a hole punch (shmem_fallocate()), under the inode lock */
 	inode_lock(inode);
 	shmem_truncate_range(inode, start,
 			     start + ((loff_t)max_pages << PAGE_SHIFT) - 1);
 	inode_unlock(inode);
-	ida_free(&kshm_slots, slot);
+	fput(shmem);
 }
 
 static void kshm_obj_free(struct kshm_obj *obj)
 {
-	if (obj->pages)
-		kshm_pages_free(obj->slot, obj->pages, obj->npages);
+	if (obj->pages) {
+		kipc_shmem_unpin(obj->pages, obj->npages);
+		kshm_slot_put(obj->shmem, obj->first);
+	}
 	atomic_long_sub(obj->npages, &kshm_npages);
 	mutex_destroy(&obj->lock);
 	kfree(obj);
@@ -406,9 +462,10 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 			   struct kshm_trunc_args __user *uarg)
 {
 	struct kshm_trunc_args args;
+	struct file *shmem;
 	struct page **pages;
 	unsigned long n;
-	int slot;
+	pgoff_t first;
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -425,25 +482,21 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	ret = -EBUSY;
 	if (obj->npages)
 		goto out_unlock;
-	slot = ida_alloc(&kshm_slots, GFP_KERNEL);
-	if (slot < 0) {
-		ret = -ENOMEM;
+	/* the documented error, whatever shmem said */
+	ret = -ENOMEM;
+	shmem = kshm_slot_get(&first);
+	if (IS_ERR(shmem))
 		goto out_unlock;
-	}
-	pages = kipc_shmem_pin(kshm_shmem->f_mapping, kshm_slot_base(slot), n,
-			       GFP_HIGHUSER);
-	if (IS_ERR(pages)) {
-		/* the documented error, whatever shmem said */
-		ret = -ENOMEM;
-		pages = NULL;
-		goto out_free;
-	}
+	pages = kipc_shmem_pin(shmem->f_mapping, first, n, GFP_HIGHUSER);
+	if (IS_ERR(pages))
+		goto out_slot;
 	/* Report before publishing, so a fault here leaves no trace. */
 	args.size = (u64)n << PAGE_SHIFT;
 	ret = -EFAULT;
 	if (copy_to_user(uarg, &args, sizeof(args)))
-		goto out_free;
-	obj->slot = slot;
+		goto out_unpin;
+	obj->shmem = shmem;
+	obj->first = first;
 	obj->pages = pages;
 	atomic_long_add(n, &kshm_npages);
 	/* release: @pages is complete before anyone sees @npages */
@@ -451,8 +504,10 @@ static long kshm_ioc_trunc(struct file *file, struct kshm_obj *obj,
 	mutex_unlock(&obj->lock);
 	return 0;
 
-out_free:
-	kshm_pages_free(slot, pages, n);
+out_unpin:
+	kipc_shmem_unpin(pages, n);
+out_slot:
+	kshm_slot_put(shmem, first);
 out_unlock:
 	mutex_unlock(&obj->lock);
 	return ret;
@@ -646,8 +701,7 @@ static long kshm_ioc_open(struct kshm_open_args __user *uarg)
 		if (!(args.flags & KSHM_CREAT))
 			goto out_unlock;
 		fd = -ENOSPC;
-		if (kshm_nobjects >= max_objects ||
-		    kshm_user_objects() >= max_per_user)
+		if (kshm_nobjects >= max_objects || !kshm_user_may_create())
 			goto out_unlock;
 	}
 	owner = kshm_owner_charge();
@@ -760,23 +814,18 @@ static int __init kshm_init(void)
 		return -EINVAL;
 	}
 	if (!max_per_user_set)
-		max_per_user = max_objects;
+		max_per_user = max(max_objects / 4, 1U);
 	if (!max_per_user || max_per_user > max_objects) {
 		pr_err("bad limit: max_per_user=%u (1..max_objects=%u)\n",
 		       max_per_user, max_objects);
 		return -EINVAL;
 	}
-	/*
-	 * Room for every slot the IDA can give; VM_NORESERVE: no commit
-	 * for the size, each page is accounted when it is allocated.
-	 */
-	kshm_shmem = shmem_file_setup("kshm", MAX_LFS_FILESIZE, VM_NORESERVE);
+	kshm_shmem = kshm_shmem_new();
 	if (IS_ERR(kshm_shmem)) {
 		/* shmem says ENOSPC when it cannot allocate the inode */
 		kshm_shmem = NULL;
 		return -ENOMEM;
 	}
-	kipc_shmem_set_pinned(kshm_shmem->f_mapping);
 	ret = misc_register(&kshm_misc);
 	if (ret)
 		goto out_shmem;
@@ -798,7 +847,6 @@ static void __exit kshm_exit(void)
 	remove_proc_entry("kshm", NULL);
 	misc_deregister(&kshm_misc);
 	fput(kshm_shmem);
-	ida_destroy(&kshm_slots);
 }
 
 module_init(kshm_init);

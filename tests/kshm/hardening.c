@@ -11,10 +11,13 @@
  *  3. name squatting: KSHM_CREAT without KSHM_EXCL on an object another
  *     user owns is EACCES (the protected_names module parameter, default
  *     on; protected_names=0 restores xv6-style open-or-create sharing);
- *  4. max_per_user objects per creating user (ENOSPC beyond it; default
- *     max_objects), and /proc/kshm lists only the objects the reader may
- *     open unless it has CAP_IPC_OWNER.
- * Each failed before its fix (see the commit that added this file).
+ *  4. max_per_user objects per creating user (ENOSPC beyond it), and
+ *     /proc/kshm lists only the objects the reader may open unless it has
+ *     CAP_IPC_OWNER;
+ *  5. (issue 26.10) max_per_user defaults to a quarter of max_objects (at
+ *     least 1), so one unprivileged user cannot take every object of a
+ *     default load; CAP_SYS_RESOURCE/CAP_SYS_ADMIN are not limited.
+ * Each failed before its fix (see the commits that added them).
  */
 #include "lib/kt.h"
 #include "lib/kt_fds.h"
@@ -524,7 +527,6 @@ static void test_max_per_user(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(kt_module_param("kshm", "max_per_user"), kt_module_param("kshm", "max_objects"));
 	kt_kshm_reload("max_per_user=2");
 	assert_int_equal(kt_module_param("kshm", "max_per_user"), 2);
 	fd = kshm_open("root-held");		/* root's count, not uid 1000's */
@@ -547,6 +549,79 @@ static void test_max_per_user(void **state)
 					    &one), 0);
 	}
 	assert_int_equal(kshm_close(fd), 0);
+}
+
+/*
+ * The default leaves room for others: with max_objects=64 one user
+ * creates 16 objects and no more (ENOSPC) while another user still can;
+ * root (CAP_SYS_RESOURCE) creates past it.  Before the fix the default
+ * was max_objects: one user could hold all 64.
+ */
+static void test_max_per_user_default(void **state)
+{
+	struct hold other = { 1, "o", 0 };
+	int ready[2], go[2], fds[17], i, st;
+	char name[32], res = 1;
+	pid_t pid;
+
+	(void)state;
+	kt_kshm_reload("max_per_process=64");
+	assert_int_equal(kt_module_param("kshm", "max_objects"), 64);
+	assert_int_equal(kt_module_param("kshm", "max_per_user"), 16);
+	for (i = 0; i < 17; i++) {		/* root: past max_per_user */
+		snprintf(name, sizeof(name), "root%d", i);
+		fds[i] = kshm_open(name);
+		assert_true(fds[i] >= 0);
+	}
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int ctl;
+
+		close(ready[0]);
+		close(go[1]);
+		if (setgroups(0, NULL) || setgid(GID_USER) || setuid(UID_USER))
+			_exit(99);
+		ctl = open("/dev/kshm", O_RDWR | O_CLOEXEC);
+		res = ctl < 0 ? 2 : 0;
+		for (i = 0; !res && i < 16; i++) {
+			snprintf(name, sizeof(name), "user%d", i);
+			if (kt_kshm_open(ctl, name, KSHM_RDWR | KSHM_CREAT,
+					 0600) < 0)
+				res = 3;
+		}
+		if (!res && kt_kshm_open(ctl, "user-more",
+					 KSHM_RDWR | KSHM_CREAT, 0600) != -ENOSPC)
+			res = 4;
+		if (write(ready[1], &res, 1) != 1)
+			_exit(98);
+		/* hold the 16 objects until the parent is done */
+		while (read(go[0], &res, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &res, 1), 1);
+	assert_int_equal(res, 0);
+	assert_int_equal(kt_kshm_counter("objects"), 17 + 16);
+	/* another user still has room */
+	assert_int_equal(kt_as_user(UID_OTHER, UID_OTHER, per_user_child,
+				    &other), 0);
+	close(go[1]);
+	close(ready[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (i = 0; i < 17; i++)
+		assert_int_equal(kshm_close(fds[i]), 0);
+	/* a quarter of max_objects, at least one */
+	kt_kshm_reload("max_objects=7");
+	assert_int_equal(kt_module_param("kshm", "max_per_user"), 1);
+	kt_kshm_reload("max_objects=8");
+	assert_int_equal(kt_module_param("kshm", "max_per_user"), 2);
 }
 
 /* Bad max_per_user values fail the load (0, above max_objects). */
@@ -667,6 +742,7 @@ int main(void)
 		T(test_squatting_refused),
 		T(test_squatting_protection_off),
 		T(test_max_per_user),
+		T(test_max_per_user_default),
 		T(test_max_per_user_params),
 		T(test_proc_lists_what_reader_may_open),
 	};
