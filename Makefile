@@ -172,9 +172,9 @@ $(B)/bench/%: bench/%.c $(LIB_A) | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
 
-$(B)/bench/insn-loop: bench/insn/insn-loop.c $(VERSION_STAMP) | deps-user
+$(B)/bench/insn-loop: bench/insn/insn-loop.c $(VERSION_STAMP) $(LIB_A) | deps-user
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(VERSION_DEF) $(LDFLAGS) -o $@ $< -luring
+	$(CC) $(ALL_CFLAGS) $(VERSION_DEF) $(LDFLAGS) -o $@ $< $(LIB_A) -luring
 
 $(B)/bench/insn-plugin.so: bench/insn/insn-plugin.c | deps-user
 	@mkdir -p $(@D)

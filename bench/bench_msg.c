@@ -13,6 +13,13 @@
  *               requests) per io_uring_enter (ns/msg): slot and pipe through
  *               io_uring (liburing), and both through plain write()/read()
  *               in the same group (the ratios the targets use).
+ *   view        a slot channel's latest 128-byte message read through its
+ *               mapped view (libkipc's kipc_slot_view_read(), no system
+ *               call) against read(2) (ns/msg); "has it changed?" through
+ *               the view (kipc_slot_view_changed()) against poll(2) with a
+ *               zero timeout; write(2) + view read against a pipe's
+ *               write+read; write(2) on a channel with a mapped view
+ *               against one without.
  * The slot device must exist (default /dev/slot0, a node for major 235); if
  * it does not, its rows are skipped with a note on stderr.
  */
@@ -31,6 +38,8 @@
 
 #include "bench.h"
 #include <kipc/message_slot.h>
+
+#include <kipc/slot_view.h>
 
 #define MAXMSG 128
 
@@ -681,6 +690,138 @@ static void uring32(const char *slot)
 	}
 }
 
+/* ---- mapped views ----------------------------------------------------- */
+
+struct vctx {
+	int fd;				/* the slot, on the viewed channel */
+	const struct msg_slot_view *v;	/* its view (NULL: none mapped) */
+	unsigned char buf[MAXMSG], rbuf[MAXMSG];
+};
+
+static int loop_view_read(void *p, long iters)
+{
+	struct vctx *c = p;
+
+	for (long i = 0; i < iters; i++)
+		if (kipc_slot_view_read(c->v, c->rbuf, MAXMSG, NULL) != MAXMSG)
+			return -1;
+	return 0;
+}
+
+static int loop_slot_read(void *p, long iters)
+{
+	struct vctx *c = p;
+
+	for (long i = 0; i < iters; i++)
+		if (read(c->fd, c->rbuf, MAXMSG) != MAXMSG)
+			return -1;
+	return 0;
+}
+
+static int loop_view_changed(void *p, long iters)
+{
+	struct vctx *c = p;
+	uint64_t seq = kipc_slot_view_seq(c->v);
+
+	for (long i = 0; i < iters; i++)
+		if (kipc_slot_view_changed(c->v, seq))
+			return -1;
+	return 0;
+}
+
+static int loop_poll0(void *p, long iters)
+{
+	struct vctx *c = p;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	for (long i = 0; i < iters; i++)
+		if (poll(&pfd, 1, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int loop_write_view(void *p, long iters)
+{
+	struct vctx *c = p;
+
+	for (long i = 0; i < iters; i++)
+		if (write(c->fd, c->buf, MAXMSG) != MAXMSG ||
+		    kipc_slot_view_read(c->v, c->rbuf, MAXMSG, NULL) != MAXMSG)
+			return -1;
+	return 0;
+}
+
+static int loop_write(void *p, long iters)
+{
+	struct vctx *c = p;
+
+	for (long i = 0; i < iters; i++)
+		if (write(c->fd, c->buf, MAXMSG) != MAXMSG)
+			return -1;
+	return 0;
+}
+
+static void views(const char *slot)
+{
+	static struct vctx viewed, plain;
+	static struct ctx pipe_ctx;
+	struct bench_case bc[6];
+	int n = 0, fds[2];
+
+	/* channel 4 with a mapped view, channel 5 without */
+	viewed.fd = open_slot(slot, 4);
+	plain.fd = open_slot(slot, 5);
+	if (viewed.fd < 0 || plain.fd < 0) {
+		bench_skip("msg", "view", "slot-view", "%s: %s", slot,
+			   strerror(errno));
+		return;
+	}
+	viewed.v = kipc_slot_view_map(viewed.fd, 4);
+	if (!viewed.v) {
+		bench_skip("msg", "view", "slot-view", "mmap: %s",
+			   strerror(errno));
+		return;
+	}
+	memset(viewed.buf, 'v', MAXMSG);
+	memset(plain.buf, 'w', MAXMSG);
+	if (write(viewed.fd, viewed.buf, MAXMSG) != MAXMSG ||
+	    write(plain.fd, plain.buf, MAXMSG) != MAXMSG)
+		bench_die("write");
+	if (pipe(fds) < 0)
+		bench_die("pipe");
+	pipe_ctx = (struct ctx){ .wfd = fds[1], .rfd = fds[0], .len = MAXMSG };
+	memset(pipe_ctx.buf, 'p', MAXMSG);
+	memset(bc, 0, sizeof(bc));
+	bc[n++] = (struct bench_case){ .mech = "slot-view", .param = "128",
+				       .fn = loop_view_read, .ctx = &viewed };
+	bc[n++] = (struct bench_case){ .mech = "slot-read", .param = "128",
+				       .fn = loop_slot_read, .ctx = &viewed };
+	bc[n++] = (struct bench_case){ .mech = "slot-view-changed",
+				       .param = "0", .fn = loop_view_changed,
+				       .ctx = &viewed };
+	bc[n++] = (struct bench_case){ .mech = "slot-poll", .param = "0",
+				       .fn = loop_poll0, .ctx = &viewed };
+	bc[n++] = (struct bench_case){ .mech = "slot-write+view",
+				       .param = "128", .fn = loop_write_view,
+				       .ctx = &viewed };
+	bc[n++] = (struct bench_case){ .mech = "pipe", .param = "128",
+				       .fn = loop_rw, .ctx = &pipe_ctx };
+	bench_group("msg", "view", "ns/msg", bc, n, 100);
+	/* the writer's cost without a view, in a group of its own */
+	memset(bc, 0, sizeof(bc));
+	bc[0] = (struct bench_case){ .mech = "slot-write-viewed",
+				     .param = "128", .fn = loop_write,
+				     .ctx = &viewed };
+	bc[1] = (struct bench_case){ .mech = "slot-write", .param = "128",
+				     .fn = loop_write, .ctx = &plain };
+	bench_group("msg", "view-write", "ns/msg", bc, 2, 100);
+	kipc_slot_view_unmap(viewed.v);
+	close(viewed.fd);
+	close(plain.fd);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static int want(int argc, char **argv, int first, const char *part)
 {
 	for (int i = first; i < argc; i++)
@@ -696,7 +837,7 @@ int main(int argc, char **argv)
 		"Message passing: write+read in one process and a ping-pong\n"
 		"between two, through a message slot (SLOT_DEVICE, default\n"
 		"/dev/slot0) and pipe, socketpair, POSIX mq, eventfd, getppid.\n"
-		"PART: write+read, pingpong-1cpu, pingpong-2cpu, uring32\n"
+		"PART: write+read, pingpong-1cpu, pingpong-2cpu, uring32, view\n"
 		"(default: all).");
 	const char *slot = i < argc ? argv[i++] : "/dev/slot0";
 	int all = i >= argc;
@@ -710,5 +851,7 @@ int main(int argc, char **argv)
 		pingpong(slot, 0);
 	if (all || want(argc, argv, i, "uring32"))
 		uring32(slot);
+	if (all || want(argc, argv, i, "view"))
+		views(slot);
 	return 0;
 }

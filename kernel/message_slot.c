@@ -100,6 +100,11 @@ module_param_cb(max_bytes, &ms_cap_ulong_ops, &max_bytes, 0644);
 MODULE_PARM_DESC(max_bytes,
 		 "message bytes stored per slot (default 134217728)");
 
+static unsigned int max_views = 1024;
+module_param_cb(max_views, &ms_cap_ops, &max_views, 0644);
+MODULE_PARM_DESC(max_views,
+		 "channels with a mapped view per slot (default 1024)");
+
 /*
  * The memory limits, in bytes of real memory (what a message is charged:
  * see ms_store_new() and MS_HT_SHARE).  0 until ms_init() computes the
@@ -206,6 +211,8 @@ static DEFINE_SPINLOCK(ms_acct_lock);
  * write), which drives poll and blocking reads.
  */
 
+struct ms_vpage;
+
 /**
  * struct ms_msg - one channel's current message
  * @node: entry in the slot's channel table
@@ -219,7 +226,10 @@ static DEFINE_SPINLOCK(ms_acct_lock);
  * @uid: @owner's uid, here for the common write's check (same cache line)
  * @sc: protects @len, @seq and @data against readers; writers hold the
  *	slot's mutex and write with preemption disabled
- * @rcu: frees the entry after readers that may see it are gone
+ * @vp: while the message is the channel's: the channel's mapped view (in
+ *	the slot's @views), or NULL; changed under the slot's mutex
+ * @rcu: once the message was replaced: frees the entry after readers
+ *	that may see it are gone (no writer looks at @vp any more)
  * @data: the message bytes
  */
 struct ms_msg {
@@ -232,7 +242,10 @@ struct ms_msg {
 	struct ms_user *owner;
 	seqcount_t sc;		/* @len, @seq, @data; see above */
 	kuid_t uid;
-	struct rcu_head rcu;
+	union {
+		struct ms_vpage *vp;
+		struct rcu_head rcu;
+	};
 	u8 data[];
 };
 
@@ -287,6 +300,8 @@ static const struct rhashtable_params ms_ht_params = {
  *	channel (hash_32(id, MS_WATCH_BITS)); a nulls list whose end marker
  *	is the bucket's number, since a file moving between buckets can lead
  *	a walker into another bucket (it then starts again)
+ * @views: channel id -> its mapped view (struct ms_vpage); under @lock
+ * @nr_views: number of entries in @views; under @lock
  * @minor: this slot's minor number
  */
 struct ms_slot {
@@ -297,6 +312,8 @@ struct ms_slot {
 	unsigned long gen;
 	spinlock_t watch_lock;	/* changes to @watchers */
 	struct hlist_nulls_head watchers[1 << MS_WATCH_BITS];
+	struct xarray views;
+	unsigned int nr_views;
 	unsigned int minor;
 };
 
@@ -546,6 +563,7 @@ static struct ms_slot *ms_slot_get(unsigned int minor)
 	spin_lock_init(&slot->watch_lock);
 	for (i = 0; i < ARRAY_SIZE(slot->watchers); i++)
 		INIT_HLIST_NULLS_HEAD(&slot->watchers[i], i);
+	xa_init(&slot->views);
 	slot->minor = minor;
 	err = xa_err(xa_store(&ms_slots, minor, slot, GFP_KERNEL));
 	if (err)
@@ -571,6 +589,9 @@ static void ms_msg_free(void *ptr, void *arg)
 static void ms_slot_free(struct ms_slot *slot)
 {
 	rhashtable_free_and_destroy(&slot->channels, ms_msg_free, NULL);
+	/* every view went with its last mapping, which held the module */
+	WARN_ON(!xa_empty(&slot->views));
+	xa_destroy(&slot->views);
 	mutex_destroy(&slot->lock);
 	kfree(slot);
 }
@@ -900,6 +921,238 @@ static __poll_t ms_poll(struct file *file, struct poll_table_struct *wait)
 	return mask;
 }
 
+/* ---- mapped views ---- */
+
+/*
+ * A view lets a reader see a channel's latest message with no system call,
+ * as the vDSO's data page lets it read the time: the channel's message,
+ * length and sequence number are copied, by the writer that stores them,
+ * into a zeroed kernel page that readers map read-only (struct
+ * msg_slot_view at its start).  Readers of the page follow the seqcount
+ * protocol of ms_view_publish(); libkipc's kipc_slot_view_read() does it.
+ *
+ * One view (struct ms_vpage) per channel per slot, shared by every mapping
+ * of it, created by the first mmap(2) of the channel and freed by the last
+ * munmap(2).  Each is charged PAGE_SIZE plus its header to the mapper's
+ * real uid like a message (same ceiling, same quota), and a slot holds at
+ * most max_views.  A mapping holds its file, the file holds the module:
+ * the module cannot be unloaded while a view is mapped, and a closed file
+ * keeps its mappings valid until munmap.  Writers find a channel's view
+ * through its message (@vp, sharing room with the RCU head the message
+ * needs only once replaced), so views cost the writers of other channels
+ * nothing and those of a viewed channel no lookup.
+ */
+
+/**
+ * struct ms_vpage - one channel's mapped view
+ * @maps: mappings (VMAs) of the view; the last one frees it
+ * @id: the channel
+ * @slot: the slot holding the channel
+ * @page: the page mapped into the readers (zeroed at allocation)
+ * @cell: the page's struct msg_slot_view, written under the slot's mutex
+ * @owner: the user charged @charge (the mapper who created the view)
+ * @charge: memory charged: the page and this header
+ */
+struct ms_vpage {
+	refcount_t maps;
+	u32 id;
+	struct ms_slot *slot;
+	struct page *page;
+	struct msg_slot_view *cell;
+	struct ms_user *owner;
+	unsigned long charge;
+};
+
+/*
+ * Copy MSG (the channel's message, just stored) into VP's page.  Under the
+ * slot's mutex, so there is one writer per page, and with preemption off
+ * so readers spin only briefly.  The seqcount protocol: @sequence odd,
+ * write barrier, the fields, write barrier, @sequence even.  A reader that
+ * loads an even @sequence (acquire), copies the fields, issues a read
+ * barrier and loads the same @sequence again saw no write in between, so
+ * its copy is one message whole; lengths are bounds-checked by the reader
+ * (the page is read-only to it, but it must not trust a torn copy).  The
+ * bytes past the new length are zeroed, so the page never shows more than
+ * the current message.
+ */
+static void ms_view_publish(struct ms_vpage *vp, const struct ms_msg *msg)
+{
+	struct msg_slot_view *cell = vp->cell;
+	u32 sequence = cell->sequence, old_len = cell->len;
+
+	lockdep_assert_held(&vp->slot->lock);
+	WRITE_ONCE(cell->sequence, sequence + 1);
+	/* odd before the fields: pairs with the reader's second barrier */
+	smp_wmb();
+	memcpy(cell->data, msg->data, msg->len);
+	if (old_len > msg->len)
+		memset(cell->data + msg->len, 0, old_len - msg->len);
+	WRITE_ONCE(cell->len, msg->len);
+	WRITE_ONCE(cell->seq, msg->seq);
+	/* the fields before even: pairs with the reader's acquire load */
+	smp_wmb();
+	WRITE_ONCE(cell->sequence, sequence + 2);
+}
+
+/*
+ * Channel ID's view in FILE's slot, with one more mapping: the existing
+ * one, or a new one charged to the caller (-ENOSPC past max_views, the
+ * ceiling or the quota; -ENOMEM).
+ */
+static struct ms_vpage *ms_vpage_get(struct file *file, u32 id)
+{
+	struct ms_file *mf = file->private_data;
+	struct ms_slot *slot = mf->slot;
+	struct ms_charge c = {};
+	struct ms_vpage *vp;
+	struct ms_msg *msg;
+	int err;
+
+	mutex_lock(&slot->lock);
+	vp = xa_load(&slot->views, id);
+	if (vp) {
+		refcount_inc(&vp->maps);
+		goto out;
+	}
+	err = -ENOSPC;
+	if (slot->nr_views >= READ_ONCE(max_views))
+		goto err_unlock;
+	c.mem = PAGE_SIZE + kmalloc_size_roundup(sizeof(*vp));
+	err = ms_charge_reserve(&c, file, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto err_unlock;
+	err = -ENOMEM;
+	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
+	if (!vp)
+		goto err_cancel;
+	vp->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vp->page)
+		goto err_free;
+	err = xa_insert(&slot->views, id, vp, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto err_page;
+	refcount_set(&vp->maps, 1);
+	vp->id = id;
+	vp->slot = slot;
+	vp->cell = page_address(vp->page);
+	vp->owner = c.user;
+	vp->charge = c.mem;
+	slot->nr_views++;
+	ms_charge_commit(&c);
+	msg = rhashtable_lookup_fast(&slot->channels, &id, ms_ht_params);
+	if (msg) {
+		msg->vp = vp;
+		ms_view_publish(vp, msg);
+	}
+out:
+	mutex_unlock(&slot->lock);
+	return vp;
+
+err_page:
+	__free_page(vp->page);
+err_free:
+	kfree(vp);
+err_cancel:
+	ms_charge_cancel(&c);
+err_unlock:
+	mutex_unlock(&slot->lock);
+	return ERR_PTR(err);
+}
+
+/* One mapping of VP less; the last one frees it and its charge. */
+static void ms_vpage_put(struct ms_vpage *vp)
+{
+	struct ms_slot *slot = vp->slot;
+	struct ms_msg *msg;
+
+	if (!refcount_dec_and_mutex_lock(&vp->maps, &slot->lock))
+		return;
+	xa_erase(&slot->views, vp->id);
+	slot->nr_views--;
+	msg = rhashtable_lookup_fast(&slot->channels, &vp->id, ms_ht_params);
+	if (msg)
+		msg->vp = NULL;
+	mutex_unlock(&slot->lock);
+
+	spin_lock(&ms_acct_lock);
+	WARN_ON_ONCE(ms_mem_used < vp->charge);
+	ms_mem_used -= vp->charge;
+	ms_user_drop(vp->owner, vp->charge);
+	spin_unlock(&ms_acct_lock);
+	/* the mappings let go of the page before their close */
+	put_page(vp->page);
+	kfree(vp);
+}
+
+/* A mapping copied (fork) or moved: one more of the view. */
+static void ms_vm_open(struct vm_area_struct *vma)
+{
+	struct ms_vpage *vp = vma->vm_private_data;
+
+	refcount_inc(&vp->maps);
+}
+
+static void ms_vm_close(struct vm_area_struct *vma)
+{
+	ms_vpage_put(vma->vm_private_data);
+}
+
+/*
+ * The page is inserted at mmap time; this serves a fault after it was
+ * zapped (madvise(MADV_DONTNEED)).  A read fault: the mapping cannot be
+ * written.
+ */
+static vm_fault_t ms_vm_fault(struct vm_fault *vmf)
+{
+	struct ms_vpage *vp = vmf->vma->vm_private_data;
+
+	get_page(vp->page);
+	vmf->page = vp->page;
+	return 0;
+}
+
+static const struct vm_operations_struct ms_vm_ops = {
+	.open = ms_vm_open,
+	.close = ms_vm_close,
+	.fault = ms_vm_fault,
+};
+
+/*
+ * mmap(2): the view of the channel whose id is the offset in pages; one
+ * page, shared, read-only for good.  The VFS refuses a file not open for
+ * reading (EACCES) and PROT_WRITE on an O_RDONLY file; here PROT_WRITE on
+ * any file is EACCES, and VM_MAYWRITE goes so that mprotect(PROT_WRITE)
+ * fails too (EACCES) and neither ptrace nor /proc/PID/mem can force a
+ * write.  MAP_PRIVATE is EINVAL: a private copy is not a view.
+ */
+static int ms_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ms_vpage *vp;
+	int err;
+
+	if (vma_pages(vma) != 1 || !vma->vm_pgoff || vma->vm_pgoff > U32_MAX)
+		return -EINVAL;
+	/* MAP_SHARED of an O_RDONLY file keeps only VM_MAYSHARE */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	vp = ms_vpage_get(file, vma->vm_pgoff);
+	if (IS_ERR(vp))
+		return PTR_ERR(vp);
+	kipc_vm_flags_clear(vma, VM_MAYWRITE);
+	kipc_vm_flags_set(vma, VM_DONTEXPAND);
+	vma->vm_private_data = vp;
+	vma->vm_ops = &ms_vm_ops;
+	err = vm_insert_page(vma, vma->vm_start, vp->page);
+	if (err) {
+		/* the mapping fails as a whole: ->close is not called */
+		ms_vpage_put(vp);
+		return err;
+	}
+	return 0;
+}
+
 /* ---- writing ---- */
 
 /*
@@ -981,6 +1234,14 @@ static int ms_store_in_place(struct file *file, struct ms_msg *msg,
 	memcpy(msg->data, kbuf, count);
 	msg->len = count;
 	msg->seq++;
+	/*
+	 * The view inside the message's write section: a read(2) that
+	 * starts after a view read ended sees the view's message or a newer
+	 * one, never an older one, and never a newer one than a view read
+	 * that starts after it ended.
+	 */
+	if (msg->vp)
+		ms_view_publish(msg->vp, msg);
 	write_seqcount_end(&msg->sc);
 	preempt_enable();
 	return 0;
@@ -1028,6 +1289,9 @@ static int ms_store_new(struct file *file, const struct ms_snap *v,
 	msg->uid = c.user->uid;
 	memcpy(msg->data, kbuf, count);
 	seqcount_init(&msg->sc);
+	/* the view goes with the channel; one may exist before a message */
+	msg->vp = old ? old->vp : slot->nr_views ?
+		xa_load(&slot->views, v->channel) : NULL;
 	if (old) {
 		msg->seq = old->seq + 1;
 		err = rhashtable_replace_fast(&slot->channels, &old->node,
@@ -1051,6 +1315,17 @@ static int ms_store_new(struct file *file, const struct ms_snap *v,
 		kfree_rcu(old, rcu);
 	} else {
 		slot->nr_channels++;
+	}
+	/*
+	 * The view follows once the entry is in the table: for the moment
+	 * between, a read(2) may return the new message while the view still
+	 * shows the one before.  Entries only grow, so on a channel this
+	 * happens at most once per size class.
+	 */
+	if (msg->vp) {
+		preempt_disable();
+		ms_view_publish(msg->vp, msg);
+		preempt_enable();
 	}
 	ms_cache(mf, v->channel, msg, slot->gen);
 	ms_charge_commit(&c);
@@ -1271,6 +1546,7 @@ static const struct file_operations ms_fops = {
 	.read_iter = ms_read_iter,
 	.write_iter = ms_write_iter,
 	.poll = ms_poll,
+	.mmap = ms_mmap,
 	.unlocked_ioctl = ms_ioctl,
 	.compat_ioctl = ms_ioctl,	/* the argument is a value, not a pointer */
 };

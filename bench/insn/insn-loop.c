@@ -11,13 +11,22 @@
  *   3 null  two getppid(2) calls: the bare cost of two system calls
  *   4 uring 32 write+read pairs on the slot in one io_uring_enter
  *           (registered file, as bench_msg's uring32)
+ *   5 write 128-byte write(2) on a slot channel without a mapped view
+ *   6 wview 128-byte write(2) on a slot channel with a mapped view
+ *   7 read  128-byte read(2) of the slot channel
+ *   8 view  the same message through the channel's view (libkipc's
+ *           kipc_slot_view_read(), no system call)
+ *   9 poll  poll(2) of the slot file with a zero timeout
+ *  10 vchg  kipc_slot_view_changed(): "has the channel changed?"
  * Not a benchmark on its own: without the plugin the markers do nothing.
  */
 #include <kipc/message_slot.h>
+#include <kipc/slot_view.h>
 
 #include <errno.h>
 #include <liburing.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +58,44 @@ static int loop(int wfd, int rfd, long n)
 	}
 	EXP_END();
 	return 0;
+}
+
+/* One system call or library call per iteration, 128 bytes. */
+enum one { ONE_WRITE, ONE_READ, ONE_VIEW, ONE_POLL, ONE_CHANGED };
+
+static int loop_one(enum one what, int fd, const struct msg_slot_view *v,
+		    long n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t seq = v ? kipc_slot_view_seq(v) : 0;
+	int bad = 0;
+	long i;
+
+	EXP_BEGIN();
+	for (i = 0; i < n && !bad; i++) {
+		ITER_BEGIN();
+		switch (what) {
+		case ONE_WRITE:
+			bad = write(fd, buf, sizeof(buf)) != sizeof(buf);
+			break;
+		case ONE_READ:
+			bad = read(fd, back, sizeof(back)) != sizeof(back);
+			break;
+		case ONE_VIEW:
+			bad = kipc_slot_view_read(v, back, sizeof(back),
+						  NULL) != sizeof(back);
+			break;
+		case ONE_POLL:
+			bad = poll(&pfd, 1, 0) < 0;
+			break;
+		case ONE_CHANGED:
+			bad = kipc_slot_view_changed(v, seq);
+			break;
+		}
+		ITER_END();
+	}
+	EXP_END();
+	return bad ? -1 : 0;
 }
 
 static void loop_null(long n)
@@ -109,8 +156,9 @@ static int loop_uring(int fd, long n)
 
 int main(int argc, char **argv)
 {
+	const struct msg_slot_view *view;
+	int slot, slot2, p[2], i;
 	long n = 2000;
-	int slot, p[2], i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help")) {
@@ -158,6 +206,22 @@ int main(int argc, char **argv)
 	loop_null(n);
 	if (loop_uring(slot, n / 8 ? n / 8 : 1)) {
 		fprintf(stderr, "%s: io_uring loop failed\n", argv[0]);
+		return 1;
+	}
+	/* channel 1 has no view; channel 2 gets one */
+	view = kipc_slot_view_map(slot, 2);
+	if (!view || ioctl(slot2 = open(argv[i], O_RDWR), MSG_SLOT_CHANNEL,
+			   2) < 0 || write(slot2, buf, sizeof(buf)) < 0) {
+		fprintf(stderr, "%s: view: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	if (loop_one(ONE_WRITE, slot, NULL, n) ||
+	    loop_one(ONE_WRITE, slot2, NULL, n) ||
+	    loop_one(ONE_READ, slot2, NULL, n) ||
+	    loop_one(ONE_VIEW, slot2, view, n) ||
+	    loop_one(ONE_POLL, slot2, NULL, n) ||
+	    loop_one(ONE_CHANGED, slot2, view, n)) {
+		perror("single-call loops");
 		return 1;
 	}
 	return 0;

@@ -44,7 +44,7 @@ sed -n '/^KALLSYMS/,$p' "$tmp/guest.out" | tr -d '\r' |
 [ -s "$tmp/syms" ] || { echo "bench/insn/run.sh: no kallsyms from the guest" >&2;
 	cat "$tmp/guest.out" >&2; exit 1; }
 grep '^exp ' "$tmp/plugin.out" >"$tmp/exps" || true
-[ "$(wc -l <"$tmp/exps")" = 4 ] || { echo "bench/insn/run.sh: expected 4 experiments" >&2;
+[ "$(wc -l <"$tmp/exps")" = 10 ] || { echo "bench/insn/run.sh: expected 10 experiments" >&2;
 	cat "$tmp/plugin.out" "$tmp/guest.out" >&2; exit 1; }
 awk '$1 == "prof" { print $3, "P", $2, $4 }' "$tmp/plugin.out" >"$tmp/prof"
 # One merge by address (16 hex digits sort as strings): each block belongs
@@ -54,7 +54,7 @@ LC_ALL=C sort -k1,1 -k2,2r "$tmp/syms" "$tmp/prof" |
 	     { f = (cur == "" || $1 !~ /^ffff/) ? "[user space]" : cur
 	       sum[$3 "\t" f] += $4 }
 	     END { for (k in sum) print k "\t" sum[k] }' >"$tmp/byfn"
-name=(x slot pipe null uring)
+name=(x slot pipe null uring write wview read view poll vchg)
 {
 	echo "Instructions per iteration (median of $iters; guest $rel, 1 vCPU, TCG plugin):"
 	echo
@@ -66,13 +66,33 @@ name=(x slot pipe null uring)
 		2) what="128 B write(2)+read(2), pipe" ;;
 		3) what="two getppid(2): the system calls alone" ;;
 		4) what="32 write+read pairs in one io_uring_enter, message slot" ;;
+		5) what="128 B write(2), slot channel without a view" ;;
+		6) what="128 B write(2), slot channel with a mapped view (slot view)" ;;
+		7) what="128 B read(2), message slot" ;;
+		8) what="128 B read through the slot view (kipc_slot_view_read)" ;;
+		9) what="poll(2), zero timeout, message slot" ;;
+		10) what="\"changed?\" through the slot view (kipc_slot_view_changed)" ;;
 		esac
 		echo "| ${name[$n]} | $what | $med | $min | $p90 | $blk |"
 	done <"$tmp/exps"
 	med=$(awk '$2 == 4 { print $8 }' "$tmp/exps")
 	blk=$(awk '$2 == 4 { print $12 }' "$tmp/exps")
 	[ -z "$med" ] || echo "| uring/32 | the same, per pair | $((med / 32)) | | | $((blk / 32)) |"
-	for n in 1 2 4; do
+	# the slot view's targets (issue "read-only mapped views"), in
+	# instructions: what a view read and a "changed?" cost against the
+	# system calls they replace, and what a view adds to every writer
+	m() { awk -v n="$1" '$2 == n { print $8 }' "$tmp/exps"; }
+	echo
+	echo "| slot view ratio (instructions) | value | target |"
+	echo "| --- | ---: | ---: |"
+	awk -v w="$(m 5)" -v wv="$(m 6)" -v r="$(m 7)" -v v="$(m 8)" \
+	    -v p="$(m 9)" -v c="$(m 10)" -v pipe="$(m 2)" 'BEGIN {
+		printf "| slot view read / read(2), 128 B | %.3f | <= 0.05 |\n", v / r
+		printf "| slot view changed? / poll(2) zero timeout | %.3f | <= 0.05 |\n", c / p
+		printf "| write(2) + slot view read / pipe write+read, 128 B | %.3f | <= 0.6 |\n", (wv + v) / pipe
+		printf "| write(2) with a mapped slot view / without | %.3f | <= 1.1 |\n", wv / w
+	}'
+	for n in 1 2 4 6; do
 		it=$(awk -v n=$n '$2 == n { print $4 }' "$tmp/exps")
 		echo
 		per=; [ "$n" = 4 ] && per=", 32 pairs"

@@ -18,7 +18,9 @@
  * errno documented for that call on that device (docs/myshm.md,
  * docs/kshm.md, or the VFS's checks); EACCES only where the open mode or
  * the mapping asks for it (never for root's KSHM_IOC_OPEN: CAP_IPC_OWNER);
- * every success must be plausible (lengths, positions, sizes).  Anything
+ * every success must be plausible (lengths, positions, sizes; a message
+ * slot mapping only as a view: one shared page of channel 1..2^32-1,
+ * never writable, not even by mprotect).  Anything
  * else is a defect.  The errnos seen per call are printed at the end; vm/run
  * fails the guest on any kernel report.
  *
@@ -88,7 +90,11 @@ static struct dev devs[] = {
 /* read, write, pread, pwrite and ioctl: the model (slot_check_rw()) */
 static const int slot_ok[NCALLS][NERR] = {
 	[C_LSEEK] = { ESPIPE, EINVAL },
-	[C_MMAP] = { ENODEV, EINVAL, ENOMEM, EOVERFLOW, EACCES },
+	/* mapped views: docs/message_slot.md */
+	[C_MMAP] = { EINVAL, ENOMEM, EOVERFLOW, EACCES, ENOSPC },
+	[C_MUNMAP] = { EINVAL },
+	[C_MREMAP] = { EFAULT, EINVAL, ENOMEM },
+	[C_MPROTECT] = { EACCES, EINVAL, ENOMEM },
 };
 
 static const int myshm_ok[NCALLS][NERR] = {
@@ -688,7 +694,8 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 	err = errno;
 	if (p == MAP_FAILED && err == EACCES && f->mode >= 0 &&
 	    f->mode != O_WRONLY &&
-	    !(shared && (prot & PROT_WRITE) && f->mode == O_RDONLY))
+	    !(shared && (prot & PROT_WRITE) &&
+	      (f->mode == O_RDONLY || d->kind == SLOT)))
 		defect(z, C_MMAP, f->dev, "EACCES with the access the file has",
 		       -1, err);
 	if (!result(z, C_MMAP, f->dev, p == MAP_FAILED ? -1 : 0, err))
@@ -696,8 +703,17 @@ static void do_mmap(struct fuzz *z, struct ofile *f)
 	size = d->size;
 	if (d->kind == KSHM_OBJ)
 		size = kshm_obj_size(f->fd);
-	if (d->kind == SLOT || d->kind == KSHM_DEV || off < 0 ||
-	    off + len > size) {
+	if (d->kind == SLOT) {
+		/* a view: one page, shared, never writable, channel 1..2^32-1 */
+		if (!shared || (prot & PROT_WRITE) || !len || len > PS ||
+		    off % PS || off / PS < 1 || off / PS > 0xffffffffL ||
+		    f->mode == O_WRONLY)
+			defect(z, C_MMAP, f->dev, "view should be refused", 0,
+			       0);
+		z->m[i] = (struct map){ p, len, prot, f->dev, false };
+		return;
+	}
+	if (d->kind == KSHM_DEV || off < 0 || off + len > size) {
 		defect(z, C_MMAP, f->dev, "mapping should be refused", 0, 0);
 		munmap(p, len);
 		return;

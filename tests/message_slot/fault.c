@@ -16,6 +16,8 @@
  * leaves the memory in use and every user's charge as they were (debugfs
  * memory and users), also for writes by a user with no charge yet (its
  * entry is allocated) and overwrites that move a charge to a new writer.
+ * Creating a mapped view (mmap) of a channel with and without a message:
+ * a failure leaves no view and no charge.
  * Then kmemleak must find nothing after unloading.
  * Skipped on kernels without fault injection (Debian's); runs under
  * make check-debug.
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -507,6 +510,88 @@ static void test_walk_write_longer_new_owner(void **state)
 	assert_true(w.saw_efault && w.saw_enomem);
 }
 
+/* ---- mapped views ---- */
+
+/*
+ * mmap of a channel's view allocates the view, its page, its xarray entry
+ * and maybe the mapper's accounting entry, and a page table.  A failed
+ * mmap leaves no view (the memory in use and the mapper's charge are as
+ * before); a successful one shows the channel's message.
+ */
+struct view_walk {
+	unsigned int channel;
+	void *p;
+	unsigned long used;
+	bool saw_enomem;
+};
+
+static int view_run(void *arg)
+{
+	struct view_walk *w = arg;
+
+	w->p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, keeper,
+		    (off_t)w->channel * getpagesize());
+	return w->p == MAP_FAILED ? -errno : 0;
+}
+
+static void view_check(void *arg, unsigned int nth, int rc)
+{
+	struct view_walk *w = arg;
+	const struct msg_slot_view *v = w->p;
+
+	(void)nth;
+	w->saw_enomem |= rc == -ENOMEM;
+	assert_keeper(1, KEEP_LEN);
+	if (rc) {
+		assert_int_equal(kt_slot_memory("mem_used"), w->used);
+		return;
+	}
+	assert_true(kt_slot_memory("mem_used") > w->used);
+	if (w->channel == KEEP_CH) {
+		assert_int_equal(v->len, KEEP_LEN);
+		assert_memory_equal(v->data, keep, KEEP_LEN);
+	} else {
+		assert_int_equal(v->len, 0);
+	}
+}
+
+static void view_undo(void *arg)
+{
+	struct view_walk *w = arg;
+
+	assert_int_equal(munmap(w->p, getpagesize()), 0);
+	assert_int_equal(kt_slot_memory("mem_used"), w->used);
+}
+
+static void walk_view(unsigned int channel, const char *name)
+{
+	struct view_walk w = { .channel = channel };
+	const struct kt_fault_op op = {
+		.name = name, .run = view_run, .check = view_check,
+		.undo = view_undo, .arg = &w,
+	};
+	struct kt_fault_result r;
+
+	kt_fault_require();
+	w.used = kt_slot_memory("mem_used");
+	kt_fault_walk(&op, &r);
+	assert_true(r.failed >= 3);
+	assert_true(w.saw_enomem);
+	assert_int_equal(kt_slot_memory("mem_used"), w.used);
+}
+
+static void test_walk_view_of_message(void **state)
+{
+	(void)state;
+	walk_view(KEEP_CH, "message_slot mmap view (channel with a message)");
+}
+
+static void test_walk_view_empty(void **state)
+{
+	(void)state;
+	walk_view(KEEP_CH + 1, "message_slot mmap view (empty channel)");
+}
+
 /* ---- read ---- */
 
 /*
@@ -906,6 +991,8 @@ int main(void)
 		WALK(test_walk_write_new_user),
 		WALK(test_walk_write_moves_charge),
 		WALK(test_walk_write_longer_new_owner),
+		WALK(test_walk_view_of_message),
+		WALK(test_walk_view_empty),
 		WALK(test_walk_read),
 		WALK(test_walk_poll),
 		WALK(test_walk_params),

@@ -74,6 +74,10 @@ static const struct kt_bad_param bad[] = {
 	  -ERANGE },
 	{ "max_bytes=12M", "`12M' invalid for parameter `max_bytes'", 0 },
 	{ "max_bytes=", "`' invalid for parameter `max_bytes'", 0 },
+	{ "max_views=0", "`0' invalid for parameter `max_views'", 0 },
+	{ "max_views=4294967296",
+	  "`4294967296' invalid for parameter `max_views'", -ERANGE },
+	{ "max_views=1k", "`1k' invalid for parameter `max_views'", 0 },
 	/* a good value does not save a bad one */
 	{ "nodes=4 max_channels=0",
 	  "`0' invalid for parameter `max_channels'", 0 },
@@ -162,6 +166,10 @@ static void test_runtime_and_bounds(void **state)
 	sysfs_write("max_channels", "-1", -EINVAL);
 	sysfs_write("max_bytes", "0", -EINVAL);
 	sysfs_write("max_bytes", "abc", -EINVAL);
+	sysfs_write("max_views", "0", -EINVAL);
+	sysfs_write("max_views", "x", -EINVAL);
+	assert_int_equal(kt_read_ll("/sys/module/" MOD "/parameters/max_views"),
+			 1024);
 	assert_int_equal(kt_read_ll("/sys/module/" MOD
 				    "/parameters/max_channels"), 1);
 	assert_int_equal(kt_read_ll("/sys/module/" MOD "/parameters/max_bytes"),

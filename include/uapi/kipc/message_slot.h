@@ -38,6 +38,10 @@
  *
  * poll(2)/select(2)/epoll(7): always writable; readable when the channel
  * holds a message this open file has not read yet.
+ *
+ * mmap(2), kipc extension: a read-only view of one channel's latest
+ * message, read with no system call (struct msg_slot_view below; libkipc's
+ * kipc_slot_view_map(3) does all of it).
  */
 #ifndef _UAPI_KIPC_MESSAGE_SLOT_H
 #define _UAPI_KIPC_MESSAGE_SLOT_H
@@ -90,6 +94,41 @@
  * Return: 0; EINVAL for any other value.
  */
 #define MSG_SLOT_SET_BLOCKING	_IOW(MSG_SLOT_MAJOR, 2, __u32)
+
+/**
+ * struct msg_slot_view - kipc extension: a channel's mapped view
+ *
+ * mmap(NULL, page size, PROT_READ, MAP_SHARED, fd, MSG_SLOT_VIEW_OFFSET(id,
+ * page size)) on a slot file open for reading maps one page whose start is
+ * this structure for channel ID (any non-zero 32-bit id, with or without a
+ * message yet); the rest of the page is zeros.  Every write to the channel
+ * updates it, with the bytes read(2) would return (censorship applied).
+ *
+ * @sequence is a seqcount: odd while the kernel writes the fields below,
+ * even and bumped by 2 per message otherwise.  A consistent message is
+ * read as: S = @sequence (acquire load), retry while odd; copy @len
+ * (retry if above MSG_SLOT_MAX_MSG_LEN), @seq and @len bytes of @data;
+ * read barrier; retry unless @sequence is still S.  @len 0 (and @seq 0)
+ * means the channel holds no message yet.  @seq is the channel's sequence
+ * number, the count of messages written to it (read(2) and poll use the
+ * same numbers).
+ *
+ * Errors of mmap: EINVAL length not one page, offset 0 or not below
+ * 2^32 pages, MAP_PRIVATE; EACCES PROT_WRITE, or the file not open for
+ * reading; ENOSPC the slot's view limit (max_views), the memory ceiling or
+ * the opener's memory quota; ENOMEM.  The mapping stays read-only
+ * (mprotect(PROT_WRITE) is EACCES) and valid after close(2) until
+ * munmap(2); the module cannot be unloaded while one exists.
+ */
+struct msg_slot_view {
+	__u32 sequence;
+	__u32 len;
+	__u64 seq;
+	__u8 data[MSG_SLOT_MAX_MSG_LEN];
+};
+
+/* The mmap offset of channel ID's view, for a page size PAGE. */
+#define MSG_SLOT_VIEW_OFFSET(id, page)	((__u64)(id) * (__u64)(page))
 
 /* The same commands as encoded by headers that use "unsigned long" (LP64). */
 #define MSG_SLOT_CHANNEL_LONG	_IOW(MSG_SLOT_MAJOR, 0, __u64)
