@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * chan/locales - <kipc/chan.h> between unrelated programs in a guest, in
+ * the locales that need kipc's modules or another program: a myshm buffer,
+ * a kshm object, a memfd inherited across exec, POSIX shm by name.  Two
+ * kipc-chan(1) processes (or this test and one) pipe 2 MiB of random bytes
+ * through each; the copy must be byte-exact.  Also: the myshm and kshm
+ * locales' own errors, and a sender killed mid-stream seen as EOWNERDEAD.
+ */
+#include "lib/kt.h"
+#include "lib/kt_kshm.h"
+
+#include <kipc/chan.h>
+#include <kipc/myshm.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TOOL "/kipc/bin/kipc-chan"
+#define IN "/tmp/chan-in"
+#define OUT "/tmp/chan-out"
+#define BYTES (2u << 20)
+
+static int setup(void **state)
+{
+	int fd = open(IN, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	unsigned int x = 12345;
+
+	(void)state;
+	if (fd < 0)
+		return -1;
+	for (unsigned int i = 0; i < BYTES / 4; i++) {
+		x = x * 1103515245u + 12345u;
+		if (write(fd, &x, 4) != 4)
+			return -1;
+	}
+	close(fd);
+	kt_unload_if_loaded("myshm");
+	kt_unload_if_loaded("kshm");
+	if (kt_load("myshm", "buffers=chan:8M"))
+		return -1;
+	return kt_load("kshm", NULL) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(IN);
+	unlink(OUT);
+	/* kt_kshm_unload(): libkipc keeps /dev/kshm open once used */
+	return kt_unload("myshm") || kt_kshm_unload() ? -1 : 0;
+}
+
+/* Start ARGV with stdin from IN_PATH and stdout to OUT_PATH (or NULL). */
+static pid_t spawn(char *const argv[], const char *in_path,
+		   const char *out_path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (in_path) {
+			int fd = open(in_path, O_RDONLY);
+
+			if (fd < 0 || dup2(fd, 0) < 0)
+				_exit(120);
+		}
+		if (out_path) {
+			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+			if (fd < 0 || dup2(fd, 1) < 0)
+				_exit(121);
+		}
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	return pid;
+}
+
+static int status_of(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+static bool same_files(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+	bool same = fa && fb;
+	int ca, cb;
+	size_t n = 0;
+
+	while (same) {
+		ca = getc(fa);
+		cb = getc(fb);
+		if (ca != cb)
+			same = false;
+		if (ca == EOF)
+			break;
+		n++;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same && n == BYTES;
+}
+
+/* The receiver creates WHERE, the sender opens it: 2 MiB arrive intact. */
+static void pipe_through(const char *where)
+{
+	char *rx[] = { TOOL, "-c", "-S", "4000", "-n", "16", "recv",
+		       (char *)where, NULL };
+	char *tx[] = { TOOL, "-w", "20000", "send", (char *)where, NULL };
+	pid_t r, s;
+
+	unlink(OUT);
+	r = spawn(rx, NULL, OUT);
+	assert_true(r > 0);
+	s = spawn(tx, IN, NULL);
+	assert_true(s > 0);
+	assert_int_equal(status_of(s), 0);
+	assert_int_equal(status_of(r), 0);
+	assert_true(same_files(IN, OUT));
+}
+
+static void zero_myshm(void)
+{
+	int fd = open("/dev/chan", O_RDWR);
+	void *p;
+
+	assert_true(fd >= 0);
+	p = mmap(NULL, 8u << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	memset(p, 0, 8u << 20);
+	munmap(p, 8u << 20);
+	close(fd);
+}
+
+static void myshm_programs(void **state)
+{
+	(void)state;
+	zero_myshm();
+	pipe_through("myshm:/dev/chan");
+	zero_myshm();
+	pipe_through("myshm:/dev/chan@4096");
+}
+
+static void myshm_errors(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan *tx, *rx;
+	char buf[16];
+
+	(void)state;
+	kipc_chan_attr_init(&a);
+	zero_myshm();
+	errno = 0;
+	assert_null(kipc_chan_open("myshm:/dev/chan", KIPC_CHAN_RECV));
+	assert_int_equal(errno, EAGAIN);	/* zeroed: no channel yet */
+	assert_null(kipc_chan_open("myshm:/dev/chan@100", KIPC_CHAN_RECV));
+	assert_int_equal(errno, EINVAL);	/* not page aligned */
+	assert_null(kipc_chan_open("myshm:/dev/chan@8388608", KIPC_CHAN_RECV));
+	assert_int_equal(errno, ENOSPC);	/* past the end */
+	assert_null(kipc_chan_open("myshm:/dev/null", KIPC_CHAN_RECV));
+	assert_int_equal(errno, EINVAL);	/* not a myshm device */
+	assert_null(kipc_chan_open("myshm:/dev/nonexistent", KIPC_CHAN_RECV));
+	assert_int_equal(errno, ENOENT);
+	a.slot_size = 1 << 20;
+	a.slot_count = 16;			/* 16 MiB: does not fit in 8 */
+	assert_null(kipc_chan_create("myshm:/dev/chan", &a, KIPC_CHAN_SEND));
+	assert_int_equal(errno, ENOSPC);
+	kipc_chan_attr_init(&a);
+	tx = kipc_chan_create("myshm:/dev/chan@1048576", &a, KIPC_CHAN_SEND);
+	assert_non_null(tx);
+	rx = kipc_chan_open("myshm:/dev/chan@1048576", KIPC_CHAN_RECV);
+	assert_non_null(rx);
+	assert_int_equal(kipc_chan_send(tx, "dev", 3, 0), 0);
+	assert_int_equal(kipc_chan_recv(rx, buf, sizeof(buf), 1000), 3);
+	assert_memory_equal(buf, "dev", 3);
+	kipc_chan_close(tx);
+	kipc_chan_close(rx);
+}
+
+static void kshm_programs(void **state)
+{
+	struct kipc_chan_attr a;
+
+	(void)state;
+	pipe_through("kshm:chan-test");
+	/* the object went with its last user */
+	errno = 0;
+	assert_null(kipc_chan_open("kshm:chan-test", KIPC_CHAN_RECV));
+	assert_int_equal(errno, ENOENT);
+	kipc_chan_attr_init(&a);
+	{
+		struct kipc_chan *tx = kipc_chan_create("kshm:chan-x", &a,
+							KIPC_CHAN_SEND);
+
+		assert_non_null(tx);
+		assert_null(kipc_chan_create("kshm:chan-x", &a, KIPC_CHAN_SEND));
+		assert_int_equal(errno, EEXIST);
+		kipc_chan_close(tx);
+	}
+}
+
+static void shm_programs(void **state)
+{
+	(void)state;
+	shm_unlink("/chan-test");
+	pipe_through("shm:/chan-test");
+	assert_int_equal(kipc_chan_unlink("shm:/chan-test"), 0);
+}
+
+/* A memfd channel this test creates, inherited by an exec'd sender. */
+static void memfd_exec(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan *rx;
+	char where[32], *tx[] = { TOOL, "send", where, NULL };
+	static char buf[4096];
+	int fd, out;
+	pid_t s;
+	ssize_t n;
+
+	(void)state;
+	kipc_chan_attr_init(&a);
+	a.slot_size = 4096;
+	rx = kipc_chan_create("memfd:chan-test", &a, KIPC_CHAN_RECV);
+	assert_non_null(rx);
+	fd = kipc_chan_fd(rx);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);	/* inherit it */
+	snprintf(where, sizeof(where), "fd:%d", fd);
+	s = spawn(tx, IN, NULL);
+	assert_true(s > 0);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	out = open(OUT, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(out >= 0);
+	/* (its end of input goes out as one 0-byte message) */
+	while ((n = kipc_chan_recv(rx, buf, sizeof(buf), 20000)) >= 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EPIPE);
+	close(out);
+	assert_int_equal(status_of(s), 0);
+	assert_true(same_files(IN, OUT));
+	kipc_chan_close(rx);
+}
+
+/* A sender killed mid-stream: the receiver gets EOWNERDEAD (after what
+ * was sent), within the documented bound. */
+static void sender_killed(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan *rx;
+	char *tx[] = { TOOL, "-w", "20000", "send", "kshm:chan-kill", NULL };
+	static char buf[4096];
+	struct timespec t0, t1;
+	ssize_t n;
+	pid_t s;
+	int fds[2];
+
+	(void)state;
+	kipc_chan_attr_init(&a);
+	a.slot_size = 4096;	/* 64 slots: within kshm's default size limit */
+	rx = kipc_chan_create("kshm:chan-kill", &a, KIPC_CHAN_RECV);
+	assert_non_null(rx);
+	/* the sender reads a pipe we never close: it stays mid-stream */
+	assert_int_equal(pipe(fds), 0);
+	s = fork();
+	assert_true(s >= 0);
+	if (s == 0) {
+		dup2(fds[0], 0);
+		close(fds[1]);
+		execv(tx[0], tx);
+		_exit(122);
+	}
+	close(fds[0]);
+	assert_int_equal(write(fds[1], "partial", 7), 7);
+	usleep(300 * 1000);
+	kill(s, SIGKILL);
+	assert_int_equal(status_of(s), 1000 + SIGKILL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = kipc_chan_recv(rx, buf, sizeof(buf), 10000);
+	if (n == 7) {	/* it had published the 7 bytes: they come first */
+		assert_memory_equal(buf, "partial", 7);
+		n = kipc_chan_recv(rx, buf, sizeof(buf), 10000);
+	}
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("# dead sender seen after %ld ms\n",
+		      (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			     (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	close(fds[1]);
+	kipc_chan_close(rx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(myshm_programs),
+		cmocka_unit_test(myshm_errors),
+		cmocka_unit_test(kshm_programs),
+		cmocka_unit_test(shm_programs),
+		cmocka_unit_test(memfd_exec),
+		cmocka_unit_test(sender_killed),
+	};
+
+	return kt_run_group(tests, setup, teardown);
+}
