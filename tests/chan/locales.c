@@ -5,7 +5,7 @@
  * a kshm object, a memfd inherited across exec, POSIX shm by name.  Two
  * kipc-chan(1) processes (or this test and one) pipe 2 MiB of random bytes
  * through each; the copy must be byte-exact.  Also: the myshm and kshm
- * locales' own errors, and a sender killed mid-stream seen as EOWNERDEAD.
+ * locales' own errors.  (Dead peers: host/chan_dead.)
  */
 #include "lib/kt.h"
 #include "lib/kt_kshm.h"
@@ -259,56 +259,6 @@ static void memfd_exec(void **state)
 	kipc_chan_close(rx);
 }
 
-/* A sender killed mid-stream: the receiver gets EOWNERDEAD (after what
- * was sent), within the documented bound. */
-static void sender_killed(void **state)
-{
-	struct kipc_chan_attr a;
-	struct kipc_chan *rx;
-	char *tx[] = { TOOL, "-w", "20000", "send", "kshm:chan-kill", NULL };
-	static char buf[4096];
-	struct timespec t0, t1;
-	ssize_t n;
-	pid_t s;
-	int fds[2];
-
-	(void)state;
-	kipc_chan_attr_init(&a);
-	a.slot_size = 4096;	/* 64 slots: within kshm's default size limit */
-	rx = kipc_chan_create("kshm:chan-kill", &a, KIPC_CHAN_RECV);
-	assert_non_null(rx);
-	/* the sender reads a pipe we never close: it stays mid-stream */
-	assert_int_equal(pipe(fds), 0);
-	s = fork();
-	assert_true(s >= 0);
-	if (s == 0) {
-		dup2(fds[0], 0);
-		close(fds[1]);
-		execv(tx[0], tx);
-		_exit(122);
-	}
-	close(fds[0]);
-	assert_int_equal(write(fds[1], "partial", 7), 7);
-	usleep(300 * 1000);
-	kill(s, SIGKILL);
-	assert_int_equal(status_of(s), 1000 + SIGKILL);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = kipc_chan_recv(rx, buf, sizeof(buf), 10000);
-	if (n == 7) {	/* it had published the 7 bytes: they come first */
-		assert_memory_equal(buf, "partial", 7);
-		n = kipc_chan_recv(rx, buf, sizeof(buf), 10000);
-	}
-	assert_int_equal(n, -1);
-	assert_int_equal(errno, EOWNERDEAD);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	print_message("# dead sender seen after %ld ms\n",
-		      (long)((t1.tv_sec - t0.tv_sec) * 1000 +
-			     (t1.tv_nsec - t0.tv_nsec) / 1000000));
-	assert_true(t1.tv_sec - t0.tv_sec < 3);
-	close(fds[1]);
-	kipc_chan_close(rx);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,7 +267,6 @@ int main(void)
 		cmocka_unit_test(kshm_programs),
 		cmocka_unit_test(shm_programs),
 		cmocka_unit_test(memfd_exec),
-		cmocka_unit_test(sender_killed),
 	};
 
 	return kt_run_group(tests, setup, teardown);
