@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kipc_dmabuf.h - what the dma-buf exporters of kipc's memory modules
- * (kipc_ivshmem's KIPC_IVSHMEM_DMABUF; myshm's is to follow) share: the
+ * (kipc_ivshmem's KIPC_IVSHMEM_DMABUF, myshm's MYSHM_DMABUF) share: the
  * check of the range a user asks for, an importer's scatter list over
  * that range's pages, and handing out the descriptor.  Header-only, like
  * kipc_shmem.h: every .c file in kernel/ is a module of its own.
@@ -40,8 +40,9 @@ static inline int kipc_dmabuf_check(u64 offset, u64 size, u64 region)
  * @priv: the dma-buf's private data (the caller frees it on failure)
  * @size: bytes
  * @file: the device file asking: the dma-buf is read-write if it is
- * @mapping: the address_space the device's own mappings use; the dma-buf's
- *	mappings join it, so whatever zaps the device's mappings zaps theirs
+ * @mapping: the address_space the device's own mappings use, whose
+ *	mappings the dma-buf's join (so whatever zaps the device's zaps
+ *	theirs), or NULL to keep the dma-buf's own
  *
  * Its owner (held while it is open) and name are the calling module's.
  *
@@ -60,7 +61,7 @@ static inline struct dma_buf *kipc_dmabuf_export(const struct dma_buf_ops *ops,
 	info.flags = file->f_mode & FMODE_WRITE ? O_RDWR : O_RDONLY;
 	info.priv = priv;
 	dmabuf = dma_buf_export(&info);
-	if (!IS_ERR(dmabuf))
+	if (!IS_ERR(dmabuf) && mapping)
 		dmabuf->file->f_mapping = mapping;
 	return dmabuf;
 }

@@ -70,6 +70,7 @@
 #include <kipc/myshm.h>
 
 #include "kipc_compat.h"
+#include "kipc_dmabuf.h"
 #include "kipc_shmem.h"
 
 /* MYSHM_DEFAULT_SIZE, as the parameter shows it */
@@ -288,6 +289,115 @@ static loff_t myshm_llseek(struct file *file, loff_t offset, int whence)
 				 myshm_file_buf(file)->size);
 }
 
+/* ---- dma-buf export ---- */
+
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+/**
+ * struct myshm_export - one dma-buf of a range of a buffer
+ * @buf: the buffer (lives until unload, which the dma-buf holds off)
+ * @pgoff: first page of the range
+ * @pages: pages in the range
+ */
+struct myshm_export {
+	struct myshm_buf *buf;
+	pgoff_t pgoff;
+	pgoff_t pages;
+};
+
+static struct page *myshm_export_page(void *ctx, pgoff_t i)
+{
+	struct myshm_export *e = ctx;
+
+	return e->buf->pages[e->pgoff + i];
+}
+
+static struct sg_table *myshm_dmabuf_map(struct dma_buf_attachment *at,
+					 enum dma_data_direction dir)
+{
+	struct myshm_export *e = at->dmabuf->priv;
+
+	return kipc_dmabuf_map_pages(at, dir, myshm_export_page, e, e->pages);
+}
+
+/* A fault in a mapping of the dma-buf: vmf->pgoff counts from its start. */
+static vm_fault_t myshm_dmabuf_fault(struct vm_fault *vmf)
+{
+	struct myshm_export *e = vmf->vma->vm_private_data;
+
+	return kipc_shmem_fault(vmf, e->buf->pages + e->pgoff, e->pages);
+}
+
+static const struct vm_operations_struct myshm_dmabuf_vm_ops = {
+	.fault = myshm_dmabuf_fault,
+};
+
+/*
+ * mmap() of the dma-buf (directly, or through an importer's
+ * dma_buf_mmap()), as udmabuf maps its memfd pages: the dma-buf's own
+ * file and offsets, faults served from the pinned pages.
+ */
+static int myshm_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct myshm_export *e = dmabuf->priv;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= e->pages || vma_pages(vma) > e->pages - vma->vm_pgoff)
+		return -EINVAL;
+	kipc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &myshm_dmabuf_vm_ops;
+	vma->vm_private_data = e;
+	return 0;
+}
+
+static void myshm_dmabuf_release(struct dma_buf *dmabuf)
+{
+	kfree(dmabuf->priv);
+}
+
+/* CPU access needs no cache maintenance: it is ordinary RAM. */
+static const struct dma_buf_ops myshm_dmabuf_ops = {
+	.map_dma_buf = myshm_dmabuf_map,
+	.unmap_dma_buf = kipc_dmabuf_unmap_pages,
+	.mmap = myshm_dmabuf_mmap,
+	.release = myshm_dmabuf_release,
+};
+
+/* MYSHM_DMABUF: a dma-buf of a range of the buffer. */
+static long myshm_ioctl_dmabuf(struct file *file, struct myshm_buf *buf,
+			       struct myshm_dmabuf __user *uarg)
+{
+	struct myshm_export *e;
+	struct myshm_dmabuf a;
+	struct dma_buf *dmabuf;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~MYSHM_DMABUF_CLOEXEC) || a.reserved ||
+	    kipc_dmabuf_check(a.offset, a.size, buf->size))
+		return -EINVAL;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	e->buf = buf;
+	e->pgoff = a.offset >> PAGE_SHIFT;
+	e->pages = a.size >> PAGE_SHIFT;
+	dmabuf = kipc_dmabuf_export(&myshm_dmabuf_ops, e, a.size, file, NULL);
+	if (IS_ERR(dmabuf)) {
+		kfree(e);
+		return PTR_ERR(dmabuf);
+	}
+	return kipc_dmabuf_install(dmabuf, a.flags & MYSHM_DMABUF_CLOEXEC,
+				   &uarg->fd);
+}
+#else
+static long myshm_ioctl_dmabuf(struct file *file, struct myshm_buf *buf,
+			       struct myshm_dmabuf __user *uarg)
+{
+	return -ENOTTY;
+}
+#endif
+
 /* ---- ioctl ---- */
 
 static long myshm_ioctl(struct file *file, unsigned int cmd,
@@ -301,6 +411,8 @@ static long myshm_ioctl(struct file *file, unsigned int cmd,
 		if (copy_to_user((void __user *)arg, &sz, sizeof(sz)))
 			return -EFAULT;
 		return 0;
+	case MYSHM_DMABUF:
+		return myshm_ioctl_dmabuf(file, buf, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -730,6 +842,7 @@ module_init(myshm_init);
 module_exit(myshm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
 MODULE_VERSION(KIPC_VERSION);
 MODULE_AUTHOR("kipc contributors");
 MODULE_DESCRIPTION("kipc: memory buffers shared through character devices (/dev/myshm)");

@@ -32,10 +32,46 @@
  * The size is a multiple of the page size and never changes while the
  * module is loaded.  Works on files opened O_RDONLY, O_WRONLY or O_RDWR.
  *
- * Errors: EFAULT if arg does not point to a writable __u64.  Any other
- * request on a myshm device fails with ENOTTY.
+ * Errors: EFAULT if arg does not point to a writable __u64.  Any request
+ * but these two fails with ENOTTY.
  */
 #define MYSHM_GET_SIZE _IOR(MYSHM_IOC_MAGIC, 1, __u64)
+
+/* myshm_dmabuf.flags: the dma-buf's descriptor is close-on-exec. */
+#define MYSHM_DMABUF_CLOEXEC 1
+
+/**
+ * struct myshm_dmabuf - argument of MYSHM_DMABUF
+ * @offset: first byte of the range in the buffer, page-aligned
+ * @size: bytes, page-aligned, > 0, offset + size <= the buffer's size
+ * @flags: 0 or MYSHM_DMABUF_CLOEXEC
+ * @fd: out: the dma-buf's file descriptor
+ * @reserved: 0
+ */
+struct myshm_dmabuf {
+	__u64 offset;
+	__u64 size;
+	__u32 flags;
+	__s32 fd;
+	__u64 reserved;
+};
+
+/**
+ * define MYSHM_DMABUF - export a range of the buffer as a dma-buf
+ *
+ * The dma-buf covers [offset, offset + size) of the buffer: mmap(MAP_SHARED)
+ * of its descriptor shows those bytes (read-only if the device was opened
+ * O_RDONLY), DMA_BUF_IOCTL_SYNC works, and any dma-buf importer (a DRM
+ * driver's PRIME import, ...) can attach it.  It holds the module until
+ * its last user closes it (unloading is refused meanwhile).  The same
+ * call as kipc_ivshmem's KIPC_IVSHMEM_DMABUF (kvmfr's KVMFR_DMABUF_CREATE
+ * for its static devices).
+ *
+ * Errors: EINVAL (offset or size not page-aligned, size 0, range past the
+ * end, unknown flags, reserved not 0), EFAULT, EMFILE, ENFILE, ENOMEM.
+ * On error nothing is created.
+ */
+#define MYSHM_DMABUF _IOWR(MYSHM_IOC_MAGIC, 2, struct myshm_dmabuf)
 
 /* Longest buffer (device) name, without the terminating NUL. */
 #define MYSHM_NAME_MAX 31
