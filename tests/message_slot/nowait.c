@@ -325,9 +325,19 @@ static void test_nowait_busy_slot(void **state)
 	if (slept_ms >= 0)
 		fail_msg("round %d: the RWF_NOWAIT write slept %ld ms (%ld voluntary switches) waiting for the preempted holder of the slot",
 			 rounds, slept_ms, slept_sw);
-	if (!eagain)
-		fail_msg("the holder was never caught inside the slot's mutex in %d rounds",
-			 rounds);
+	if (!eagain) {
+		/*
+		 * Not a defect of the driver: the precondition (a writer
+		 * preempted inside the mutex) was never set up.  A write that
+		 * slept or failed above has already failed the test.
+		 */
+		printf("# the holder was never caught inside the slot's mutex in %d rounds\n",
+		       rounds);
+		close(fd);
+		if (uring)
+			io_uring_queue_exit(&ring);
+		skip();
+	}
 	/* EAGAIN at once, without sleeping */
 	assert_int_equal(slept_sw, 0);
 	if (uring)
