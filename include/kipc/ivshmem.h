@@ -66,7 +66,9 @@ int kipc_ivshmem_ring(struct kipc_ivshmem *iv, unsigned int peer,
  * wait (eventfd semantics: rings add up, none is lost) in *COUNT if COUNT
  * is not NULL.  Peer messages from the server are processed meanwhile.
  * Errors: ETIMEDOUT, EAGAIN (timeout 0 and nothing), EINTR, EINVAL,
- * ECONNRESET (the server went away; doorbells keep working).
+ * EPROTO (the server broke the protocol).  The server going away is not
+ * an error here: the wait goes on (doorbells keep working) and the next
+ * kipc_ivshmem_process() reports ECONNRESET.
  */
 int kipc_ivshmem_wait(struct kipc_ivshmem *iv, unsigned int vector,
 		      int timeout_ms, uint64_t *count);
