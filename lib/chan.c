@@ -16,6 +16,7 @@
  * bounded; every sleep is a futex wait of at most WAIT_SLICE_MS.
  */
 #include <kipc/chan.h>
+#include <kipc/ivshmem.h>
 #include <kipc/kshm.h>
 #include <kipc/myshm.h>
 
@@ -23,6 +24,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -52,6 +55,14 @@
 #define REC_OPEN	1u
 #define REC_CLAIMING	2u
 #define REC_POLL	1u	/* record flag: poke its socket on wake-ups */
+#define REC_IVS		2u	/* record flag: sleeps on doorbell (ivs_peer, ivs_vector) */
+
+/* Geometry flags (docs/chan.md "Layout"). */
+#define KC_F_DOORBELL	1u	/* wake-ups by ivshmem doorbells, not futexes */
+
+/* Locale kinds of a map. */
+enum { IVS_NONE, IVS_GUEST, IVS_HOST };
+#define IVS_CONNECT_MS	5000	/* ivshmem-host: the server's setup */
 
 typedef _Atomic uint32_t au32;
 typedef _Atomic uint64_t au64;
@@ -110,7 +121,9 @@ struct kc_rec {
 	au64 heartbeat;
 	au64 start;	/* the process's start time (/proc/PID/stat field 22) */
 	au64 pidns;	/* its pid namespace (inode of /proc/PID/ns/pid) */
-	au64 reserved[2];
+	au32 ivs_peer;	/* REC_IVS: ivshmem peer id of its VM or host program */
+	au32 ivs_vector; /* REC_IVS: the doorbell vector it sleeps on */
+	au64 reserved;
 };
 
 struct kc_hdr {
@@ -147,6 +160,12 @@ struct kc_map {
 	int fd;		/* memfd or shm descriptor, or -1 */
 	bool owned;	/* unmap (and close fd) when the last endpoint goes */
 	bool kshm;	/* mapped by kshm_map(): kshm_close() undoes both */
+	int ivs;	/* IVS_NONE, IVS_GUEST (fd: /dev/ivshmemN), IVS_HOST */
+	uint32_t ivs_id;	/* own ivshmem peer id */
+	uint32_t vectors;	/* doorbell vectors per peer */
+	char *path;		/* IVS_GUEST: the device, opened per endpoint */
+	struct kipc_ivshmem *iv;	/* IVS_HOST: the server connection */
+	pthread_mutex_t iv_lock;	/* IVS_HOST: protects iv's peer table */
 };
 
 /* Geometry derived from (shape, policy, slot_size, slot_count, max_peers). */
@@ -174,7 +193,10 @@ struct kipc_chan {
 	uint64_t lost, pending_lost, msgs, waits, wakes;
 	long spin_ns;
 	int pollfd;		/* kipc_chan_pollfd()'s socket, or -1 */
+	bool pollfd_own;	/* pollfd is ours to close (a socket) */
 	uint64_t nonce;		/* the channel's, read once at attach */
+	int wfd;		/* IVS_GUEST: own device file to wait on, or -1 */
+	uint32_t vec;		/* ivshmem: the doorbell vector it sleeps on */
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -338,7 +360,9 @@ size_t kipc_chan_size(const struct kipc_chan_attr *attr)
 	return (size_t)l.total;
 }
 
-int kipc_chan_format(void *mem, size_t len, const struct kipc_chan_attr *attr)
+/* Lay out a channel (kipc_chan_format) with geometry FLAGS. */
+static int kc_format(void *mem, size_t len, const struct kipc_chan_attr *attr,
+		     uint32_t flags)
 {
 	struct kc_layout l;
 	struct kc_hdr *h = mem;
@@ -381,13 +405,25 @@ int kipc_chan_format(void *mem, size_t len, const struct kipc_chan_attr *attr)
 	ST(&h->geom.records, l.n_tx + l.n_rx, relaxed);
 	ST(&h->geom.total_size, l.total, relaxed);
 	ST(&h->geom.nonce, nonce, relaxed);
+	ST(&h->geom.flags, flags, relaxed);
 	/* Publish: an opener that reads the magic (acquire) sees the rest. */
 	ST(&h->geom.magic, KC_MAGIC, release);
 	return 0;
 }
 
-/* Read and check the geometry at MEM (LEN bytes mapped) into *L. */
-static int read_geom(const void *mem, size_t len, struct kc_layout *l)
+int kipc_chan_format(void *mem, size_t len, const struct kipc_chan_attr *attr)
+{
+	return kc_format(mem, len, attr, 0);
+}
+
+/*
+ * Read and check the geometry at MEM (LEN bytes mapped) into *L.  FLAGS:
+ * the geometry flags the locale needs (KC_F_DOORBELL for the ivshmem
+ * locales, else 0): a channel whose wake-ups this locale cannot deliver
+ * is refused (EPROTO), as is an unknown flag.
+ */
+static int read_geom(const void *mem, size_t len, uint32_t flags,
+		     struct kc_layout *l)
 {
 	const struct kc_hdr *h = mem;
 	uint32_t magic;
@@ -401,7 +437,8 @@ static int read_geom(const void *mem, size_t len, struct kc_layout *l)
 		errno = EAGAIN;	/* not formatted (yet) */
 		return -1;
 	}
-	if (magic != KC_MAGIC || LD(&h->geom.version, relaxed) != KC_VERSION)
+	if (magic != KC_MAGIC || LD(&h->geom.version, relaxed) != KC_VERSION ||
+	    LD(&h->geom.flags, relaxed) != flags)
 		goto bad;
 	if (kc_layout(LD(&h->geom.shape, relaxed), LD(&h->geom.policy, relaxed),
 		      LD(&h->geom.slot_size, relaxed),
@@ -428,13 +465,17 @@ static void map_put(struct kc_map *m)
 {
 	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (m->kshm) {
+	if (m->ivs == IVS_HOST) {
+		kipc_ivshmem_close(m->iv);	/* unmaps too */
+		pthread_mutex_destroy(&m->iv_lock);
+	} else if (m->kshm) {
 		kshm_close(m->fd);
 	} else if (m->owned) {
 		munmap(m->base, m->len);
 		if (m->fd >= 0)
 			close(m->fd);
 	}
+	free(m->path);
 	free(m);
 }
 
@@ -499,17 +540,56 @@ static const struct proc_id *self_id(void)
 }
 
 /*
+ * ivshmem-host: has PEER left the server (or never been there)?  Applies
+ * what the server sent first.  A peer is judged only while the server
+ * connection lives: without it the peer list is stale.
+ */
+static bool host_peer_gone(struct kc_map *m, uint32_t peer)
+{
+	unsigned int ids[256];
+	bool gone = true;
+	int n, r;
+
+	if (peer == m->ivs_id)
+		return false;
+	pthread_mutex_lock(&m->iv_lock);
+	while ((r = kipc_ivshmem_process(m->iv, NULL)) > 0)
+		;
+	if (r < 0 && errno == ECONNRESET) {
+		gone = false;
+	} else {
+		n = kipc_ivshmem_peers(m->iv, ids, 256);
+		for (int i = 0; i < n && i < 256 && gone; i++)
+			gone = ids[i] != peer;
+		if (n > 256)
+			gone = false;	/* not all seen: do not guess */
+	}
+	pthread_mutex_unlock(&m->iv_lock);
+	return gone;
+}
+
+/*
  * Is the process of record R dead?  Only a record from our own pid
  * namespace is judged (another namespace's pid means nothing here); a pid
  * whose /proc entry is gone, a zombie, or a pid now used by a process
- * started at another time (recycled) is dead.
+ * started at another time (recycled) is dead.  ivshmem (docs/chan.md
+ * "Peers that die"): a record of another VM or host program (another
+ * ivshmem peer id) is never judged by /proc -- every guest's initial pid
+ * namespace has the same inode -- but by the server's peer list on the
+ * host, and not at all in a guest.
  */
-static bool rec_dead(const struct kc_rec *r)
+static bool rec_dead(struct kipc_chan *ch, const struct kc_rec *r)
 {
 	uint32_t pid = LD(&r->pid, relaxed);
 	uint64_t start = LD(&r->start, relaxed), st;
 	char path[32], state;
 
+	if (ch->map->ivs && (LD(&r->flags, relaxed) & REC_IVS) &&
+	    LD(&r->ivs_peer, relaxed) != ch->map->ivs_id) {
+		if (ch->map->ivs == IVS_HOST)
+			return host_peer_gone(ch->map, LD(&r->ivs_peer, relaxed));
+		return false;
+	}
 	if (LD(&r->pidns, relaxed) != self_id()->pidns || !self_id()->pidns)
 		return false;
 	if (!pid || pid > INT_MAX)
@@ -538,7 +618,10 @@ static int claim_rec(struct kipc_chan *ch)
 		ch->self = r;
 		ch->rec = i;
 		ST(&r->pid, (uint32_t)ch->pid, relaxed);
-		ST(&r->flags, 0, relaxed);
+		/* docs/chan.md "Wake-ups across VMs": where to ring us. */
+		ST(&r->ivs_peer, ch->map->ivs ? ch->map->ivs_id : 0, relaxed);
+		ST(&r->ivs_vector, ch->vec, relaxed);
+		ST(&r->flags, ch->map->ivs ? REC_IVS : 0, relaxed);
 		ST(&r->lost, 0, relaxed);
 		ST(&r->heartbeat, 0, relaxed);
 		ST(&r->start, self_id()->start, relaxed);
@@ -590,7 +673,7 @@ static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (read_geom(m->base, m->len, &l))
+	if (read_geom(m->base, m->len, m->ivs ? KC_F_DOORBELL : 0, &l))
 		return NULL;
 	ch = calloc(1, sizeof(*ch));
 	if (!ch) {
@@ -606,10 +689,26 @@ static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
 	ch->pid = getpid();
 	ch->spin_ns = default_spin();
 	ch->pollfd = -1;
+	ch->wfd = -1;
 	ch->nonce = LD(&ch->h->geom.nonce, relaxed);
 	ch->gen = LD(&ch->h->st.rx_gen, acquire) - 1;	/* recompute first */
+	/* Receivers sleep on vector 0, senders on 1 (0 if there is one). */
+	ch->vec = role == KIPC_CHAN_SEND && m->vectors >= 2 ? 1 : 0;
+	if (m->ivs == IVS_GUEST && role != KIPC_CHAN_NONE) {
+		/* Its own file: the driver counts consumed doorbells per file. */
+		ch->wfd = open(m->path, O_RDWR | O_CLOEXEC);
+		if (ch->wfd < 0) {
+			free(ch);
+			return NULL;
+		}
+	}
 	if (role != KIPC_CHAN_NONE && claim_rec(ch)) {
+		int err = errno;
+
+		if (ch->wfd >= 0)
+			close(ch->wfd);
 		free(ch);
+		errno = err;
 		return NULL;
 	}
 	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
@@ -650,7 +749,7 @@ static struct kipc_chan *format_attach(struct kc_map *m,
 				       const struct kipc_chan_attr *attr,
 				       unsigned int role)
 {
-	if (kipc_chan_format(m->base, m->len, attr)) {
+	if (kc_format(m->base, m->len, attr, m->ivs ? KC_F_DOORBELL : 0)) {
 		int err = errno;
 
 		atomic_store(&m->refs, 1);
@@ -794,33 +893,63 @@ fail:
  * /dev/ivshmemN of kipc_ivshmem.ko), the channel at OFFSET (a multiple of
  * 4096).  NEED: bytes to map (create), or 0: all from OFFSET (open).
  */
-static struct kipc_chan *dev_locale(const char *spec, size_t need,
-				    const struct kipc_chan_attr *attr,
-				    unsigned int role)
+/*
+ * Split "PATH[@OFFSET]" (PATH absolute, OFFSET a multiple of 4096) into
+ * PATH (LEN bytes) and *OFF.  0, or -1 with EINVAL.
+ */
+static int path_at(const char *spec, char *path, size_t len,
+		   unsigned long long *off)
 {
-	char path[256], *at, *end;
-	unsigned long long off = 0;
-	__u64 size;
-	struct kc_map *m;
-	int fd, err;
+	char *at, *end;
 
-	if (strlen(spec) >= sizeof(path) || spec[0] != '/')
+	*off = 0;
+	if (strlen(spec) >= len || spec[0] != '/')
 		goto inval;
 	strcpy(path, spec);
 	at = strrchr(path, '@');
 	if (at) {
 		*at = 0;
 		errno = 0;
-		off = strtoull(at + 1, &end, 0);
-		if (errno || end == at + 1 || *end || off % PAGE)
+		*off = strtoull(at + 1, &end, 0);
+		if (errno || end == at + 1 || *end || *off % PAGE)
 			goto inval;
 	}
+	return 0;
+inval:
+	errno = EINVAL;
+	return -1;
+}
+
+static struct kipc_chan *dev_locale(const char *spec, size_t need,
+				    const struct kipc_chan_attr *attr,
+				    unsigned int role, bool doorbell)
+{
+	char path[256];
+	unsigned long long off;
+	struct kipc_ivshmem_info info;
+	__u64 size;
+	struct kc_map *m;
+	int fd, err;
+
+	if (path_at(spec, path, sizeof(path), &off))
+		return NULL;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	if (ioctl(fd, MYSHM_GET_SIZE, &size) < 0) {
 		err = errno == ENOTTY ? EINVAL : errno;
 		goto fail;
+	}
+	if (doorbell) {
+		/* docs/chan.md "Locales": a doorbell device of kipc_ivshmem. */
+		memset(&info, 0, sizeof(info));
+		if (ioctl(fd, KIPC_IVSHMEM_GET_INFO, &info) < 0) {
+			err = errno == ENOTTY ? EINVAL : errno;
+			goto fail;
+		}
+		err = EOPNOTSUPP;
+		if (!info.doorbell || !info.vectors)
+			goto fail;
 	}
 	err = ENOSPC;
 	if (off >= size || (need && need > size - off))
@@ -832,10 +961,22 @@ static struct kipc_chan *dev_locale(const char *spec, size_t need,
 		err = errno;
 		goto fail;
 	}
+	if (doorbell) {
+		m->ivs = IVS_GUEST;
+		m->ivs_id = info.peer_id;
+		m->vectors = info.vectors;
+		m->path = strdup(path);
+		if (!m->path) {
+			err = ENOMEM;
+			free(m);
+			goto fail;
+		}
+	}
 	m->base = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		       (off_t)off);
 	if (m->base == MAP_FAILED) {
 		err = errno;
+		free(m->path);
 		free(m);
 		goto fail;
 	}
@@ -844,8 +985,62 @@ fail:
 	close(fd);
 	errno = err;
 	return NULL;
-inval:
-	errno = EINVAL;
+}
+
+/*
+ * "ivshmem-host:SOCKET[@OFFSET]": a host program joins the ivshmem server
+ * on SOCKET (kipc_ivshmem_connect) as a peer of the guests; the channel
+ * is at OFFSET of the shared memory.  NEED as for dev_locale().
+ */
+static struct kipc_chan *host_locale(const char *spec, size_t need,
+				     const struct kipc_chan_attr *attr,
+				     unsigned int role)
+{
+	char path[256];
+	unsigned long long off;
+	struct kipc_ivshmem *iv;
+	struct kc_map *m;
+	size_t size;
+	int err;
+
+	if (path_at(spec, path, sizeof(path), &off))
+		return NULL;
+	iv = kipc_ivshmem_connect(path, 0, IVS_CONNECT_MS);
+	if (!iv)
+		return NULL;
+	size = kipc_ivshmem_size(iv);
+	err = ENOSPC;
+	if (off >= size || (need && need > size - off))
+		goto fail;
+	err = EOPNOTSUPP;
+	if (!kipc_ivshmem_vectors(iv))
+		goto fail;
+	/* Sleepers read their eventfds without blocking (docs/chan.md). */
+	for (unsigned int v = 0; v < kipc_ivshmem_vectors(iv); v++) {
+		int fd = kipc_ivshmem_vector_fd(iv, v);
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			err = errno;
+			goto fail;
+		}
+	}
+	if (!need)
+		need = size - (size_t)off;
+	m = map_new((char *)kipc_ivshmem_mem(iv) + off, need, -1, true);
+	if (!m) {
+		err = errno;
+		goto fail;
+	}
+	m->ivs = IVS_HOST;
+	m->iv = iv;
+	m->ivs_id = kipc_ivshmem_id(iv);
+	m->vectors = kipc_ivshmem_vectors(iv);
+	pthread_mutex_init(&m->iv_lock, NULL);
+	return attr ? format_attach(m, attr, role) : attach_new(m, role);
+fail:
+	kipc_ivshmem_close(iv);
+	errno = err;
 	return NULL;
 }
 
@@ -933,7 +1128,11 @@ struct kipc_chan *kipc_chan_create(const char *where,
 		return create_fd(fd, &l, attr, role, true);
 	}
 	if ((name = prefixed(where, "myshm:")))
-		return dev_locale(name, (size_t)l.total, attr, role);
+		return dev_locale(name, (size_t)l.total, attr, role, false);
+	if ((name = prefixed(where, "ivshmem:")))
+		return dev_locale(name, (size_t)l.total, attr, role, true);
+	if ((name = prefixed(where, "ivshmem-host:")))
+		return host_locale(name, (size_t)l.total, attr, role);
 	if ((name = prefixed(where, "kshm:")))
 		return kshm_locale(name, (size_t)l.total, attr, role);
 	if (!strncmp(where, "shm:", 4)) {
@@ -1010,7 +1209,11 @@ struct kipc_chan *kipc_chan_open(const char *where, unsigned int role)
 		return open_fd((int)n, role, false);
 	}
 	if ((arg = prefixed(where, "myshm:")))
-		return dev_locale(arg, 0, NULL, role);
+		return dev_locale(arg, 0, NULL, role, false);
+	if ((arg = prefixed(where, "ivshmem:")))
+		return dev_locale(arg, 0, NULL, role, true);
+	if ((arg = prefixed(where, "ivshmem-host:")))
+		return host_locale(arg, 0, NULL, role);
 	if ((arg = prefixed(where, "kshm:")))
 		return kshm_locale(arg, 0, NULL, role);
 	if (!strncmp(where, "shm:", 4)) {
@@ -1097,6 +1300,133 @@ static void kc_poke(struct kipc_chan *ch, struct kc_wait *w)
 		close(fd);
 }
 
+/*
+ * Host: ring PEER's doorbell VECTOR through the server connection; a
+ * peer that joined after our last look is learnt first (ENOENT).
+ */
+static void host_ring(struct kc_map *m, uint32_t peer, uint32_t vector)
+{
+	pthread_mutex_lock(&m->iv_lock);
+	if (kipc_ivshmem_ring(m->iv, peer, vector) < 0 && errno == ENOENT) {
+		while (kipc_ivshmem_process(m->iv, NULL) > 0)
+			;
+		kipc_ivshmem_ring(m->iv, peer, vector);
+	}
+	pthread_mutex_unlock(&m->iv_lock);
+}
+
+/*
+ * ivshmem (docs/chan.md "Wake-ups across VMs"): ring the doorbell of every
+ * open record of the side that sleeps on W, each (peer, vector) once.
+ * The values are the peer's: a nonsense peer or vector rings nobody (the
+ * driver refuses it, the host finds no such peer).
+ */
+static void kc_doorbells(struct kipc_chan *ch, struct kc_wait *w)
+{
+	bool senders = w == &ch->h->txw;
+	uint32_t n = senders ? ch->l.n_tx : ch->l.n_rx, rung[KIPC_CHAN_MAX_PEERS];
+	uint32_t nrung = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct kc_rec *r = senders ? tx_rec(ch, i) : rx_rec(ch, i);
+		uint32_t peer, vec, key, j;
+
+		if (LD(&r->state, acquire) != REC_OPEN ||
+		    !(LD(&r->flags, relaxed) & REC_IVS))
+			continue;
+		peer = LD(&r->ivs_peer, relaxed);
+		vec = LD(&r->ivs_vector, relaxed);
+		if (peer >= KIPC_IVSHMEM_MAX_PEERS || vec >= ch->map->vectors)
+			continue;
+		key = peer << 8 | vec;
+		for (j = 0; j < nrung && rung[j] != key; j++)
+			;
+		if (j < nrung)
+			continue;
+		rung[nrung++] = key;
+		if (ch->map->ivs == IVS_HOST) {
+			host_ring(ch->map, peer, vec);
+		} else {
+			struct kipc_ivshmem_ring rr = { peer, vec };
+
+			ioctl(ch->map->fd, KIPC_IVSHMEM_RING, &rr);
+		}
+	}
+}
+
+/* Wake the sleepers of W: a futex wake, or (ivshmem) their doorbells. */
+static void kc_bell(struct kipc_chan *ch, struct kc_wait *w)
+{
+	if (ch->map->ivs)
+		kc_doorbells(ch, w);
+	else
+		futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/*
+ * Sleep on W for at most LEFT_NS: FUTEX_WAIT on its bell while it still
+ * holds BELL, or (ivshmem) wait for a doorbell on the endpoint's own
+ * vector -- the driver and the eventfd remember one that rang since the
+ * last wait, so one that rang after we armed is never missed.  0 or
+ * -errno (EINTR, ENODEV: the device went away).
+ */
+static int kc_sleep(struct kipc_chan *ch, struct kc_wait *w, uint32_t bell,
+		    int64_t left_ns)
+{
+	int ms = (int)((left_ns + 999999) / 1000000);
+	uint64_t v;
+
+	if (ch->map->ivs == IVS_GUEST) {
+		struct kipc_ivshmem_wait wt = { .vector = ch->vec,
+						.timeout_ms = ms };
+
+		if (ioctl(ch->wfd, KIPC_IVSHMEM_WAIT, &wt) < 0 &&
+		    (errno == EINTR || errno == ENODEV))
+			return -errno;
+		return 0;
+	}
+	if (ch->map->ivs == IVS_HOST) {
+		struct pollfd p = {
+			.fd = kipc_ivshmem_vector_fd(ch->map->iv, ch->vec),
+			.events = POLLIN,
+		};
+
+		if (poll(&p, 1, ms) < 0)
+			return errno == EINTR ? -EINTR : 0;
+		/* Consume it (EAGAIN: a sibling on this connection did). */
+		if ((p.revents & POLLIN) && read(p.fd, &v, sizeof(v)) < 0)
+			return 0;
+		return 0;
+	}
+	struct timespec ts = {
+		.tv_sec = left_ns / 1000000000LL,
+		.tv_nsec = left_ns % 1000000000LL,
+	};
+
+	if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0 && errno == EINTR)
+		return -EINTR;
+	return 0;
+}
+
+/* Timeout 0 with a poll descriptor: consume what made it readable. */
+static void kc_drain(struct kipc_chan *ch)
+{
+	char junk[64];
+	uint64_t v;
+
+	if (ch->map->ivs == IVS_GUEST) {
+		struct kipc_ivshmem_wait wt = { .vector = ch->vec };
+
+		ioctl(ch->wfd, KIPC_IVSHMEM_WAIT, &wt);
+	} else if (ch->map->ivs == IVS_HOST) {
+		if (read(ch->pollfd, &v, sizeof(v)) < 0)
+			return;
+	} else {
+		while (recv(ch->pollfd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
+}
+
 enum { WAKE_ANY, WAKE_REACHED, WAKE_EXACT };
 
 /*
@@ -1118,7 +1448,7 @@ static void kc_wake(struct kipc_chan *ch, struct kc_wait *w, uint32_t pos,
 	if (!atomic_exchange_explicit(&w->armed, 0, memory_order_acq_rel))
 		return;
 	atomic_fetch_add_explicit(&w->bell, 1, memory_order_release);
-	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+	kc_bell(ch, w);
 	ch->wakes++;
 	kc_poke(ch, w);
 }
@@ -1127,7 +1457,7 @@ static void kc_wake(struct kipc_chan *ch, struct kc_wait *w, uint32_t pos,
 static void kc_ring(struct kipc_chan *ch, struct kc_wait *w)
 {
 	atomic_fetch_add_explicit(&w->bell, 1, memory_order_seq_cst);
-	futex(&w->bell, FUTEX_WAKE, INT_MAX, NULL);
+	kc_bell(ch, w);
 	kc_poke(ch, w);
 }
 
@@ -1144,15 +1474,12 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		   kc_ready_fn ready, int timeout_ms)
 {
 	int64_t start, deadline = 0, left, checked;
-	struct timespec ts;
 	int r;
 
 	r = ready(ch);
 	if (r)
 		return r < 0 ? r : 0;
 	if (timeout_ms == 0) {
-		char junk[64];
-
 		if (ch->pollfd < 0)
 			return -EAGAIN;
 		/*
@@ -1160,8 +1487,7 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		 * would: its socket becomes readable when it may proceed.
 		 * Old pokes are drained first.
 		 */
-		while (recv(ch->pollfd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
+		kc_drain(ch);
 		ST(&w->want, want, relaxed);
 		ST(&w->armed, 1, seq_cst);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -1208,11 +1534,10 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 			if (rest < left)
 				left = rest;
 		}
-		ts.tv_sec = left / 1000000000LL;
-		ts.tv_nsec = left % 1000000000LL;
 		ch->waits++;
-		if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0 && errno == EINTR)
-			return -EINTR;
+		r = kc_sleep(ch, w, bell, left);
+		if (r)
+			return r;
 		/* A slice asleep without progress: is the other side alive? */
 		if (now_ns() - checked >= slice_ns()) {
 			r = reap_dead(ch);
@@ -1246,7 +1571,7 @@ static int reap_dead(struct kipc_chan *ch)
 		struct kc_rec *r = senders ? tx_rec(ch, i) : rx_rec(ch, i);
 		uint32_t open = REC_OPEN;
 
-		if (LD(&r->state, acquire) != REC_OPEN || !rec_dead(r))
+		if (LD(&r->state, acquire) != REC_OPEN || !rec_dead(ch, r))
 			continue;
 		if (senders && ch->l.shape == KIPC_CHAN_MPSC) {
 			uint32_t c = LD(&r->pos, relaxed);
@@ -1724,6 +2049,19 @@ int kipc_chan_pollfd(struct kipc_chan *ch)
 		return fail(-EBADF);
 	if (ch->pollfd >= 0)
 		return ch->pollfd;
+	if (ch->map->ivs == IVS_GUEST) {
+		/* docs/chan.md "Polling": the endpoint's own doorbell vector. */
+		__u64 mask = 1ull << ch->vec;
+
+		if (ioctl(ch->wfd, KIPC_IVSHMEM_SET_POLL, &mask) < 0)
+			return -1;
+		ch->pollfd = ch->wfd;
+		return ch->pollfd;
+	}
+	if (ch->map->ivs == IVS_HOST) {
+		ch->pollfd = kipc_ivshmem_vector_fd(ch->map->iv, ch->vec);
+		return ch->pollfd;
+	}
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -1736,6 +2074,7 @@ int kipc_chan_pollfd(struct kipc_chan *ch)
 		return -1;
 	}
 	ch->pollfd = fd;
+	ch->pollfd_own = true;
 	atomic_fetch_or_explicit(&ch->self->flags, REC_POLL,
 				 memory_order_seq_cst);
 	return fd;
@@ -1818,8 +2157,10 @@ void kipc_chan_close(struct kipc_chan *ch)
 			kc_ring(ch, &h->txw);
 		}
 	}
-	if (ch->pollfd >= 0)
+	if (ch->pollfd_own)
 		close(ch->pollfd);
+	if (ch->wfd >= 0)
+		close(ch->wfd);
 	map_put(ch->map);
 	free(ch);
 	errno = err;

@@ -13,7 +13,8 @@
  * kipc_chan_release).
  *
  * Waiting spins for a bounded time, then sleeps on a process-shared futex
- * in the channel; a side that finds its peer awake makes no system call.
+ * in the channel (between VMs: on an ivshmem doorbell); a side that finds
+ * its peer awake makes no system call.
  *
  * An endpoint (struct kipc_chan) is used by one thread at a time; make one
  * endpoint per sending or receiving thread.  Everything the library reads
@@ -112,10 +113,18 @@ size_t kipc_chan_size(const struct kipc_chan_attr *attr);
  *   "kshm:NAME"     a kshm object (kshm.ko), created exclusively
  *   "myshm:/dev/NAME[@OFFSET]"  a myshm-interface device (myshm.ko's
  *                   buffers, kipc_ivshmem.ko's /dev/ivshmemN), formatted
- *                   in place at OFFSET (a multiple of 4096)
- * Errors: EINVAL (WHERE, ATTR or ROLE; not a myshm device), EEXIST (shm
- * or kshm name taken), ENOSPC (myshm: does not fit), ENODEV (kshm.ko not
- * loaded), ENOMEM,
+ *                   in place at OFFSET (a multiple of 4096); futex
+ *                   wake-ups: processes of one kernel only
+ *   "ivshmem:/dev/ivshmemN[@OFFSET]"  in a guest: an ivshmem-doorbell
+ *                   device, the channel at OFFSET; wake-ups by doorbells,
+ *                   so peers may be in other guests or on the host
+ *   "ivshmem-host:SOCKET[@OFFSET]"  on the host: join the ivshmem server
+ *                   on SOCKET as a peer (kipc_ivshmem_connect), the
+ *                   channel at OFFSET of its memory
+ * Errors: EINVAL (WHERE, ATTR or ROLE; not a myshm or ivshmem device),
+ * EEXIST (shm or kshm name taken), ENOSPC (myshm, ivshmem: does not fit
+ * after OFFSET, or OFFSET beyond the end), EOPNOTSUPP (ivshmem: no
+ * doorbells), ENODEV (kshm.ko not loaded), ENOMEM,
  * EMFILE, EACCES, and those of the underlying calls.
  */
 struct kipc_chan *kipc_chan_create(const char *where,
@@ -128,10 +137,12 @@ struct kipc_chan *kipc_chan_create(const char *where,
  *   "fd:N"          a descriptor this process holds (a memfd passed to it,
  *                   or any shared-memory file); memfds must be sealed
  *                   against shrinking and growing (EPERM otherwise)
- *   "kshm:NAME", "myshm:/dev/NAME[@OFFSET]"  as for kipc_chan_create()
+ *   "kshm:NAME", "myshm:/dev/NAME[@OFFSET]",
+ *   "ivshmem:/dev/ivshmemN[@OFFSET]", "ivshmem-host:SOCKET[@OFFSET]"
+ *                   as for kipc_chan_create()
  * Errors: ENOENT, EAGAIN (the channel exists but is not formatted yet),
- * EPROTO (not a channel of a layout this library speaks, or nonsense
- * geometry), EBUSY (every endpoint record of ROLE is taken: SPSC has one
+ * EPROTO (not a channel of a layout this library speaks, nonsense
+ * geometry, or a doorbell channel opened through myshm: or the reverse), EBUSY (every endpoint record of ROLE is taken: SPSC has one
  * sender and one receiver, MPSC max_peers senders, SPMC max_peers
  * receivers), EPERM, EINVAL, ENOMEM.
  */
@@ -181,7 +192,8 @@ int kipc_chan_fd(const struct kipc_chan *ch);
  * EPIPE (SPSC/MPSC: the receiver has closed), EBUSY (a loan is
  * outstanding), EBADF (not a sender), EPROTO (the shared state is
  * nonsense), EOWNERDEAD (SPSC/MPSC: the receiver died without closing;
- * seen within two wait slices, 400 ms).
+ * seen within two wait slices, 400 ms; across VMs only as docs/chan.md
+ * "Peers that die" says), ENODEV (ivshmem: the device went away).
  */
 int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms);
 

@@ -9,6 +9,7 @@
  */
 #include "lib/kt.h"
 #include "lib/kt_kshm.h"
+#include "chan/progs.h"
 
 #include <kipc/chan.h>
 #include <kipc/myshm.h>
@@ -25,25 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TOOL "/kipc/bin/kipc-chan"
 #define IN "/tmp/chan-in"
 #define OUT "/tmp/chan-out"
 #define BYTES (2u << 20)
 
 static int setup(void **state)
 {
-	int fd = open(IN, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	unsigned int x = 12345;
-
 	(void)state;
-	if (fd < 0)
+	if (make_input(IN, BYTES, 12345))
 		return -1;
-	for (unsigned int i = 0; i < BYTES / 4; i++) {
-		x = x * 1103515245u + 12345u;
-		if (write(fd, &x, 4) != 4)
-			return -1;
-	}
-	close(fd);
 	kt_unload_if_loaded("myshm");
 	kt_unload_if_loaded("kshm");
 	if (kt_load("myshm", "buffers=chan:8M"))
@@ -58,81 +49,6 @@ static int teardown(void **state)
 	unlink(OUT);
 	/* kt_kshm_unload(): libkipc keeps /dev/kshm open once used */
 	return kt_unload("myshm") || kt_kshm_unload() ? -1 : 0;
-}
-
-/* Start ARGV with stdin from IN_PATH and stdout to OUT_PATH (or NULL). */
-static pid_t spawn(char *const argv[], const char *in_path,
-		   const char *out_path)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (in_path) {
-			int fd = open(in_path, O_RDONLY);
-
-			if (fd < 0 || dup2(fd, 0) < 0)
-				_exit(120);
-		}
-		if (out_path) {
-			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-			if (fd < 0 || dup2(fd, 1) < 0)
-				_exit(121);
-		}
-		execv(argv[0], argv);
-		_exit(122);
-	}
-	return pid;
-}
-
-static int status_of(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
-}
-
-static bool same_files(const char *a, const char *b)
-{
-	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
-	bool same = fa && fb;
-	int ca, cb;
-	size_t n = 0;
-
-	while (same) {
-		ca = getc(fa);
-		cb = getc(fb);
-		if (ca != cb)
-			same = false;
-		if (ca == EOF)
-			break;
-		n++;
-	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	return same && n == BYTES;
-}
-
-/* The receiver creates WHERE, the sender opens it: 2 MiB arrive intact. */
-static void pipe_through(const char *where)
-{
-	char *rx[] = { TOOL, "-c", "-S", "4000", "-n", "16", "recv",
-		       (char *)where, NULL };
-	char *tx[] = { TOOL, "-w", "20000", "send", (char *)where, NULL };
-	pid_t r, s;
-
-	unlink(OUT);
-	r = spawn(rx, NULL, OUT);
-	assert_true(r > 0);
-	s = spawn(tx, IN, NULL);
-	assert_true(s > 0);
-	assert_int_equal(status_of(s), 0);
-	assert_int_equal(status_of(r), 0);
-	assert_true(same_files(IN, OUT));
 }
 
 static void zero_myshm(void)
@@ -152,9 +68,9 @@ static void myshm_programs(void **state)
 {
 	(void)state;
 	zero_myshm();
-	pipe_through("myshm:/dev/chan");
+	pipe_through("myshm:/dev/chan", IN, OUT, BYTES);
 	zero_myshm();
-	pipe_through("myshm:/dev/chan@4096");
+	pipe_through("myshm:/dev/chan@4096", IN, OUT, BYTES);
 }
 
 static void myshm_errors(void **state)
@@ -198,7 +114,7 @@ static void kshm_programs(void **state)
 	struct kipc_chan_attr a;
 
 	(void)state;
-	pipe_through("kshm:chan-test");
+	pipe_through("kshm:chan-test", IN, OUT, BYTES);
 	/* the object went with its last user */
 	errno = 0;
 	assert_null(kipc_chan_open("kshm:chan-test", KIPC_CHAN_RECV));
@@ -219,7 +135,7 @@ static void shm_programs(void **state)
 {
 	(void)state;
 	shm_unlink("/chan-test");
-	pipe_through("shm:/chan-test");
+	pipe_through("shm:/chan-test", IN, OUT, BYTES);
 	assert_int_equal(kipc_chan_unlink("shm:/chan-test"), 0);
 }
 
@@ -255,7 +171,7 @@ static void memfd_exec(void **state)
 	assert_int_equal(errno, EPIPE);
 	close(out);
 	assert_int_equal(status_of(s), 0);
-	assert_true(same_files(IN, OUT));
+	assert_true(same_files(IN, OUT, BYTES));
 	kipc_chan_close(rx);
 }
 
