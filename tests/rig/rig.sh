@@ -46,7 +46,10 @@ if ! skip_indep "$t"; then
 	start=$SECONDS
 	"$run" --kernel "$k" --timeout 20 -- sleep 600 >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	check "$t" '[ $rc = 124 ] && [ $((SECONDS - start)) -lt 40 ]'
+	# Killed at the limit, not after sleep's 600 s: the bound leaves room
+	# for a slow boot and teardown on a loaded host (a 40 s bound failed
+	# under load with 2 cores busy).
+	check "$t" '[ $rc = 124 ] && [ $((SECONDS - start)) -lt 150 ]'
 fi
 
 "$run" --kernel "$k" -- sh -c 'echo c > /proc/sysrq-trigger' >"$tmp/out" 2>"$tmp/err"
