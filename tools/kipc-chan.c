@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		case 't': timeout = num(optarg, "timeout"); break;
 		case 'u': unlink_at_end = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("kipc-chan %s\n", KIPC_VERSION); return 0;
+		case 'V': printf("kipc-chan (kipc) %s\n", KIPC_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
