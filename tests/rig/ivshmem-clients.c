@@ -19,7 +19,7 @@
  * the server closes while it is connected is a failure.  At the end the
  * slow and never readers leave, and once nothing has arrived for 500 ms
  * every prompt and churn reader must know exactly the other prompt and
- * churn readers, each with N descriptors.
+ * churn readers (plus -o N peers of other processes), each with N descriptors.
  *
  * Exit status 0: every check passed; 1: a check failed; 2: bad usage.
  */
@@ -59,6 +59,7 @@ struct client {
 static const char *sock_path;
 static unsigned int vectors = 1;
 static unsigned int slow_per_tick = 4;
+static unsigned int extra_peers;	/* -o: peers of other processes */
 static int failures;
 static unsigned long total_msgs, server_drops[4], joins, protocol_errors;
 
@@ -235,11 +236,12 @@ static void usage(void)
 {
 	fprintf(stderr,
 "Usage: ivshmem-clients -S SOCK [-n VECTORS] [-p N] [-c N] [-s N] [-x N]\n"
-"                       [-t SECONDS] [-i MS] [-k N] [-r]\n"
+"                       [-t SECONDS] [-i MS] [-k N] [-r] [-o N]\n"
 "  -p prompt readers, -c churning readers, -s slow readers, -x never readers,\n"
 "  -t how long the churn runs, -i mean time between a churn client's leave\n"
 "  and join (ms), -k messages a slow reader reads per 10 ms, -r connect a\n"
-"  never reader again when the server dropped it.\n");
+"  never reader again when the server dropped it, -o the number of peers of\n"
+"  other processes connected at the end (for the final peer-list check).\n");
 	exit(2);
 }
 
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
 	long long end, last_tick = 0;
 	int o;
 
-	while ((o = getopt(argc, argv, "S:n:p:c:s:x:t:i:k:r")) != -1) {
+	while ((o = getopt(argc, argv, "S:n:p:c:s:x:t:i:k:ro:")) != -1) {
 		switch (o) {
 		case 'S': sock_path = optarg; break;
 		case 'n': vectors = atoi(optarg); break;
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 		case 'i': churn_ms = atoi(optarg); break;
 		case 'k': slow_per_tick = atoi(optarg); break;
 		case 'r': reconnect = true; break;
+		case 'o': extra_peers = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -434,6 +437,7 @@ int main(int argc, char **argv)
 					break;
 				}
 			}
+			others += extra_peers;
 			if (known != others) {
 				char buf[80];
 

@@ -106,14 +106,15 @@ prlimit --nofile=1024:4096 setpriv --reuid=$cuid --regid=$cuid --clear-groups \
 upid=$!
 sleep 1
 out=$(prlimit --nofile=1024:4096 setpriv --reuid=$((cuid + 1)) --regid=$((cuid + 1)) --clear-groups \
-	"$clients" -S "$sock" -n 1 -p 1 -t 1 2>&1)
+	"$clients" -S "$sock" -n 1 -p 1 -t 1 -o 2 2>&1)
 wait $upid
 sed 's/^/# /' <<<"$out"
 check "-U 2: a user's third connection is closed at once (and logged)" \
 	'grep -q "dropped by the server: 0 prompt, 0 churn, 0 slow, 1 never" "$tmp/u.out" && grep -q "refused a client of uid $cuid: 2 peers" "$tmp/srv.log"'
 # (its setup: version, id, memory, the 2 others' vectors, its own = 6)
 check "... while another user's client still joins and reads its setup (6 messages)" \
-	'grep -q "dropped by the server: 0 prompt" <<<"$out" && grep -q "1 connections made, 6 messages read, 0 protocol errors" <<<"$out"'
+	'grep -q "dropped by the server: 0 prompt" <<<"$out" && grep -q "1 connections made, 6 messages read, 0 protocol errors" <<<"$out" &&
+	 grep -q "1 readers connected at the end, 0 with a wrong peer list" <<<"$out"'
 stop_server
 echo "# server log (last lines):"
 tail -n 3 "$tmp/srv.log" | sed 's/^/#   /'
