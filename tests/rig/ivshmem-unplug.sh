@@ -8,12 +8,18 @@
 # sends the QMP commands (tests/rig/qmp).  Every guest case becomes a check
 # here, plus the QMP steps and the guest's exit.
 #
-# QEMU 7.2 (Debian 12) work-arounds, here only: the devices come back with
-# fresh ids for the memory backend and the chardev (ivp0-re, ivd1-re) and
-# the old backend objects are left alone.  Re-adding a memory backend under
-# the id of the unplugged one trips an assertion on the backend's idstr,
-# and removing the old chardev and adding one that reuses its file
-# descriptor has crashed QEMU in an aio fd handler.
+# QEMU 7.2 (Debian 12) work-arounds, here only:
+# - ivshmem-doorbell's unrealize closes its own vectors' eventfds but leaves
+#   their fd handlers registered; the next descriptor QEMU opens gets one of
+#   those numbers, and once it is readable (a memory backend's file, a new
+#   QMP connection) QEMU calls the stale handler and segfaults.  So the rig
+#   keeps one QMP connection open for the whole run, and right after a
+#   device_del it fills the freed numbers with 8 socket chardevs connected
+#   to a listener that never sends (never readable).
+# - the devices come back with fresh ids for the memory backend and the
+#   chardev (ivp0-re, ivd1-re); the old backend objects are left alone
+#   (re-adding a memory backend under the unplugged one's id trips an
+#   assertion on the backend's idstr).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 k=${1:-6.1}
 srv=$top/build/user/tools/kipc-ivshmem-server
@@ -29,8 +35,10 @@ case $("$top/scripts/kver.sh" "$k" 2>/dev/null) in
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kipc-ivsunplug.XXXXXX")
 spid=
+qpid=
 cleanup() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -43,22 +51,48 @@ spid=$!
 for _ in $(seq 50); do [ -S "$tmp/sock" ] && break; sleep 0.1; done
 truncate -s 1M "$tmp/plain"
 
+# One QMP connection for the whole run (tests/rig/qmp reading commands from
+# a FIFO), opened at the first request: see the QEMU 7.2 notes above.
+qmp_cmd() {	# JSON [EVENT]: 0 if it returned (and the event came)
+	local res
+	if [ ! -p "$tmp/qin" ]; then
+		mkfifo "$tmp/qin" "$tmp/qout"
+		"$qmp" "$tmp/qmp" <"$tmp/qin" >"$tmp/qout" 2>>"$tmp/qmp.log" &
+		exec 7>"$tmp/qin" 8<"$tmp/qout"
+	fi
+	printf '%s\t%s\n' "$1" "${2:-}" >&7
+	IFS= read -r -t 90 res <&8 || { echo "no answer to $1" >>"$tmp/qmp.log"; return 1; }
+	printf '%s -> %s\n' "$1" "$res" >>"$tmp/qmp.log"
+	[[ $res != ERROR* && $res != TIMEOUT* ]]
+}
+
 # do_request LINE: carry out one "KIPC-HOTPLUG ..." request of the guest
 do_request() {
-	local what=${1#KIPC-HOTPLUG }
+	local what=${1#KIPC-HOTPLUG } i ok=1
 	case $what in
 	"del "*)
-		"$qmp" "$tmp/qmp" "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"${what#del }\"}}" \
-			DEVICE_DELETED 60 >>"$tmp/qmp.log" 2>&1 &&
-			echo "deleted ${what#del }" >>"$tmp/steps" ;;
+		qmp_cmd "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"${what#del }\"}}" DEVICE_DELETED || ok=0
+		# Fill the descriptor numbers the unplugged device freed with
+		# sockets that never become readable (see above).
+		for i in 0 1 2 3 4 5 6 7; do
+			[ $ok = 1 ] || break
+			qmp_cmd "{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"ivq${what#del }$i\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"$tmp/quiet\"}},\"server\":false}}}}" || ok=0
+		done
+		[ $ok = 1 ] && echo "deleted ${what#del }" >>"$tmp/steps" ;;
 	add)
-		"$qmp" "$tmp/qmp" "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"ivp0-re\",\"size\":1048576,\"share\":true,\"mem-path\":\"$tmp/plain\"}}" >>"$tmp/qmp.log" 2>&1 &&
-		"$qmp" "$tmp/qmp" "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"ivshmem-plain\",\"id\":\"ivs0-re\",\"memdev\":\"ivp0-re\"}}" >>"$tmp/qmp.log" 2>&1 &&
-		"$qmp" "$tmp/qmp" "{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"ivd1-re\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"$tmp/sock\"}},\"server\":false}}}}" >>"$tmp/qmp.log" 2>&1 &&
-		"$qmp" "$tmp/qmp" "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"ivshmem-doorbell\",\"id\":\"ivs1-re\",\"chardev\":\"ivd1-re\",\"vectors\":2}}" >>"$tmp/qmp.log" 2>&1 &&
+		qmp_cmd "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"ivp0-re\",\"size\":1048576,\"share\":true,\"mem-path\":\"$tmp/plain\"}}" &&
+		qmp_cmd "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"ivshmem-plain\",\"id\":\"ivs0-re\",\"memdev\":\"ivp0-re\"}}" &&
+		qmp_cmd "{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"ivd1-re\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"$tmp/sock\"}},\"server\":false}}}}" &&
+		qmp_cmd "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"ivshmem-doorbell\",\"id\":\"ivs1-re\",\"chardev\":\"ivd1-re\",\"vectors\":2}}" &&
 			echo "added" >>"$tmp/steps" ;;
 	esac
 }
+
+# A listener that accepts nothing and sends nothing: the quiet chardevs
+# connect to it.
+perl -MIO::Socket::UNIX -e 'my $l = IO::Socket::UNIX->new(Type => SOCK_STREAM(),
+	Local => $ARGV[0], Listen => 64) or die "quiet: $!\n"; sleep 600' "$tmp/quiet" &
+qpid=$!
 
 : >"$tmp/steps"
 start=$SECONDS
