@@ -19,7 +19,7 @@
  * memory still holds what was written through the old mapping, the
  * doorbell rings itself.
  */
-#include "lib/kipc_test.h"
+#include "lib/kt.h"
 
 #include <errno.h>
 #include <fcntl.h>
