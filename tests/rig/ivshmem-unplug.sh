@@ -11,16 +11,15 @@
 # ACPI PCI hotplug (the debug and KCSAN kernels: tinyconfig) skips it all.
 #
 # QEMU 7.2 (Debian 12) work-arounds, here only (docs/ivshmem.md):
-# - ivshmem-doorbell's unrealize closes its own vectors' eventfds but leaves
-#   their fd handlers registered in the main loop (under TCG, where no KVM
-#   irqfd takes them); the next descriptors QEMU opens get those numbers,
-#   and once one of them is readable QEMU calls the stale handler and
-#   segfaults.  Without the work-around QEMU 7.2.22 died with SIGSEGV
-#   during the device_add of the doorbell device (the chardev's socket and
-#   the server's eventfds take the freed numbers).  So the rig keeps one QMP
-#   connection open for the whole run and, right after each device_del,
-#   fills the freed numbers with 8 socket chardevs connected to a listener
-#   that never sends (never readable).
+# - ivshmem-doorbell's unrealize closes its own vectors' eventfds but
+#   leaves their fd handlers registered in the main loop (under TCG, where
+#   no KVM irqfd takes them); the next descriptors QEMU opens get those
+#   numbers, and once one of them is readable QEMU calls the stale handler
+#   and segfaults (our reading of QEMU's code).  Without the work-around
+#   QEMU 7.2.22 died with SIGSEGV during the device_add of the doorbell
+#   device.  So the rig keeps one QMP connection open for the whole run
+#   and, right after each device_del, fills the freed numbers with 8 socket
+#   chardevs connected to a listener that never sends (never readable).
 # - the devices come back with fresh ids for the memory backend and the
 #   chardev (ivp0-re, ivd1-re); the old backend objects are left alone.
 top=$(cd "$(dirname "$0")/../.." && pwd)
