@@ -375,9 +375,19 @@ static void test_walk_dev_open(void **state)
 
 	(void)state;
 	begin("max_per_process=4");
-	walk(&op, &r);
-	/* getname's allocation and copies */
-	assert_true(r.failed >= 2);
+	/*
+	 * getname's allocation and copies.  The fault points of one open()
+	 * are not the same from attempt to attempt: a slab that runs empty
+	 * adds a page allocation in front of the name copy, so an unlucky
+	 * walk fails that allocation at the point where the copy would have
+	 * been and never reaches the copy (seen once in check-debug: 5
+	 * points, 2 failed, no EFAULT).  Walk again, at most 3 times, until
+	 * both errnos were seen.
+	 */
+	for (int i = 0; i < 3 && !(w.seen.enomem && w.seen.efault); i++) {
+		walk(&op, &r);
+		assert_true(r.failed >= 1);
+	}
 	assert_true(w.seen.enomem >= 1);
 	assert_true(w.seen.efault >= 1);
 	assert_open_limit(0);
