@@ -144,3 +144,19 @@ void kt_vgem_round_trip(int card, int dev_fd, int buf_fd, long off,
 	close(vfd);
 	assert_int_equal(kt_vgem_close(card, handle), 0);
 }
+
+void kt_dmabuf_check_readonly(int buf_fd, size_t len, size_t at,
+			      const char *bytes, size_t n)
+{
+	unsigned char *b;
+
+	assert_true(buf_fd >= 0);
+	assert_true(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, buf_fd,
+			 0) == MAP_FAILED);
+	assert_int_equal(errno, EACCES);
+	b = mmap(NULL, len, PROT_READ, MAP_SHARED, buf_fd, 0);
+	assert_true(b != MAP_FAILED);
+	assert_memory_equal(b + at, bytes, n);
+	munmap(b, len);
+	close(buf_fd);
+}

@@ -17,6 +17,14 @@ int kt_dmabuf_count(void);
 /* DMA_BUF_IOCTL_SYNC start and end with FLAGS (DMA_BUF_SYNC_READ...); 0/-1. */
 int kt_dmabuf_sync(int buf_fd, unsigned long long flags);
 
+/*
+ * BUF_FD, exported through a read-only device file, is a read-only
+ * dma-buf of LEN bytes: a writable mapping fails with EACCES, a readable
+ * one shows the N bytes BYTES at offset AT.  Closes BUF_FD.
+ */
+void kt_dmabuf_check_readonly(int buf_fd, size_t len, size_t at,
+			      const char *bytes, size_t n);
+
 /* Load vgem if needed and open its card; the fd, or -1 (errno). */
 int kt_vgem_open(void);
 /*
