@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +57,11 @@
 #define REC_CLAIMING	2u
 #define REC_POLL	1u	/* record flag: poke its socket on wake-ups */
 #define REC_IVS		2u	/* record flag: sleeps on doorbell (ivs_peer, ivs_vector) */
+#define REC_HB		4u	/* record flag: its heartbeat is kept */
+
+/* docs/chan.md "Heartbeats": the owner's period, the reader's default bound. */
+#define HB_PERIOD_MS	100
+#define HB_DEAD_MS	2000
 
 /* Geometry flags (docs/chan.md "Layout"). */
 #define KC_F_DOORBELL	1u	/* wake-ups by ivshmem doorbells, not futexes */
@@ -118,7 +124,7 @@ struct kc_rec {
 	au32 pos;	/* receiver: next position; MPSC sender: last claim */
 	au32 flags;	/* REC_POLL: has a poll socket */
 	au64 lost;	/* receiver: messages lost (DROP_OLDEST) */
-	au64 heartbeat;
+	au64 heartbeat;	/* REC_HB: bumped every HB_PERIOD_MS by its process */
 	au64 start;	/* the process's start time (/proc/PID/stat field 22) */
 	au64 pidns;	/* its pid namespace (inode of /proc/PID/ns/pid) */
 	au32 ivs_peer;	/* REC_IVS: ivshmem peer id of its VM or host program */
@@ -197,6 +203,17 @@ struct kipc_chan {
 	uint64_t nonce;		/* the channel's, read once at attach */
 	int wfd;		/* IVS_GUEST: own device file to wait on, or -1 */
 	uint32_t vec;		/* ivshmem: the doorbell vector it sleeps on */
+	/* docs/chan.md "Heartbeats" (ivshmem endpoints only) */
+	struct kipc_chan *hb_next;	/* in hb.list (under hb.lock) */
+	uint64_t hb_last;	/* own heartbeat's last value (under hb.lock) */
+	_Atomic bool hb_lost;	/* own record was reaped (or stolen) */
+	struct kc_seen *seen;	/* every record's heartbeat as last seen */
+};
+
+/* A heartbeat as a reader saw it: VAL, first seen at AT (ns), 0: never. */
+struct kc_seen {
+	uint64_t val;
+	int64_t at;
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -266,26 +283,49 @@ static long default_spin(void)
  * the environment (1 .. 3600000; the stress tests make it an hour, so that
  * a lost wake-up hangs them instead of costing one slice).
  */
+static long env_ms(const char *name, long def, long min)
+{
+	const char *e = getenv(name);
+	char *end;
+	long n;
+
+	if (!e)
+		return def;
+	n = strtol(e, &end, 10);
+	return end != e && !*end && n >= min && n <= 3600000 ? n : def;
+}
+
 static int64_t slice_ns(void)
 {
 	static _Atomic int64_t slice;
 	int64_t v = LD(&slice, relaxed);
-	const char *e;
+
+	if (v)
+		return v;
+	v = env_ms("KIPC_CHAN_WAIT_SLICE_MS", WAIT_SLICE_MS, 1) * 1000000LL;
+	ST(&slice, v, relaxed);
+	return v;
+}
+
+/*
+ * docs/chan.md "Heartbeats": how long a record's heartbeat may stand
+ * still before this process judges its owner dead -- HB_DEAD_MS, or
+ * KIPC_CHAN_HEARTBEAT_MS (400 .. 3600000; 0: this process neither keeps
+ * heartbeats nor judges by them).  -1 when off.
+ */
+static int64_t hb_bound_ns(void)
+{
+	static _Atomic int64_t bound;
+	int64_t v = LD(&bound, relaxed);
 	long ms;
 
 	if (v)
 		return v;
-	ms = WAIT_SLICE_MS;
-	e = getenv("KIPC_CHAN_WAIT_SLICE_MS");
-	if (e) {
-		char *end;
-		long n = strtol(e, &end, 10);
-
-		if (end != e && !*end && n >= 1 && n <= 3600000)
-			ms = n;
-	}
-	v = ms * 1000000LL;
-	ST(&slice, v, relaxed);
+	ms = env_ms("KIPC_CHAN_HEARTBEAT_MS", HB_DEAD_MS, 0);
+	if (ms && ms < 4 * HB_PERIOD_MS)
+		ms = HB_DEAD_MS;
+	v = ms ? ms * 1000000LL : -1;
+	ST(&bound, v, relaxed);
 	return v;
 }
 
@@ -540,6 +580,158 @@ static const struct proc_id *self_id(void)
 }
 
 /*
+ * Heartbeats (docs/chan.md "Heartbeats"): a thread of this process bumps
+ * the heartbeat of every ivshmem endpoint it has open, every HB_PERIOD_MS,
+ * whatever the endpoint's owner is doing, so a peer in another VM can tell
+ * a live process from a dead one (or a dead VM).  It starts with the first
+ * such endpoint and ends when the last one closes.  A bump is a
+ * compare-and-swap from the value it wrote last: if that fails, or the
+ * record is no longer open, a peer has reaped the endpoint (it judged it
+ * dead: a paused VM) -- the endpoint is marked lost and its next wait
+ * fails with ECONNRESET.
+ */
+static struct {
+	pthread_mutex_t lock;	/* protects list, running and each hb_last */
+	struct kipc_chan *list;	/* endpoints whose heartbeat we keep */
+	bool running;		/* the thread runs in this process */
+} hb = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_once_t hb_once = PTHREAD_ONCE_INIT;
+
+static void hb_prepare(void)
+{
+	pthread_mutex_lock(&hb.lock);
+}
+
+static void hb_parent(void)
+{
+	pthread_mutex_unlock(&hb.lock);
+}
+
+/* A child has no heartbeat thread; the parent's endpoints stay the parent's. */
+static void hb_child(void)
+{
+	hb.list = NULL;
+	hb.running = false;
+	pthread_mutex_unlock(&hb.lock);
+}
+
+static void hb_atfork(void)
+{
+	pthread_atfork(hb_prepare, hb_parent, hb_child);
+}
+
+/* Bump CH's heartbeat: false if its record is not ours any more. */
+static bool hb_bump(struct kipc_chan *ch)
+{
+	uint64_t v = ch->hb_last;
+
+	if (LD(&ch->self->state, acquire) != REC_OPEN ||
+	    !atomic_compare_exchange_strong_explicit(&ch->self->heartbeat, &v,
+			v + 1, memory_order_release, memory_order_relaxed))
+		return false;
+	ch->hb_last = v + 1;
+	return true;
+}
+
+static void *hb_main(void *arg)
+{
+	const struct timespec period = { 0, HB_PERIOD_MS * 1000000L };
+
+	(void)arg;
+	for (;;) {
+		struct kipc_chan **pp;
+
+		pthread_mutex_lock(&hb.lock);
+		if (!hb.list) {
+			hb.running = false;
+			pthread_mutex_unlock(&hb.lock);
+			return NULL;
+		}
+		for (pp = &hb.list; *pp;) {
+			struct kipc_chan *ch = *pp;
+
+			if (hb_bump(ch)) {
+				pp = &ch->hb_next;
+				continue;
+			}
+			ST(&ch->hb_lost, true, release);
+			*pp = ch->hb_next;
+		}
+		pthread_mutex_unlock(&hb.lock);
+		nanosleep(&period, NULL);
+	}
+}
+
+/* Keep CH's heartbeat (its record has REC_HB): 0, or -1 if no thread. */
+static int hb_add(struct kipc_chan *ch)
+{
+	int ret = 0;
+
+	pthread_once(&hb_once, hb_atfork);
+	pthread_mutex_lock(&hb.lock);
+	if (!hb.running) {
+		sigset_t all, old;
+		pthread_attr_t a;
+		pthread_t t;
+
+		/* The thread takes no signals: they stay the caller's. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		ret = pthread_create(&t, &a, hb_main, NULL) ? -1 : 0;
+		pthread_attr_destroy(&a);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		hb.running = !ret;
+	}
+	if (!ret) {
+		ch->hb_next = hb.list;
+		hb.list = ch;
+	}
+	pthread_mutex_unlock(&hb.lock);
+	return ret;
+}
+
+/*
+ * Stop keeping CH's heartbeat.  True if its record is still its own (not
+ * reaped by a peer): the caller may then free it.
+ */
+static bool hb_del(struct kipc_chan *ch)
+{
+	bool mine;
+
+	pthread_mutex_lock(&hb.lock);
+	for (struct kipc_chan **pp = &hb.list; *pp; pp = &(*pp)->hb_next) {
+		if (*pp == ch) {
+			*pp = ch->hb_next;
+			break;
+		}
+	}
+	mine = !LD(&ch->hb_lost, acquire) &&
+	       LD(&ch->self->heartbeat, relaxed) == ch->hb_last;
+	pthread_mutex_unlock(&hb.lock);
+	return mine;
+}
+
+/*
+ * Has the heartbeat of record R (REC_HB) stood still for the bound?  Each
+ * reader times a value from when it first saw it, on its own clock.
+ */
+static bool hb_silent(struct kipc_chan *ch, const struct kc_rec *r)
+{
+	struct kc_seen *s = &ch->seen[r - ch->h->rec];
+	uint64_t v = LD(&r->heartbeat, acquire);
+	int64_t t = now_ns();
+
+	if (!s->at || s->val != v) {
+		s->val = v;
+		s->at = t;
+		return false;
+	}
+	return t - s->at >= hb_bound_ns();
+}
+
+/*
  * ivshmem-host: has PEER left the server (or never been there)?  Applies
  * what the server sent first.  A peer is judged only while the server
  * connection lives: without it the peer list is stale.
@@ -575,8 +767,8 @@ static bool host_peer_gone(struct kc_map *m, uint32_t peer)
  * started at another time (recycled) is dead.  ivshmem (docs/chan.md
  * "Peers that die"): a record of another VM or host program (another
  * ivshmem peer id) is never judged by /proc -- every guest's initial pid
- * namespace has the same inode -- but by the server's peer list on the
- * host, and not at all in a guest.
+ * namespace has the same inode -- but by its heartbeat, and on the host
+ * also by the server's peer list.
  */
 static bool rec_dead(struct kipc_chan *ch, const struct kc_rec *r)
 {
@@ -586,9 +778,11 @@ static bool rec_dead(struct kipc_chan *ch, const struct kc_rec *r)
 
 	if (ch->map->ivs && (LD(&r->flags, relaxed) & REC_IVS) &&
 	    LD(&r->ivs_peer, relaxed) != ch->map->ivs_id) {
-		if (ch->map->ivs == IVS_HOST)
-			return host_peer_gone(ch->map, LD(&r->ivs_peer, relaxed));
-		return false;
+		if (ch->map->ivs == IVS_HOST &&
+		    host_peer_gone(ch->map, LD(&r->ivs_peer, relaxed)))
+			return true;
+		return ch->seen && (LD(&r->flags, relaxed) & REC_HB) &&
+		       hb_silent(ch, r);
 	}
 	if (LD(&r->pidns, relaxed) != self_id()->pidns || !self_id()->pidns)
 		return false;
@@ -621,9 +815,13 @@ static int claim_rec(struct kipc_chan *ch)
 		/* docs/chan.md "Wake-ups across VMs": where to ring us. */
 		ST(&r->ivs_peer, ch->map->ivs ? ch->map->ivs_id : 0, relaxed);
 		ST(&r->ivs_vector, ch->vec, relaxed);
-		ST(&r->flags, ch->map->ivs ? REC_IVS : 0, relaxed);
 		ST(&r->lost, 0, relaxed);
-		ST(&r->heartbeat, 0, relaxed);
+		/* docs/chan.md "Heartbeats": a fresh value per claim. */
+		ch->hb_last = ch->seen ? (uint64_t)now_ns() ^ ch->nonce ^
+					 ((uint64_t)ch->pid << 40) ^ i : 0;
+		ST(&r->heartbeat, ch->hb_last, relaxed);
+		ST(&r->flags, !ch->map->ivs ? 0 :
+			      ch->seen ? REC_IVS | REC_HB : REC_IVS, relaxed);
 		ST(&r->start, self_id()->start, relaxed);
 		ST(&r->pidns, self_id()->pidns, relaxed);
 		if (ch->role == KIPC_CHAN_SEND) {
@@ -694,11 +892,24 @@ static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
 	ch->gen = LD(&ch->h->st.rx_gen, acquire) - 1;	/* recompute first */
 	/* Receivers sleep on vector 0, senders on 1 (0 if there is one). */
 	ch->vec = role == KIPC_CHAN_SEND && m->vectors >= 2 ? 1 : 0;
+	if (m->ivs && role != KIPC_CHAN_NONE && hb_bound_ns() > 0) {
+		/* Heartbeats: kept and judged (docs/chan.md "Heartbeats"). */
+		ch->seen = calloc(l.n_tx + l.n_rx, sizeof(*ch->seen));
+		if (!ch->seen) {
+			free(ch);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	if (m->ivs == IVS_GUEST && role != KIPC_CHAN_NONE) {
 		/* Its own file: the driver counts consumed doorbells per file. */
 		ch->wfd = open(m->path, O_RDWR | O_CLOEXEC);
 		if (ch->wfd < 0) {
+			int err = errno;
+
+			free(ch->seen);
 			free(ch);
+			errno = err;
 			return NULL;
 		}
 	}
@@ -707,10 +918,15 @@ static struct kipc_chan *attach_map(struct kc_map *m, unsigned int role)
 
 		if (ch->wfd >= 0)
 			close(ch->wfd);
+		free(ch->seen);
 		free(ch);
 		errno = err;
 		return NULL;
 	}
+	/* No thread to keep it: peers must not judge us by our heartbeat. */
+	if (ch->seen && hb_add(ch))
+		atomic_fetch_and_explicit(&ch->self->flags, ~REC_HB,
+					  memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
 	return ch;
 }
@@ -1534,6 +1750,8 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 			if (rest < left)
 				left = rest;
 		}
+		if (LD(&ch->hb_lost, relaxed))
+			return -ECONNRESET;	/* a peer judged us dead */
 		ch->waits++;
 		r = kc_sleep(ch, w, bell, left);
 		if (r)
@@ -2125,6 +2343,26 @@ int kipc_chan_stat(const struct kipc_chan *ch, struct kipc_chan_stat *st)
 	return 0;
 }
 
+/*
+ * Closing: end an outstanding loan or peek and free the own record (open
+ * -> free).  False if a peer reaped it meanwhile (docs/chan.md "Peers that
+ * die"): the counters were updated by the reaper, and the record may be
+ * another endpoint's by now.
+ */
+static bool rec_release(struct kipc_chan *ch)
+{
+	uint32_t open = REC_OPEN;
+
+	if (ch->loaned)
+		kipc_chan_publish(ch, 0);
+	if (ch->peeked)
+		kipc_chan_release(ch);
+	if (ch->seen && !hb_del(ch))
+		return false;
+	return atomic_compare_exchange_strong_explicit(&ch->self->state, &open,
+			REC_FREE, memory_order_acq_rel, memory_order_relaxed);
+}
+
 void kipc_chan_close(struct kipc_chan *ch)
 {
 	struct kc_hdr *h;
@@ -2133,22 +2371,16 @@ void kipc_chan_close(struct kipc_chan *ch)
 	if (!ch)
 		return;
 	h = ch->h;
-	if (ch->self && ch->pid == getpid()) {
-		if (ch->loaned)
-			kipc_chan_publish(ch, 0);
-		if (ch->peeked)
-			kipc_chan_release(ch);
+	if (ch->self && ch->pid == getpid() && rec_release(ch)) {
 		if (ch->role == KIPC_CHAN_SEND) {
 			/* The last to leave says how: closed, not died. */
 			ST(&h->st.tx_dead, 0, relaxed);
-			ST(&ch->self->state, REC_FREE, release);
 			atomic_fetch_sub_explicit(&h->st.tx_attached, 1,
 						  memory_order_seq_cst);
 			kc_ring(ch, &h->rxw);
 		} else {
 			if (ch->l.shape != KIPC_CHAN_SPMC)
 				ST(&h->st.rx_dead, 0, relaxed);
-			ST(&ch->self->state, REC_FREE, release);
 			atomic_fetch_sub_explicit(&h->st.rx_attached, 1,
 						  memory_order_seq_cst);
 			if (ch->l.shape == KIPC_CHAN_SPMC)
@@ -2162,6 +2394,7 @@ void kipc_chan_close(struct kipc_chan *ch)
 	if (ch->wfd >= 0)
 		close(ch->wfd);
 	map_put(ch->map);
+	free(ch->seen);
 	free(ch);
 	errno = err;
 }

@@ -45,7 +45,10 @@ static void usage(FILE *f)
 		"  -w, --wait MS         wait this long for the channel to exist\n"
 		"                        (default 10000; -1 forever)\n"
 		"  -t, --timeout MS      per message (default -1: forever)\n"
-		"  -u, --unlink          recv: remove the shm name at the end\n\n"
+		"  -u, --unlink          recv: remove the shm name at the end\n"
+		"  -r, --receivers N     send: first wait (up to -w MS) until N\n"
+		"                        receivers are attached (spmc: so that none\n"
+		"                        misses the first messages)\n\n"
 		"Exit status: 0 ok (recv: the sender closed), 1 error (recv: the\n"
 		"sender died, EOWNERDEAD), 2 bad usage.\n");
 }
@@ -126,6 +129,23 @@ static int do_send(struct kipc_chan *ch, int timeout)
 	}
 }
 
+/* Wait up to WAIT_MS until N receivers are attached: 0, or 1 (said why). */
+static int wait_receivers(struct kipc_chan *ch, long n, long wait_ms)
+{
+	long long until = now_ms() + wait_ms;
+	struct kipc_chan_stat st;
+
+	while (kipc_chan_stat(ch, &st) == 0 && (long)st.receivers < n) {
+		if (wait_ms >= 0 && now_ms() >= until) {
+			fprintf(stderr, "kipc-chan: send: %u of %ld receivers "
+				"after %ld ms\n", st.receivers, n, wait_ms);
+			return 1;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
 static int do_recv(struct kipc_chan *ch, int timeout)
 {
 	for (;;) {
@@ -197,6 +217,7 @@ int main(int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "unlink", no_argument, NULL, 'u' },
+		{ "receivers", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -205,13 +226,13 @@ int main(int argc, char **argv)
 	struct kipc_chan *ch;
 	const char *cmd, *where;
 	bool create = false, unlink_at_end = false;
-	long wait_ms = 10000, timeout = -1;
+	long wait_ms = 10000, timeout = -1, receivers = 0;
 	unsigned int role;
 	int c, ret;
 
 	kipc_chan_attr_init(&a);
 	a.slot_size = 65536;
-	while ((c = getopt_long(argc, argv, "cs:p:S:n:P:w:t:u", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cs:p:S:n:P:w:t:ur:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': create = true; break;
 		case 's':
@@ -242,6 +263,7 @@ int main(int argc, char **argv)
 		case 'w': wait_ms = num(optarg, "wait"); break;
 		case 't': timeout = num(optarg, "timeout"); break;
 		case 'u': unlink_at_end = true; break;
+		case 'r': receivers = num(optarg, "receiver count"); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("kipc-chan (kipc) %s\n", KIPC_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -284,7 +306,8 @@ int main(int argc, char **argv)
 	if (create && kipc_chan_fd(ch) >= 0 && !strncmp(where, "memfd:", 6))
 		fprintf(stderr, "kipc-chan: fd:%d\n", kipc_chan_fd(ch));
 	if (role == KIPC_CHAN_SEND)
-		ret = do_send(ch, (int)timeout);
+		ret = wait_receivers(ch, receivers, wait_ms) ?:
+		      do_send(ch, (int)timeout);
 	else if (role == KIPC_CHAN_RECV)
 		ret = do_recv(ch, (int)timeout);
 	else

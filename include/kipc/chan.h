@@ -192,8 +192,11 @@ int kipc_chan_fd(const struct kipc_chan *ch);
  * EPIPE (SPSC/MPSC: the receiver has closed), EBUSY (a loan is
  * outstanding), EBADF (not a sender), EPROTO (the shared state is
  * nonsense), EOWNERDEAD (SPSC/MPSC: the receiver died without closing;
- * seen within two wait slices, 400 ms; across VMs only as docs/chan.md
- * "Peers that die" says), ENODEV (ivshmem: the device went away).
+ * seen within two wait slices, 400 ms; in another VM or on the host, by
+ * its heartbeat, within 2.4 s: docs/chan.md "Heartbeats"), ENODEV
+ * (ivshmem: the device went away), ECONNRESET (ivshmem: this endpoint
+ * was judged dead -- its heartbeat stood still, a paused VM -- and
+ * detached; close it).
  */
 int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms);
 
@@ -219,7 +222,8 @@ int kipc_chan_send(struct kipc_chan *ch, const void *buf, size_t len,
  * same, but the last sender died without closing; or an MPSC sender died
  * holding the next slot, whose message is lost), EBADMSG (the
  * message's length is larger than a slot: it is skipped), EPROTO, EBUSY
- * (a peek is outstanding), EBADF (not a receiver).
+ * (a peek is outstanding), EBADF (not a receiver), ECONNRESET (as for
+ * kipc_chan_loan()).
  */
 int kipc_chan_peek(struct kipc_chan *ch, struct kipc_chan_msg *msg,
 		   int timeout_ms);

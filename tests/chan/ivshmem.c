@@ -6,8 +6,8 @@
  * with doorbells -- not futexes -- as the wake-up (docs/chan.md "Wake-ups
  * across VMs"): the device's per-vector event counts must grow.  Also a
  * peer killed in this guest (EOWNERDEAD), closes (EPIPE), the poll
- * descriptor, a record of "another VM" that is never judged dead, and
- * every error of the locale.  Between guests and the host:
+ * descriptor, a record of "another VM" that is judged by its heartbeat
+ * only (killed, busy, stopped), and every error of the locale.  Between guests and the host:
  * tests/rig/chan-ivshmem.sh.
  */
 #include "ivshmem/ivs.h"
@@ -240,8 +240,8 @@ static void dead_sender(void **state)
 /*
  * A sender record of another ivshmem peer (another VM, or the host) whose
  * pid means nothing here: never judged by /proc (every guest's initial
- * pid namespace has the same inode), so the receiver times out instead of
- * declaring it dead.  Record 0 (the sender's) is the line at 320: pid at
+ * pid namespace has the same inode) but by its heartbeat, which this
+ * process keeps, so the receiver times out instead of declaring it dead.  Record 0 (the sender's) is the line at 320: pid at
  * +4, ivs_peer at +48 (docs/chan.md "Layout").
  */
 static void other_vm_not_judged(void **state)
@@ -273,6 +273,159 @@ static void other_vm_not_judged(void **state)
 	munmap(mem, OFF + 4096);
 	close(fd);
 	kipc_chan_close(tx);	/* its record was reaped: frees its copy */
+	kipc_chan_close(rx);
+}
+
+/*
+ * A sender that poses as another VM: opens its endpoint, then rewrites its
+ * own record's ivs_peer to another id (docs/chan.md "Heartbeats"), so the
+ * receiver can judge it only by its heartbeat.  Sends one message, tells
+ * the parent through PIPE_W, then runs BODY's choice: 0 wait (to be
+ * killed or stopped), 1 sleep 3 s outside the library then send a second
+ * message and close.  Stopped and continued (0): sends until the ring is
+ * full; its wait must fail with ECONNRESET (a peer reaped it): exit 0.
+ */
+static volatile sig_atomic_t continued;
+
+static void elsewhere_sender(int pipe_w, int body)
+{
+	struct kipc_chan *tx = kipc_chan_open(where, KIPC_CHAN_SEND);
+	int fd = open(bell, O_RDWR);
+	unsigned char *mem;
+	uint32_t one = 1;
+
+	if (!tx || fd < 0)
+		_exit(10);
+	mem = mmap(NULL, OFF + 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED)
+		_exit(11);
+	*(volatile uint32_t *)(mem + OFF + 320 + 48) = my_id(fd) + 1;
+	if (kipc_chan_send(tx, &one, sizeof(one), 1000))
+		_exit(12);
+	if (write(pipe_w, "x", 1) != 1)
+		_exit(13);
+	if (body == 1) {
+		sleep(3);
+		one = 2;
+		if (kipc_chan_send(tx, &one, sizeof(one), 1000))
+			_exit(14);
+		kipc_chan_close(tx);
+		_exit(0);
+	}
+	/* until SIGCONT after SIGSTOP (or SIGKILL); it may come before here */
+	while (!continued)
+		usleep(10000);
+	for (int i = 0; i < 1000; i++)
+		if (kipc_chan_send(tx, &one, sizeof(one), 5000))
+			_exit(errno == ECONNRESET ? 0 : 15);
+	_exit(16);
+}
+
+static void on_cont(int sig)
+{
+	(void)sig;
+	continued = 1;
+}
+
+/* Fork elsewhere_sender(BODY) on a fresh channel; wait for its message. */
+static pid_t elsewhere(struct kipc_chan **rx, int body)
+{
+	int p[2];
+	pid_t pid;
+	uint32_t m;
+	char c;
+
+	*rx = fresh(KIPC_CHAN_RECV);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGCONT, on_cont);
+		close(p[0]);
+		elsewhere_sender(p[1], body);
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	assert_int_equal(kipc_chan_recv(*rx, &m, sizeof(m), 5000), sizeof(m));
+	assert_int_equal(m, 1);
+	return pid;
+}
+
+/*
+ * Heartbeats: a sender of "another VM" killed is judged dead by its
+ * heartbeat standing still: EOWNERDEAD within the bound (2 s) plus two
+ * slices, and not before most of the bound (nothing else could judge it).
+ */
+static void heartbeat_killed(void **state)
+{
+	struct kipc_chan *rx;
+	int64_t t0, ms;
+	uint32_t m;
+	pid_t pid;
+
+	(void)state;
+	NEED(bell);
+	pid = elsewhere(&rx, 0);
+	kill(pid, SIGKILL);
+	t0 = ms_now();
+	assert_int_equal(status_of(pid), 1000 + SIGKILL);
+	assert_int_equal(kipc_chan_recv(rx, &m, sizeof(m), 10000), -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	ms = ms_now() - t0;
+	printf("# killed elsewhere: EOWNERDEAD after %" PRId64 " ms\n", ms);
+	assert_true(ms >= 1500 && ms < 3500);
+	kipc_chan_close(rx);
+}
+
+/*
+ * A live peer busy outside the library for 3 s (longer than the bound)
+ * still heartbeats (its process's thread does): not judged; its next
+ * message and its close arrive.
+ */
+static void heartbeat_busy(void **state)
+{
+	struct kipc_chan *rx;
+	uint32_t m;
+	pid_t pid;
+
+	(void)state;
+	NEED(bell);
+	pid = elsewhere(&rx, 1);
+	assert_int_equal(kipc_chan_recv(rx, &m, sizeof(m), 10000), sizeof(m));
+	assert_int_equal(m, 2);
+	assert_int_equal(kipc_chan_recv(rx, &m, sizeof(m), 10000), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_int_equal(status_of(pid), 0);
+	kipc_chan_close(rx);
+}
+
+/*
+ * A stopped peer (as a paused VM) looks dead: EOWNERDEAD.  Continued, it
+ * finds itself reaped: its next wait fails with ECONNRESET.
+ */
+static void heartbeat_stopped(void **state)
+{
+	struct kipc_chan *rx;
+	struct kipc_chan_stat st;
+	int64_t t0;
+	uint32_t m;
+	pid_t pid;
+
+	(void)state;
+	NEED(bell);
+	pid = elsewhere(&rx, 0);
+	kill(pid, SIGSTOP);
+	t0 = ms_now();
+	assert_int_equal(kipc_chan_recv(rx, &m, sizeof(m), 10000), -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	printf("# stopped elsewhere: EOWNERDEAD after %" PRId64 " ms\n",
+	       ms_now() - t0);
+	assert_int_equal(kipc_chan_stat(rx, &st), 0);
+	assert_int_equal(st.senders, 0);
+	kill(pid, SIGCONT);
+	/* it fills the ring (64 slots) we leave alone, then must fail */
+	assert_int_equal(status_of(pid), 0);
 	kipc_chan_close(rx);
 }
 
@@ -434,6 +587,9 @@ int main(void)
 		cmocka_unit_test(programs),
 		cmocka_unit_test(dead_sender),
 		cmocka_unit_test(other_vm_not_judged),
+		cmocka_unit_test(heartbeat_killed),
+		cmocka_unit_test(heartbeat_busy),
+		cmocka_unit_test(heartbeat_stopped),
 		cmocka_unit_test(pollfd),
 	};
 

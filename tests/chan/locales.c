@@ -5,7 +5,8 @@
  * a kshm object, a memfd inherited across exec, POSIX shm by name.  Two
  * kipc-chan(1) processes (or this test and one) pipe 2 MiB of random bytes
  * through each; the copy must be byte-exact.  Also: the myshm and kshm
- * locales' own errors.  (Dead peers: host/chan_dead.)
+ * locales' own errors.  A sender program killed mid-stream in each
+ * (myshm, kshm, memfd): its receiver ends with EOWNERDEAD within 2 s.
  */
 #include "lib/kt.h"
 #include "lib/kt_kshm.h"
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +66,99 @@ static void zero_myshm(void)
 	close(fd);
 }
 
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Start ARGV (a kipc-chan sender) reading from a pipe, feed it one
+ * 4000-byte message and keep the pipe open: it waits on its input,
+ * holding a loan.  *FEED gets the pipe's write end.
+ */
+static pid_t blocked_sender(char *const argv[], int *feed)
+{
+	static char msg[4000];
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		if (dup2(p[0], 0) < 0)
+			_exit(120);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	assert_true(pid > 0);
+	close(p[0]);
+	memset(msg, 'k', sizeof(msg));
+	assert_int_equal(write(p[1], msg, sizeof(msg)), sizeof(msg));
+	*feed = p[1];
+	return pid;
+}
+
+/*
+ * Are dead peers judged here?  Not on kernels without pid namespaces (the
+ * tinyconfig debug kernels): the library never judges a peer there
+ * (docs/chan.md "Peers that die").
+ */
+static bool judged(void)
+{
+	if (!access("/proc/self/ns/pid", F_OK))
+		return true;
+	printf("# no /proc/self/ns/pid: killed peers not checked here\n");
+	return false;
+}
+
+/* Wait up to 20 s for PATH to hold BYTES bytes. */
+static void wait_size(const char *path, off_t bytes)
+{
+	struct stat st;
+
+	for (int i = 0; i < 2000; i++) {
+		if (!stat(path, &st) && st.st_size >= bytes)
+			return;
+		usleep(10000);
+	}
+	fail_msg("%s: not %lld bytes after 20 s", path, (long long)bytes);
+}
+
+/*
+ * Two programs on WHERE: the sender is killed (SIGKILL) after its first
+ * message arrived; the receiver must exit 1 ("the sender died",
+ * EOWNERDEAD) within 2 s.
+ */
+static void killed_sender(const char *where)
+{
+	char *rx[] = { TOOL, "-c", "-S", "4000", "-n", "16", "recv",
+		       (char *)where, NULL };
+	char *tx[] = { TOOL, "-w", "20000", "send", (char *)where, NULL };
+	int64_t t0;
+	pid_t r, s;
+	int feed;
+
+	if (!judged())
+		return;
+	unlink(OUT);
+	r = spawn(rx, NULL, OUT);
+	assert_true(r > 0);
+	s = blocked_sender(tx, &feed);
+	wait_size(OUT, 4000);
+	kill(s, SIGKILL);
+	t0 = ms_now();
+	assert_int_equal(status_of(s), 1000 + SIGKILL);
+	assert_int_equal(status_of(r), 1);
+	printf("# %s: the receiver ended %lld ms after the kill\n", where,
+	       (long long)(ms_now() - t0));
+	assert_true(ms_now() - t0 < 2000);
+	close(feed);
+}
+
 static void myshm_programs(void **state)
 {
 	(void)state;
@@ -71,6 +166,8 @@ static void myshm_programs(void **state)
 	pipe_through("myshm:/dev/chan", IN, OUT, BYTES);
 	zero_myshm();
 	pipe_through("myshm:/dev/chan@4096", IN, OUT, BYTES);
+	zero_myshm();
+	killed_sender("myshm:/dev/chan");
 }
 
 static void myshm_errors(void **state)
@@ -129,6 +226,7 @@ static void kshm_programs(void **state)
 		assert_int_equal(errno, EEXIST);
 		kipc_chan_close(tx);
 	}
+	killed_sender("kshm:chan-dead");
 }
 
 static void shm_programs(void **state)
@@ -175,6 +273,42 @@ static void memfd_exec(void **state)
 	kipc_chan_close(rx);
 }
 
+/* The exec'd sender over an inherited memfd, killed: EOWNERDEAD here. */
+static void memfd_killed(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan *rx;
+	char where[32], *tx[] = { TOOL, "send", where, NULL };
+	static char buf[4096];
+	int64_t t0;
+	int fd, feed;
+	pid_t s;
+
+	(void)state;
+	if (!judged())
+		skip();
+	kipc_chan_attr_init(&a);
+	a.slot_size = 4000;	/* one message fills a slot: no waiting for more */
+	rx = kipc_chan_create("memfd:chan-dead", &a, KIPC_CHAN_RECV);
+	assert_non_null(rx);
+	fd = kipc_chan_fd(rx);
+	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);
+	snprintf(where, sizeof(where), "fd:%d", fd);
+	s = blocked_sender(tx, &feed);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	assert_int_equal(kipc_chan_recv(rx, buf, sizeof(buf), 20000), 4000);
+	kill(s, SIGKILL);
+	t0 = ms_now();
+	assert_int_equal(status_of(s), 1000 + SIGKILL);
+	assert_int_equal(kipc_chan_recv(rx, buf, sizeof(buf), 10000), -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	printf("# memfd: EOWNERDEAD %lld ms after the kill\n",
+	       (long long)(ms_now() - t0));
+	assert_true(ms_now() - t0 < 2000);
+	close(feed);
+	kipc_chan_close(rx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +317,7 @@ int main(void)
 		cmocka_unit_test(kshm_programs),
 		cmocka_unit_test(shm_programs),
 		cmocka_unit_test(memfd_exec),
+		cmocka_unit_test(memfd_killed),
 	};
 
 	return kt_run_group(tests, setup, teardown);
