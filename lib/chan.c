@@ -50,6 +50,7 @@
 #define WAIT_SLICE_MS	200	/* longest single futex sleep (default) */
 #define MAX_JUMPS	64	/* overwritten-slot skips per call */
 #define MAX_RACES	4096	/* MPSC claim retries per call */
+#define SPIN_CHECK	64	/* spin rounds between clock reads */
 
 /* Record states. */
 #define REC_FREE	0u
@@ -1689,7 +1690,7 @@ static int reap_dead(struct kipc_chan *ch);
 static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		   kc_ready_fn ready, int timeout_ms)
 {
-	int64_t start, deadline = 0, left, checked;
+	int64_t deadline = 0, left, checked;
 	int r;
 
 	r = ready(ch);
@@ -1712,22 +1713,33 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 			return r < 0 ? r : 0;
 		return -EAGAIN;
 	}
-	start = now_ns();
+	/*
+	 * No clock read on the way in: where the clock has no vDSO (a guest
+	 * on hpet or acpi_pm) every read is a system call, and a spin that
+	 * ends within its first SPIN_CHECK rounds -- the common case while
+	 * both sides run -- would pay one per message.  The spin's bound is
+	 * timed from its first check; a spin for ever without a deadline
+	 * never reads the clock.
+	 */
 	if (timeout_ms > 0)
-		deadline = start + timeout_ms * 1000000LL;
+		deadline = now_ns() + timeout_ms * 1000000LL;
 	if (ch->spin_ns) {
+		int64_t spin_end = 0;
+
 		for (unsigned int i = 1;; i++) {
 			cpu_relax();
 			r = ready(ch);
 			if (r)
 				return r < 0 ? r : 0;
-			if (i % 64)
+			if (i % SPIN_CHECK || (ch->spin_ns < 0 && !deadline))
 				continue;
 			int64_t t = now_ns();
 
 			if (deadline && t >= deadline)
 				return -ETIMEDOUT;
-			if (ch->spin_ns > 0 && t - start >= ch->spin_ns)
+			if (ch->spin_ns > 0 && !spin_end)
+				spin_end = t + ch->spin_ns;
+			else if (ch->spin_ns > 0 && t >= spin_end)
 				break;
 		}
 	}
