@@ -168,6 +168,17 @@ struct ivs_file {
 
 static DEFINE_IDA(ivs_ida);
 
+/*
+ * struct_pages=0 maps BAR2 as raw page frames even where it could have
+ * struct pages: no shared futexes and no dma-buf export, but no memmap
+ * either (64 bytes of guest RAM per 4 KiB page, 16 MiB for a 1 GiB BAR)
+ * and no memory hotplug at probe.  Read at every probe (bind).
+ */
+static bool struct_pages = true;
+module_param(struct_pages, bool, 0444);
+MODULE_PARM_DESC(struct_pages,
+		 "give BAR2 struct pages (shared futexes, dma-buf) where the kernel can (default: 1)");
+
 /* The driver's pseudo filesystem: one anonymous inode per device. */
 static struct vfsmount *ivs_mnt;
 
@@ -980,7 +991,7 @@ static int ivs_map_bars(struct ivs_dev *d)
 		return PTR_ERR(d->regs);
 	if (!devm_request_mem_region(dev, d->phys, d->size, KBUILD_MODNAME))
 		return -EBUSY;
-	ret = ivs_map_pages(d);
+	ret = struct_pages ? ivs_map_pages(d) : -EOPNOTSUPP;
 	if (ret == -EOPNOTSUPP) {
 		dev_info(dev, "BAR2 without struct pages: no shared futexes\n");
 		ret = ivs_map_pfns(d);

@@ -10,7 +10,8 @@
  * import that lets go while the unbind waits.
  *
  * vgem comes from /kipc/intree (Debian's kernels) or is built in (the
- * debug kernel); without it the import cases skip.
+ * debug and data-race kernels, vm/debug.config); without it the import
+ * cases fail.
  */
 #include "ivshmem/ivs.h"
 #include "lib/kt_dmabuf.h"

@@ -35,7 +35,8 @@ static const char *const kt_fault_reports[] = {
 };
 /* The warnings whose stack dump the fault window forgives (kt_fault.h). */
 static const char *const kt_fault_alloc_warnings[] = {
-	"page allocation failure:", "vmalloc error:", NULL
+	"page allocation failure:", "vmalloc error:", "vmemmap alloc failure:",
+	NULL
 };
 static const int kt_fault_default_errnos[] = { ENOMEM, EFAULT, 0 };
 

@@ -30,8 +30,8 @@
  *	kipc-fault-window open: NAME point N
  *	kipc-fault-window close: NAME point N
  * and between them vm/run forgives the stack dump of an allocation-failure
- * warning ("page allocation failure:", "vmalloc error:") up to its
- * "</TASK>"; every other report still fails the run.
+ * warning ("page allocation failure:", "vmalloc error:", "vmemmap alloc
+ * failure:") up to its "</TASK>"; every other report still fails the run.
  */
 #define KT_FAULT_WINDOW		"kipc-fault-window"
 #define KT_FAULT_WINDOW_OPEN	KT_FAULT_WINDOW " open: "
@@ -107,8 +107,9 @@ struct kt_fault_result {
  * Walk OP: for N = 1, 2, ... make the N-th fault point fail and run it.
  * Fails the test (cmocka) if an injected attempt returned an errno not in
  * OP->errnos, if the kernel logged a report (a "Call Trace:" is tolerated
- * only after a "page allocation failure" / "vmalloc error" line caused by
- * the injected fault), or if the final run without a fault failed.
+ * only after a "page allocation failure" / "vmalloc error" / "vmemmap alloc
+ * failure" line caused by the injected fault), or if the final run without
+ * a fault failed.
  * Prints "# kipc-fault: NAME: P points (F failed, A absorbed)" (with
  * " none expected" appended for @no_points walks) and returns
  * the number of points walked (with KIPC_FAULT_VERBOSE set in the
