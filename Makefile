@@ -12,6 +12,7 @@ KIPC_VERSION := $(shell scripts/version.sh)
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 # -MMD -MP: each compile writes the headers it read into a .d file next to
 # its output (included at the end), so an edit rebuilds what it touches.
@@ -37,6 +38,8 @@ TOOLS := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 TOOLS32 := $(B)/tools/message_sender32 $(B)/tools/message_reader32
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+# C++ ones: Boost.Interprocess beside the channels (bench_chan_boost).
+BENCHES += $(patsubst bench/%.cc,$(B)/bench/%,$(wildcard bench/*.cc))
 # The instruction counter (make bench-insn): a QEMU TCG plugin and its loop.
 BENCHES += $(B)/bench/insn-loop $(B)/bench/insn-plugin.so
 # Guest tests: every tests/AREA/NAME.c (not lib/ or kmod/) is the test
@@ -150,6 +153,8 @@ $(B)/lib/pkgconfig/kipc.pc: Makefile debian/changelog
 $(B)/tools/% $(B)/examples/% $(B)/bench/%: EXTRA_LIBS = -lpthread -lrt -lm
 # bench_msg drives slots and pipes through io_uring too (liburing)
 $(B)/bench/bench_msg: EXTRA_LIBS = -lpthread -lrt -lm -luring
+# bench_chan measures ZeroMQ and nng beside the channels (issue 27)
+$(B)/bench/bench_chan: EXTRA_LIBS = -lpthread -lrt -lm -lzmq -lnng
 $(B)/tools/%: tools/%.c $(VERSION_STAMP) $(LIB_A) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(VERSION_DEF) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
@@ -171,6 +176,11 @@ $(B)/examples/%: examples/%.c $(LIB_A) | deps-build
 $(B)/bench/%: bench/%.c $(LIB_A) | deps-user
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(EXTRA_LIBS)
+
+$(B)/bench/%: bench/%.cc | deps-user
+	@mkdir -p $(@D)
+	$(CXX) $(WARN) -std=gnu++17 -D_GNU_SOURCE -Iinclude -MMD -MP $(CPPFLAGS) \
+		$(CXXFLAGS) $(LDFLAGS) -o $@ $< -lpthread -lrt
 
 $(B)/bench/insn-loop: bench/insn/insn-loop.c $(VERSION_STAMP) $(LIB_A) | deps-user
 	@mkdir -p $(@D)

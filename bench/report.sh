@@ -18,7 +18,7 @@ csv=$dir/all.csv
 imgdir=${BENCH_IMG_PREFIX:-.}
 
 # kipc's own mechanisms; everything else is a peer.
-kipc_re='^(slot|myshm|kshm)'
+kipc_re='^(slot|myshm|kshm|kipc_chan)'
 
 # ---- ratio tables ----------------------------------------------------------
 # One table per area/benchmark: a row per kipc measurement, a column per
@@ -111,11 +111,22 @@ BEGIN {
 			kmech = km[i]; kv = v[$2 SUBSEP $3 SUBSEP kmech SUBSEP $5]
 			kl = lo[$2 SUBSEP $3 SUBSEP kmech SUBSEP $5]
 		}
-	pk = $2 SUBSEP $3 SUBSEP $6 SUBSEP $7
-	pv = (pk in v) ? v[pk] : ""
-	pl = (pk in lo) ? lo[pk] : ""
+	# A peer list a/b/c: the best of them that was measured, the one
+	# that makes the kipc ratio worst (the highest for <=, lowest for >=).
+	pv = ""; pl = ""; pmech = ""; np = split($6, pm, "/")
+	for (i = 1; i <= np; i++) {
+		pk = $2 SUBSEP $3 SUBSEP pm[i] SUBSEP $7
+		if (!(pk in v) || v[pk] + 0 == 0) continue
+		if (pv != "" && kv != "") {
+			worse = ($8 == "<=") ? kv / v[pk] > kv / pv : kv / v[pk] < kv / pv
+			if (!worse) continue
+		}
+		pv = v[pk]; pl = lo[pk]; pmech = pm[i]
+	}
 	ks = kmech "" ($5 == "*" ? "" : " @ " $5)
-	ps = $6 ($7 == "*" ? "" : " @ " $7)
+	ps = (np > 1 ? (pmech != "" ? "best of " $6 ": " pmech : $6) : $6) ($7 == "*" ? "" : " @ " $7)
+	# Peer "-": an absolute limit on the kipc median (a count, not a ratio).
+	if ($6 == "-" && kv != "") { pv = 1; pl = 1; ps = "– (absolute)" }
 	if (kv == "" || pv == "" || pv + 0 == 0) {
 		printf "| %s | %s | %s | – | **not measured** | – |\n", $1, (nk > 1 ? $4 : $4 ($5 == "*" ? "" : " @ " $5)), ps
 		next

@@ -16,7 +16,8 @@
 #              a rig group (rig, lint, check-deb, all) is asked for too or
 #              KIPC_IMAGES_OK=1 (the Makefile sets it for the rig's goals)
 #   user       build + what the tests, benchmarks and 32-bit course tools
-#              link (cmocka, liburing, gcc-multilib): make user, make
+#              link (cmocka, liburing, gcc-multilib; ZeroMQ, nng, Boost and
+#              g++ for the libraries bench_chan measures): make user, make
 #   rig        modules + user + the QEMU guests: QEMU, busybox, the guest
 #              kernel images of $KERNELS, trinity (make check, demo, shell,
 #              bench-insn, check-debug, check-kcsan); "base" is its old name
@@ -40,7 +41,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 build="make gcc libc6-dev"
-user="libcmocka-dev liburing-dev libdrm-dev gcc-multilib libc6-dev-i386"
+user="libcmocka-dev liburing-dev libdrm-dev gcc-multilib libc6-dev-i386 libzmq3-dev libnng-dev libboost-dev g++"
 rig="qemu-system-x86 busybox-static cpio gzip kmod trinity xz-utils"
 lint="sparse cppcheck linux-source-6.1 xz-utils"
 bench="gnuplot-nox xz-utils"
