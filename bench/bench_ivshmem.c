@@ -1,29 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench_ivshmem - guest-to-guest benchmarks (bench/ivshmem.sh runs two
- * guests): 64 KiB messages through a ring in ivshmem-doorbell memory with
- * doorbell wake-ups vs TCP over virtio-net, and a doorbell ping-pong vs a
- * 64-byte TCP ping-pong.  One side per guest:
+ * guests): 64 KiB messages through a libkipc channel in ivshmem-doorbell
+ * memory (<kipc/chan.h>, locale "ivshmem:DEV@4096": doorbell wake-ups) vs
+ * TCP over virtio-net, a 64 B ping-pong through two such channels and a
+ * bare doorbell ping-pong vs a 64-byte TCP ping-pong.  One side per guest:
  *
  *   bench_ivshmem ring-rx DEV N [copy]  receive N 64 KiB messages, each
- *                                      checked in place in its slot (or
- *                                      copied out first); prints MB/s
- *   bench_ivshmem ring-tx DEV PEER N   send them to PEER
+ *                                      checked in place in its slot
+ *                                      (peek/release; or copied out first:
+ *                                      kipc_chan_recv); prints MB/s
+ *   bench_ivshmem ring-tx DEV PEER N   send them, each made in place in
+ *                                      its slot (loan/publish)
+ *   bench_ivshmem chan-pong DEV N      answer N 64 B messages
+ *   bench_ivshmem chan-ping DEV N      N round trips; prints us per trip
  *   bench_ivshmem pong DEV N           answer N doorbells on vector 0
  *   bench_ivshmem ping DEV PEER N      N round trips; prints us per trip
  *   bench_ivshmem tcp-rx PORT N        / tcp-tx ADDR PORT N
  *   bench_ivshmem tcp-pong PORT N      / tcp-ping ADDR PORT N
  *
- * Ring layout (offsets in the shared memory): 0 head, 64 tail (counters,
- * __u64), 128 rx_waiting, 192 tx_waiting, 256 ready (the receiver's id + 1,
- * cleared by the sender when it starts, so rounds follow each other), 264
- * the sender's id; 32 slots of 64 KiB from 4096.  A side that finds the ring
- * empty (receiver) or full (sender) first polls it for up to 100 us
- * (BENCH_SPIN_US), then sets its waiting flag and sleeps on a doorbell: the
- * receiver rings vector 1 of the sender when it frees a slot and the sender
- * waits; the sender rings vector 0 when the receiver waits.  Each message
- * is checked (first and last word = its sequence number).  The sleeps and
- * rings of each side are printed after its result.
+ * The shared memory: the channel of the ring at 4096 (SPSC, 32 slots of
+ * 64 KiB), the ping-pong's two channels (64 slots of 64 B) at 3 MiB and
+ * 3 MiB + 64 KiB; a round's receiver (the pong) formats them and then
+ * sets the word at 256 (768) to its peer id + 1, which the other side
+ * clears when it opens them, so rounds follow each other; a receiver
+ * returns only after the sender closed (EPIPE), before the next round
+ * formats the memory again.  A side that finds the ring empty or full
+ * spins up to 100 us (BENCH_SPIN_US; kipc_chan_set_spin) before it sleeps
+ * on its doorbell.  PEER is not needed any more (the channel's records
+ * say where to ring) and is ignored.  Each message is checked (first and
+ * last word = its sequence number).  The library's waits and wakes
+ * (doorbell sleeps and rings) of each side are printed after its result.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,16 +47,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kipc/chan.h>
 #include <kipc/ivshmem_ioctl.h>
 
 #define MSG (64 * 1024)
 #define SLOTS 32
-#define DATA_OFF 4096
+#define DATA_OFF 4096		/* the ring's channel */
+#define PP_OFF (3u << 20)	/* the ping-pong's two channels */
+#define PP_MSG 64
 
 static int fd = -1;
 static unsigned char *mem;
 static uint32_t self;
-static unsigned long sleeps, rings;	/* doorbell waits and rings */
+static unsigned long rings;	/* bare doorbell rings (ping, pong) */
+static const char *dev_path;
 
 static double now(void)
 {
@@ -78,6 +89,7 @@ static void open_dev(const char *dev)
 		exit(1);
 	}
 	self = info.peer_id;
+	dev_path = dev;
 	mem = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
@@ -112,22 +124,51 @@ static void wait_vec(uint32_t vec)
 
 static double spin_s = 100e-6;	/* poll this long before sleeping */
 
-/* Wait until *off differs from old, with the doorbell protocol. */
-static void sleep_on(uint64_t flag, uint64_t off, uint64_t old, uint32_t vec)
+/* The channel at OFF of the device: created (formatted) or opened. */
+static struct kipc_chan *chan_at(unsigned long off, int create,
+				 unsigned int role, uint32_t slot,
+				 uint32_t count)
 {
-	double t0 = now();
+	struct kipc_chan_attr a;
+	struct kipc_chan *ch;
+	char where[512];
 
-	while (LOAD(off) == old && now() - t0 < spin_s)
-		cpu_relax();
-	while (LOAD(off) == old) {
-		STORE(flag, 1);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (LOAD(off) != old)
-			break;
-		wait_vec(vec);
-		sleeps++;
-	}
-	STORE(flag, 0);
+	snprintf(where, sizeof(where), "ivshmem:%s@%lu", dev_path, off);
+	kipc_chan_attr_init(&a);
+	a.slot_size = slot;
+	a.slot_count = count;
+	ch = create ? kipc_chan_create(where, &a, role) :
+		      kipc_chan_open(where, role);
+	if (!ch || kipc_chan_set_spin(ch, (long)(spin_s * 1e9)))
+		die(where);
+	return ch;
+}
+
+/* Wait for the other side's mark at OFF (its id + 1), then take it. */
+static void take_mark(uint64_t off)
+{
+	while (!LOAD(off))
+		usleep(1000);
+	STORE(off, 0);	/* taken: a second round waits for a new mark */
+}
+
+/* The receiving end: after N messages, wait until the sender closed. */
+static void await_close(struct kipc_chan *rx)
+{
+	struct kipc_chan_msg m;
+
+	if (!kipc_chan_peek(rx, &m, 20000) || errno != EPIPE)
+		die("the sender did not close");
+}
+
+static void print_counts(const char *who, struct kipc_chan *ch)
+{
+	struct kipc_chan_stat st;
+
+	if (!kipc_chan_stat(ch, &st))
+		printf("%s_sleeps %llu rings %llu\n", who,
+		       (unsigned long long)st.waits,
+		       (unsigned long long)st.wakes);
 }
 
 /* A message: its sequence number in the first and last word. */
@@ -153,60 +194,94 @@ static void check(const unsigned char *p, uint64_t want)
 static void ring_rx(unsigned long n, int copy)
 {
 	static unsigned char buf[MSG];
-	uint64_t tail = 0;
+	struct kipc_chan *rx = chan_at(DATA_OFF, 1, KIPC_CHAN_RECV, MSG, SLOTS);
 	double t0 = 0;
 	unsigned long i;
 
-	STORE(0, 0);
-	STORE(64, 0);
-	STORE(128, 0);
-	STORE(192, 0);
 	STORE(256, (uint64_t)self + 1);	/* ready: my id + 1 */
 	for (i = 0; i < n; i++) {
-		sleep_on(128, 0, tail, 0);
-		if (!i)
-			t0 = now();
 		if (copy) {
-			memcpy(buf, mem + DATA_OFF + (tail % SLOTS) * MSG, MSG);
+			if (kipc_chan_recv(rx, buf, MSG, 20000) != MSG)
+				die("kipc_chan_recv");
 			check(buf, i);
 		} else {
-			check(mem + DATA_OFF + (tail % SLOTS) * MSG, i);
+			struct kipc_chan_msg m;
+
+			if (kipc_chan_peek(rx, &m, 20000) || m.len != MSG)
+				die("kipc_chan_peek");
+			check(m.data, i);
+			if (kipc_chan_release(rx))
+				die("kipc_chan_release");
 		}
-		STORE(64, ++tail);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (LOAD(192))
-			ring(LOAD(256 + 8), 1);
+		if (!i)
+			t0 = now();
 	}
 	printf("%s %.1f\n", copy ? "ring_copy_MBps" : "ring_MBps",
 	       (n - 1) * (double)MSG / (now() - t0) / 1e6);
-	printf("ring_rx%s_sleeps %lu rings %lu\n", copy ? "_copy" : "", sleeps,
-	       rings);
+	print_counts(copy ? "ring_rx_copy" : "ring_rx", rx);
+	await_close(rx);
+	kipc_chan_close(rx);
 }
 
-static void ring_tx(uint32_t peer, unsigned long n)
+static void ring_tx(unsigned long n)
 {
-	uint64_t head = 0;
+	struct kipc_chan *tx;
 	unsigned long i;
 
-	while (LOAD(256) != (uint64_t)peer + 1)
-		usleep(1000);
-	STORE(256 + 8, self);
-	STORE(256, 0);	/* taken: a second round waits for a new mark */
+	take_mark(256);
+	tx = chan_at(DATA_OFF, 0, KIPC_CHAN_SEND, MSG, SLOTS);
 	for (i = 0; i < n; i++) {
-		uint64_t seq = i;
+		void *slot;
 
-		if (head - LOAD(64) >= SLOTS)
-			sleep_on(192, 64, LOAD(64), 1);
-		while (head - LOAD(64) >= SLOTS)
-			sleep_on(192, 64, LOAD(64), 1);
-		/* produce the message in place, in its slot */
-		fill(mem + DATA_OFF + (head % SLOTS) * MSG, seq);
-		STORE(0, ++head);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (LOAD(128))
-			ring(peer, 0);
+		if (kipc_chan_loan(tx, &slot, 20000))
+			die("kipc_chan_loan");
+		fill(slot, i);	/* produce the message in place, in its slot */
+		if (kipc_chan_publish(tx, MSG))
+			die("kipc_chan_publish");
 	}
-	printf("ring_tx_sleeps %lu rings %lu\n", sleeps, rings);
+	print_counts("ring_tx", tx);
+	kipc_chan_close(tx);
+}
+
+/* 64 B ping-pong through two channels: N + 1 answers (one warms up). */
+static void chan_pong(unsigned long n)
+{
+	struct kipc_chan *rx = chan_at(PP_OFF, 1, KIPC_CHAN_RECV, PP_MSG, 64);
+	struct kipc_chan *tx = chan_at(PP_OFF + 65536, 1, KIPC_CHAN_SEND,
+				       PP_MSG, 64);
+	unsigned char b[PP_MSG];
+
+	STORE(768, (uint64_t)self + 1);
+	for (unsigned long i = 0; i <= n; i++)
+		if (kipc_chan_recv(rx, b, sizeof(b), 20000) != PP_MSG ||
+		    kipc_chan_send(tx, b, PP_MSG, 20000))
+			die("chan-pong");
+	print_counts("chan_pong", rx);
+	await_close(rx);
+	kipc_chan_close(rx);
+	kipc_chan_close(tx);
+}
+
+static void chan_ping(unsigned long n)
+{
+	struct kipc_chan *tx, *rx;
+	unsigned char b[PP_MSG] = { 0 };
+	double t0 = 0;
+
+	take_mark(768);
+	tx = chan_at(PP_OFF, 0, KIPC_CHAN_SEND, PP_MSG, 64);
+	rx = chan_at(PP_OFF + 65536, 0, KIPC_CHAN_RECV, PP_MSG, 64);
+	for (unsigned long i = 0; i <= n; i++) {
+		if (i == 1)
+			t0 = now();
+		if (kipc_chan_send(tx, b, PP_MSG, 20000) ||
+		    kipc_chan_recv(rx, b, sizeof(b), 20000) != PP_MSG)
+			die("chan-ping");
+	}
+	printf("chan_rtt_us %.1f\n", (now() - t0) / n * 1e6);
+	print_counts("chan_ping", tx);
+	kipc_chan_close(tx);
+	kipc_chan_close(rx);
 }
 
 static void pong(unsigned long n)
@@ -300,7 +375,8 @@ int main(int argc, char **argv)
 	int s;
 
 	if (!strcmp(m, "--help") || argc < 3) {
-		printf("Usage: bench_ivshmem ring-rx DEV N [copy] | ring-tx DEV PEER N | pong DEV N |\n"
+		printf("Usage: bench_ivshmem ring-rx DEV N [copy] | ring-tx DEV PEER N |\n"
+		       "       chan-pong DEV N | chan-ping DEV N | pong DEV N |\n"
 		       "       ping DEV PEER N | tcp-rx PORT N | tcp-tx ADDR PORT N |\n"
 		       "       tcp-pong PORT N | tcp-ping ADDR PORT N\n");
 		return argc < 3 && strcmp(m, "--help") ? 2 : 0;
@@ -313,7 +389,13 @@ int main(int argc, char **argv)
 		ring_rx(strtoul(argv[3], NULL, 0), argc == 5);
 	} else if (!strcmp(m, "ring-tx") && argc == 5) {
 		open_dev(argv[2]);
-		ring_tx(strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+		ring_tx(strtoul(argv[4], NULL, 0));
+	} else if (!strcmp(m, "chan-pong") && argc == 4) {
+		open_dev(argv[2]);
+		chan_pong(strtoul(argv[3], NULL, 0));
+	} else if (!strcmp(m, "chan-ping") && argc == 4) {
+		open_dev(argv[2]);
+		chan_ping(strtoul(argv[3], NULL, 0));
 	} else if (!strcmp(m, "pong") && argc == 4) {
 		open_dev(argv[2]);
 		pong(strtoul(argv[3], NULL, 0));

@@ -15,14 +15,16 @@
  *                peer), posix-shm-new (a new object each time: allocation
  *                and zeroing included), anon (new zeroed pages).
  *   transfer     MB/s of 64 KiB messages from a child process to the
- *                parent: a ring of 16 slots in a /dev/myshm mapping with
- *                futex wake-ups (myshm-ring+futex), the same ring woken
- *                through a message slot (myshm-ring+slot, if /dev/slot4 is
- *                there), the same ring in POSIX shm (posix-shm-ring+futex),
- *                and a pipe (default 64 KiB, and enlarged to 1 MiB, the
- *                ring's capacity).  Each side copies every message once
- *                (producer into the ring, consumer out of it), as write()
- *                and read() do for the pipe; sequence numbers are checked.
+ *                parent: a libkipc channel (<kipc/chan.h>, SPSC, 16 slots
+ *                of 64 KiB, futex wake-ups) in a /dev/myshm buffer
+ *                (myshm-ring+futex: "myshm:DEV@0"), the same channel in
+ *                POSIX shm (posix-shm-ring+futex: "shm:/NAME"), and a pipe
+ *                (default 64 KiB, and enlarged to 1 MiB, the ring's
+ *                capacity).  Each side copies every message once
+ *                (kipc_chan_send() into the ring, kipc_chan_recv() out of
+ *                it), as write() and read() do for the pipe; sequence
+ *                numbers are checked.  (Until issue 27 this was a ring of
+ *                its own, also woken through a message slot.)
  *   mutex        ns per lock+unlock of one PTHREAD_PROCESS_SHARED mutex that
  *                a child process takes and releases in a loop at the same
  *                time, each side yielding the CPU while it holds the lock
@@ -36,7 +38,6 @@
  */
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -47,7 +48,7 @@
 #include <sys/wait.h>
 
 #include "bench.h"
-#include <kipc/message_slot.h>
+#include <kipc/chan.h>
 
 #if __has_include(<kipc/myshm.h>)
 #include <kipc/myshm.h>
@@ -63,7 +64,6 @@
 static size_t size = 4ul << 20;	/* bytes per mapping */
 static const char *myshm_dev = "/dev/myshm";
 static const char *ivshmem_dev = "/dev/ivshmem0";
-static const char *slot_dev = "/dev/slot4";
 
 /* ---- memcpy bandwidth --------------------------------------------------- */
 
@@ -270,153 +270,52 @@ static void first_touch(void)
 
 /* ---- two-process transfer ----------------------------------------------- */
 
-/*
- * The ring's control block, at the start of the shared mapping; the slots
- * follow at RING_DATA.  head counts messages produced, tail consumed; each
- * side sleeps on the other's counter when it has to wait, after announcing
- * itself in *_waiting (the waker checks that flag after publishing, so a
- * wake-up is never lost: both sides use sequentially consistent atomics).
- * A full ring makes the producer wait until half of it is free, so it is
- * woken once per RING_SLOTS / 2 messages (the consumer is woken by the
- * first message, for latency).
- */
-struct ring {
-	_Atomic uint32_t head;
-	_Atomic uint32_t cons_waiting;
-	char pad1[56];
-	_Atomic uint32_t tail;
-	_Atomic uint32_t prod_waiting;
-	char pad2[56];
-};
-#define RING_DATA PAGE
-#define RING_BYTES (RING_DATA + RING_SLOTS * MSG)
+/* The channel of the ring rows (docs/chan.md): one sender, 16 slots. */
+#define RING_NAME "shm:/kipc-bench-ring"
 
-enum xfer_kind { X_RING_FUTEX, X_RING_SLOT, X_PIPE };
+enum xfer_kind { X_RING, X_PIPE };
 
 struct xfer {
 	enum xfer_kind kind;
-	struct ring *r;
-	char *data;
+	struct kipc_chan *rx;	/* the parent's receiving endpoint */
 	int rfd, wfd;		/* pipe ends */
-	int slot_cons, slot_prod;	/* this side's slot files (wake-ups) */
-	unsigned int ch;	/* first of the two slot channels */
 	pid_t child;
 	uint64_t seq;		/* next sequence number expected */
 	char *buf;		/* consumer's private buffer */
 };
 
-static long futex(_Atomic uint32_t *w, int op, uint32_t val)
-{
-	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
-}
-
-/* Sleep until *W != OLD.  SELF_WAITING is this side's announcement flag. */
-static int ring_wait(struct xfer *x, _Atomic uint32_t *w, uint32_t old,
-		     _Atomic uint32_t *self_waiting, int slot_fd)
-{
-	for (int spin = 0; spin < 64; spin++)
-		if (atomic_load(w) != old)
-			return 0;
-	atomic_store(self_waiting, 1);
-	while (atomic_load(w) == old) {
-		if (x->kind == X_RING_FUTEX) {
-			if (futex(w, FUTEX_WAIT, old) < 0 && errno != EAGAIN &&
-			    errno != EINTR)
-				return -1;
-		} else {
-			struct pollfd pfd = { .fd = slot_fd, .events = POLLIN };
-			char b[8];
-
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return -1;
-			/* Reading marks the wake-up message as seen. */
-			if (read(slot_fd, b, sizeof(b)) < 0 &&
-			    errno != EWOULDBLOCK)
-				return -1;
-		}
-	}
-	atomic_store(self_waiting, 0);
-	return 0;
-}
-
-static int ring_wake(struct xfer *x, _Atomic uint32_t *w,
-		     _Atomic uint32_t *other_waiting, int slot_fd)
-{
-	if (!atomic_load(other_waiting))
-		return 0;
-	if (x->kind == X_RING_FUTEX)
-		return futex(w, FUTEX_WAKE, 1) < 0 ? -1 : 0;
-	return write(slot_fd, "w", 1) == 1 ? 0 : -1;
-}
-
-static int open_slot_ch(unsigned int ch)
-{
-	int fd = open(slot_dev, O_RDWR);
-	char b[8];
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, MSG_SLOT_CHANNEL, ch) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (read(fd, b, sizeof(b)) < 0 && errno != EWOULDBLOCK) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Child: produce numbered 64 KiB messages forever. */
 static __attribute__((noreturn)) void producer(void *arg, int ready)
 {
 	struct xfer *x = arg;
+	struct kipc_chan *tx = NULL;
 	char *src = malloc(MSG);
 	uint64_t seq = 0;
 
 	if (!src)
 		_exit(1);
 	memset(src, 0x3c, MSG);
-	if (x->kind == X_RING_SLOT) {
-		/* Wait on channel ch+1 (tail moved), wake on ch (head moved). */
-		x->slot_prod = open_slot_ch(x->ch + 1);
-		x->slot_cons = open_slot_ch(x->ch);
-		if (x->slot_prod < 0 || x->slot_cons < 0)
+	if (x->kind == X_RING) {
+		tx = kipc_chan_peer(x->rx, KIPC_CHAN_SEND);
+		if (!tx)
 			_exit(1);
 	}
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
 	for (;; seq++) {
 		memcpy(src, &seq, sizeof(seq));
-		if (x->kind == X_PIPE) {
-			for (size_t done = 0; done < MSG;) {
-				ssize_t n = write(x->wfd, src + done, MSG - done);
-
-				if (n <= 0)
-					_exit(1);
-				done += (size_t)n;
-			}
+		if (x->kind == X_RING) {
+			if (kipc_chan_send(tx, src, MSG, -1) < 0)
+				_exit(1);
 			continue;
 		}
-		uint32_t h = atomic_load(&x->r->head);
-		uint32_t t = atomic_load(&x->r->tail);
+		for (size_t done = 0; done < MSG;) {
+			ssize_t n = write(x->wfd, src + done, MSG - done);
 
-		/* Full: sleep until half the ring is free again (hysteresis:
-		 * one wake-up per RING_SLOTS / 2 messages, not one each). */
-		if (h - t >= RING_SLOTS) {
-			while (h - t > RING_SLOTS / 2) {
-				if (ring_wait(x, &x->r->tail, t,
-					      &x->r->prod_waiting,
-					      x->slot_prod) < 0)
-					_exit(1);
-				t = atomic_load(&x->r->tail);
-			}
+			if (n <= 0)
+				_exit(1);
+			done += (size_t)n;
 		}
-		memcpy(x->data + (size_t)(h % RING_SLOTS) * MSG, src, MSG);
-		atomic_store(&x->r->head, h + 1);
-		if (ring_wake(x, &x->r->head, &x->r->cons_waiting,
-			      x->slot_cons) < 0)
-			_exit(1);
 	}
 }
 
@@ -436,21 +335,8 @@ static int loop_consume(void *p, long iters)
 					return -1;
 				done += (size_t)n;
 			}
-		} else {
-			uint32_t t = atomic_load(&x->r->tail);
-
-			if (atomic_load(&x->r->head) == t &&
-			    ring_wait(x, &x->r->head, t, &x->r->cons_waiting,
-				      x->slot_cons) < 0)
-				return -1;
-			memcpy(x->buf, x->data + (size_t)(t % RING_SLOTS) * MSG,
-			       MSG);
-			atomic_store(&x->r->tail, t + 1);
-			/* The producer waits for half the ring (see producer). */
-			if (atomic_load(&x->r->head) - (t + 1) <= RING_SLOTS / 2 &&
-			    ring_wake(x, &x->r->tail, &x->r->prod_waiting,
-				      x->slot_prod) < 0)
-				return -1;
+		} else if (kipc_chan_recv(x->rx, x->buf, MSG, -1) != (ssize_t)MSG) {
+			return -1;
 		}
 		memcpy(&got, x->buf, sizeof(got));
 		if (got != x->seq) {
@@ -461,26 +347,28 @@ static int loop_consume(void *p, long iters)
 	return 0;
 }
 
+/* The channel at WHERE (created, formatted in place), or NULL after a skip. */
+static struct kipc_chan *ring_create(const char *where, const char *mech)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan *ch;
+
+	kipc_chan_attr_init(&a);
+	a.slot_size = MSG;
+	a.slot_count = RING_SLOTS;
+	ch = kipc_chan_create(where, &a, KIPC_CHAN_RECV);
+	if (!ch)
+		bench_skip("shm", "transfer", mech, "kipc_chan_create %s: %s",
+			   where, strerror(errno));
+	return ch;
+}
+
 static int xfer_start(struct xfer *x, const char *mech)
 {
 	x->buf = malloc(MSG);
 	if (!x->buf)
 		bench_die("malloc");
 	memset(x->buf, 0, MSG);
-	if (x->r) {
-		memset(x->r, 0, sizeof(*x->r));
-		x->data = (char *)x->r + RING_DATA;
-		memset(x->data, 0, RING_SLOTS * MSG);
-	}
-	if (x->kind == X_RING_SLOT) {
-		x->slot_cons = open_slot_ch(x->ch);
-		x->slot_prod = open_slot_ch(x->ch + 1);
-		if (x->slot_cons < 0 || x->slot_prod < 0) {
-			bench_skip("shm", "transfer", mech, "%s: %s", slot_dev,
-				   strerror(errno));
-			return -1;
-		}
-	}
 	x->child = bench_spawn(producer, x);
 	if (x->child < 0) {
 		bench_skip("shm", "transfer", mech, "producer failed to start");
@@ -499,66 +387,47 @@ static void xfer_stop(struct xfer *x)
 		close(x->rfd);
 	if (x->wfd >= 0)
 		close(x->wfd);
-	if (x->slot_cons >= 0)
-		close(x->slot_cons);
-	if (x->slot_prod >= 0)
-		close(x->slot_prod);
-	if (x->r && x->r != MAP_FAILED)
-		munmap(x->r, RING_BYTES);
+	kipc_chan_close(x->rx);
 	free(x->buf);
 }
 
 static void transfer(void)
 {
 	static const char *const mechs[] = {
-		"myshm-ring+futex", "myshm-ring+slot", "posix-shm-ring+futex",
-		"pipe", "pipe-1M",
+		"myshm-ring+futex", "posix-shm-ring+futex", "pipe", "pipe-1M",
 	};
 	enum { NM = sizeof(mechs) / sizeof(mechs[0]) };
 	static struct xfer x[NM];
 	struct bench_case bc[NM];
+	char where[512];
 	int fds[2], n = 0;
 
 	memset(bc, 0, sizeof(bc));
 	for (int k = 0; k < NM; k++) {
 		struct xfer *p = &x[n];
-		/* The myshm rings live at 0 and 2 MiB into the buffer. */
-		off_t off = k == 1 ? 2l << 20 : 0;
 
-		*p = (struct xfer){ .slot_cons = -1, .slot_prod = -1,
-				    .rfd = -1, .wfd = -1, .child = -1,
-				    .ch = 1 };
+		*p = (struct xfer){ .rfd = -1, .wfd = -1, .child = -1 };
 		switch (k) {
 		case 0:
-		case 1:
-			p->kind = k ? X_RING_SLOT : X_RING_FUTEX;
-			if (size < (size_t)off + RING_BYTES) {
-				bench_skip("shm", "transfer", mechs[k],
-					   "%s: %zu bytes, too small for the ring",
-					   myshm_dev, size);
+			p->kind = X_RING;
+			snprintf(where, sizeof(where), "myshm:%s@0", myshm_dev);
+			p->rx = ring_create(where, mechs[k]);
+			if (!p->rx)
 				continue;
-			}
-			p->r = map_myshm(PROT_READ | PROT_WRITE, off, RING_BYTES);
-			if (p->r == MAP_FAILED) {
-				p->r = NULL;
-				bench_skip("shm", "transfer", mechs[k], "%s: %s",
-					   myshm_dev, strerror(errno));
-				continue;
-			}
 			break;
-		case 2:
-			p->kind = X_RING_FUTEX;
-			shm_unlink("/kipc-bench-ring");
-			p->r = map_posix("/kipc-bench-ring", RING_BYTES, 1);
-			shm_unlink("/kipc-bench-ring");
-			if (p->r == MAP_FAILED)
-				bench_die("shm_open /kipc-bench-ring");
+		case 1:
+			p->kind = X_RING;
+			kipc_chan_unlink(RING_NAME);
+			p->rx = ring_create(RING_NAME, mechs[k]);
+			kipc_chan_unlink(RING_NAME);	/* mapped: the name can go */
+			if (!p->rx)
+				continue;
 			break;
 		default:
 			p->kind = X_PIPE;
 			if (pipe(fds) < 0)
 				bench_die("pipe");
-			if (k == 4 && fcntl(fds[1], F_SETPIPE_SZ,
+			if (k == 3 && fcntl(fds[1], F_SETPIPE_SZ,
 					    RING_SLOTS * MSG) < 0)
 				bench_die("F_SETPIPE_SZ");
 			p->rfd = fds[0];
@@ -590,6 +459,11 @@ struct lock_page {
 	uint64_t plain;		/* the same, non-atomic: checks exclusion */
 	_Atomic uint32_t go;	/* 1 while this case is timed (shared futex) */
 };
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
 
 struct contend {
 	struct lock_page *lp;
@@ -740,8 +614,8 @@ int main(int argc, char **argv)
 		"Usage: bench_shm [OPTIONS] [MYSHM_DEVICE [SLOT_DEVICE [IVSHMEM_DEVICE]]]\n"
 		"Shared-memory bandwidth, first-touch cost and a two-process\n"
 		"64 KiB transfer: /dev/myshm (MYSHM_DEVICE) against anonymous\n"
-		"memory, POSIX shm and a pipe.  SLOT_DEVICE (default /dev/slot4)\n"
-		"carries the ring's wake-ups in the myshm-ring+slot variant.\n"
+		"memory, POSIX shm and a pipe.  SLOT_DEVICE is accepted and\n"
+		"ignored (the ring is a libkipc channel with futex wake-ups).\n"
 		"IVSHMEM_DEVICE (default /dev/ivshmem0) joins the memcpy and\n"
 		"mutex rows when it exists.");
 	int fd;
@@ -749,7 +623,7 @@ int main(int argc, char **argv)
 	if (i < argc)
 		myshm_dev = argv[i++];
 	if (i < argc)
-		slot_dev = argv[i++];
+		i++;	/* SLOT_DEVICE: no longer used */
 	if (i < argc)
 		ivshmem_dev = argv[i++];
 	bench_header();
