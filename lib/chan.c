@@ -715,6 +715,18 @@ static bool hb_del(struct kipc_chan *ch)
 }
 
 /*
+ * Has a peer reaped this endpoint (judged it dead: a paused VM)?  Its own
+ * record is no longer open -- seen at once, before the heartbeat thread
+ * notices -- or the thread found it taken by another endpoint.  Slow
+ * paths only (a wait, an overtaken subscriber).
+ */
+static bool hb_reaped(const struct kipc_chan *ch)
+{
+	return ch->seen && (LD(&ch->hb_lost, relaxed) ||
+			    LD(&ch->self->state, relaxed) != REC_OPEN);
+}
+
+/*
  * Has the heartbeat of record R (REC_HB) stood still for the bound?  Each
  * reader times a value from when it first saw it, on its own clock.
  */
@@ -1762,7 +1774,7 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 			if (rest < left)
 				left = rest;
 		}
-		if (LD(&ch->hb_lost, relaxed))
+		if (hb_reaped(ch))
 			return -ECONNRESET;	/* a peer judged us dead */
 		ch->waits++;
 		r = kc_sleep(ch, w, bell, left);
@@ -2102,6 +2114,8 @@ static int ready_rx_spmc(struct kipc_chan *ch)
 				return 1;
 			return r;
 		}
+		if (hb_reaped(ch))
+			return -ECONNRESET;	/* reaped: overtaken, not lost */
 		spmc_jump(ch);
 	}
 	return -EPROTO;

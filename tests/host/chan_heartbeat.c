@@ -13,7 +13,11 @@
  *    3 s, longer than the bound: not judged, its messages and close
  *    arrive (EPIPE);
  *  - a sender killed: its connection closes, the server's "peer left"
- *    makes it dead at the next check (well under the heartbeat's bound).
+ *    makes it dead at the next check (well under the heartbeat's bound);
+ *  - a receiver stopped: the sender, waiting on a full ring, gets
+ *    EOWNERDEAD; continued, the receiver gets ECONNRESET;
+ *  - a pub/sub subscriber stopped: the BLOCK publisher is held back only
+ *    until the bound, then it is dropped; continued: ECONNRESET.
  * Under ASan+UBSan and TSan: the heartbeat thread against attach, calls
  * and close.
  */
@@ -24,6 +28,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -91,7 +96,7 @@ static int setup(void **state)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *argv[] = { server, "-F", "-S", sock, "-m", dir, "-l", "4M",
+	char *argv[] = { server, "-F", "-S", sock, "-m", dir, "-l", "8M",
 			 "-n", "2", NULL };
 	struct stat st;
 	const char *d;
@@ -233,6 +238,141 @@ static void busy_sender(void **state)
 	kipc_chan_close(rx);
 }
 
+/* Start kipc-chan recv on WHERE (output discarded); wait for N receivers. */
+static pid_t receiver(struct kipc_chan *tx, const char *where, uint32_t n,
+		      const char *err_path)
+{
+	char *argv[] = { tool, "-w", "5000", "recv", (char *)where, NULL };
+	struct kipc_chan_stat st;
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(120);
+		fd = open(err_path ? err_path : "/dev/null",
+			  O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(121);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	assert_true(pid > 0);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(kipc_chan_stat(tx, &st), 0);
+		if (st.receivers >= n)
+			return pid;
+		usleep(10000);
+	}
+	fail_msg("%u receivers did not attach", n);
+	return -1;
+}
+
+/* The text of file PATH contains WHAT. */
+static bool file_has(const char *path, const char *what)
+{
+	char text[512];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	printf("# %s: %s", path, text);
+	return strstr(text, what) != NULL;
+}
+
+/*
+ * A receiver stopped while the ring is full: the sender's wait judges it
+ * by its heartbeat (EOWNERDEAD); continued, the receiver drains what is
+ * there and its next wait fails with ECONNRESET.
+ */
+static void stopped_receiver(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan_stat st;
+	struct kipc_chan *tx;
+	char where[96], err[96], msg[MSG] = "r";
+	long long t0, ms;
+	pid_t r;
+	int i, ret;
+
+	(void)state;
+	snprintf(where, sizeof(where), "ivshmem-host:%s@%u", sock, 3u << 20);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	kipc_chan_attr_init(&a);
+	a.slot_size = MSG;
+	a.slot_count = 8;
+	tx = kipc_chan_create(where, &a, KIPC_CHAN_SEND);
+	assert_non_null(tx);
+	r = receiver(tx, where, 1, err);
+	kill(r, SIGSTOP);
+	t0 = ms_now();
+	for (i = 0; i < 100; i++)
+		if ((ret = kipc_chan_send(tx, msg, sizeof(msg), 10000)))
+			break;
+	assert_int_equal(ret, -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	assert_true(i >= 8);	/* the ring filled first */
+	ms = ms_now() - t0;
+	printf("# stopped receiver: EOWNERDEAD after %lld ms\n", ms);
+	assert_true(ms >= 1500 && ms < 4000);
+	assert_int_equal(kipc_chan_stat(tx, &st), 0);
+	assert_int_equal(st.receivers, 0);
+	kill(r, SIGCONT);
+	assert_int_equal(status_of(r), 1);
+	assert_true(file_has(err, strerror(ECONNRESET)));
+	kipc_chan_close(tx);
+}
+
+/*
+ * Pub/sub (SPMC, BLOCK): one of two subscribers stopped holds the
+ * publisher back only until its heartbeat is judged (then dropped); the
+ * live one gets every message.  Continued, the dropped one learns it:
+ * ECONNRESET (not lost messages, not EPROTO).
+ */
+static void stopped_subscriber(void **state)
+{
+	struct kipc_chan_attr a;
+	struct kipc_chan_stat st;
+	struct kipc_chan *tx;
+	char where[96], err[96], msg[MSG] = "s";
+	long long t0, ms;
+	pid_t live, stopped;
+
+	(void)state;
+	snprintf(where, sizeof(where), "ivshmem-host:%s@%u", sock, 4u << 20);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	kipc_chan_attr_init(&a);
+	a.shape = KIPC_CHAN_SPMC;
+	a.policy = KIPC_CHAN_BLOCK;
+	a.max_peers = 2;
+	a.slot_size = MSG;
+	a.slot_count = 8;
+	tx = kipc_chan_create(where, &a, KIPC_CHAN_SEND);
+	assert_non_null(tx);
+	live = receiver(tx, where, 1, NULL);
+	stopped = receiver(tx, where, 2, err);
+	kill(stopped, SIGSTOP);
+	t0 = ms_now();
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(kipc_chan_send(tx, msg, sizeof(msg), 10000), 0);
+	ms = ms_now() - t0;
+	printf("# stopped subscriber dropped: 100 messages in %lld ms\n", ms);
+	assert_true(ms >= 1500 && ms < 4000);
+	assert_int_equal(kipc_chan_stat(tx, &st), 0);
+	assert_int_equal(st.receivers, 1);
+	kipc_chan_close(tx);
+	assert_int_equal(status_of(live), 0);
+	kill(stopped, SIGCONT);
+	assert_int_equal(status_of(stopped), 1);
+	assert_true(file_has(err, strerror(ECONNRESET)));
+}
+
 /* Killed: the server's "peer left", well before the heartbeat's bound. */
 static void killed_sender(void **state)
 {
@@ -262,6 +402,8 @@ int main(void)
 		cmocka_unit_test(stopped_sender),
 		cmocka_unit_test(busy_sender),
 		cmocka_unit_test(killed_sender),
+		cmocka_unit_test(stopped_receiver),
+		cmocka_unit_test(stopped_subscriber),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
