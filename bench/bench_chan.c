@@ -23,7 +23,8 @@
  * forked after it started); zmq-inproc's is a thread.
  * Channels: SPSC in MAP_SHARED anonymous memory across fork(); 64 slots,
  * except the 64 B stream, which gets 512 (64 KiB of slots, the pipe's
- * 64 KiB buffer; kipc_chan-64slots is the 64-slot ring beside it).
+ * 64 KiB buffer; kipc_chan-64slots is the 64-slot ring beside it, and
+ * kipc_chan-nospin the 512-slot one with no spinning at either end).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -493,6 +494,7 @@ static void pingpong(void)
 struct st {
 	int kind;		/* 0 chan copy, 1 chan zero-copy, 2 pipe, 3 lib */
 	int thread;		/* chan: the sender is a thread (tid, tx) */
+	int nospin;		/* chan: both ends never spin (sleep at once) */
 	pthread_t tid;
 	struct kipc_chan *tx;
 	struct lib lib;
@@ -518,7 +520,7 @@ static __attribute__((noreturn)) void st_child(void *arg, int ready)
 		lib_child(&s->lib, "st", ready);
 	if (s->kind != 2) {
 		tx = kipc_chan_peer(s->base, KIPC_CHAN_SEND);
-		if (!tx)
+		if (!tx || (s->nospin && kipc_chan_set_spin(tx, 0)))
 			_exit(1);
 	}
 	if (write(ready, "r", 1) != 1)
@@ -610,13 +612,14 @@ static struct kipc_chan *spsc_n(size_t slot, uint32_t count)
 
 static void stream(size_t size)
 {
-	enum { NK = 5, NCASE = NK + NLIBS };
+	enum { NK = 6, NCASE = NK + NLIBS };
 	static struct st s[NCASE];
 	struct bench_case bc[NCASE];
 	/* the channel (64 B: 512 slots), zero-copy, pipe, 64 slots, threads */
 	static const char *const mech[NK] = { "kipc_chan", "kipc_chan-zerocopy",
 					      "pipe", "kipc_chan-64slots",
-					      "kipc_chan-threads" };
+					      "kipc_chan-threads",
+					      "kipc_chan-nospin" };
 	static const int order[NLIBS] = { LIB_NNG_IPC, LIB_ZMQ_IPC,
 					  LIB_ZMQ_INPROC };
 	pid_t pid[NCASE];
@@ -626,7 +629,8 @@ static void stream(size_t size)
 	for (int k = 0; k < NK + NLIBS; k++) {
 		struct st *c = &s[n];
 
-		if ((k == 1 && size == SMALL) || (k == 3 && size != SMALL))
+		if ((k == 1 && size == SMALL) ||
+		    ((k == 3 || k == 5) && size != SMALL))
 			continue;	/* 64 B: copying; 64 KiB: 64 slots */
 		memset(c, 0, sizeof(*c));
 		c->kind = k >= 3 ? 0 : k;
@@ -657,6 +661,9 @@ static void stream(size_t size)
 				c->rx = kipc_chan_peer(c->base, KIPC_CHAN_RECV);
 				if (!c->rx)
 					bench_die("kipc_chan_peer");
+				c->nospin = k == 5;
+				if (c->nospin)
+					kipc_chan_set_spin(c->rx, 0);
 			}
 			if (k == 4) {
 				c->thread = 1;
