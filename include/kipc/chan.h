@@ -249,8 +249,9 @@ ssize_t kipc_chan_recv(struct kipc_chan *ch, void *buf, size_t len,
  * the end; a sender: a free slot or the end).  Use: call the endpoint with
  * timeout 0 until EAGAIN -- which arms the descriptor -- then poll it.
  * Readable may be spurious: try again with timeout 0.  The descriptor
- * belongs to the endpoint (closed with it).  Local locales, peers in one
- * network namespace (an abstract UNIX socket per endpoint).  Errors:
+ * belongs to the endpoint (closed with it).  Local locales: an abstract
+ * UNIX socket per endpoint, peers in one network namespace; ivshmem
+ * locales: the endpoint's doorbell (device file or eventfd).  Errors:
  * EBADF (a NONE endpoint), EADDRINUSE, EMFILE, ENOMEM.
  */
 int kipc_chan_pollfd(struct kipc_chan *ch);
