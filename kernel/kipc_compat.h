@@ -75,6 +75,19 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
+ * vm_operations_struct.huge_fault's second argument: an enum page_entry_size
+ * up to 6.5, the page order since 6.6.  kipc_fault_is_pmd() says whether
+ * it asks for a PMD-sized (2 MiB on x86-64) mapping.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define kipc_fault_size_t enum page_entry_size
+#define kipc_fault_is_pmd(size) ((size) == PE_SIZE_PMD)
+#else
+#define kipc_fault_size_t unsigned int
+#define kipc_fault_is_pmd(order) ((order) == PMD_ORDER)
+#endif
+
+/*
  * A file whose read_iter/write_iter honour IOCB_NOWAIT says so with
  * FMODE_NOWAIT in f_mode, set in open, on both 6.1 and 6.12 (io_uring then
  * issues reads and writes inline instead of punting them to io-wq workers).

@@ -7,7 +7,8 @@
  * of BAR2 mapped write-back, read()/write()/lseek(), MYSHM_GET_SIZE; plus
  * the doorbell ioctls and poll() of <kipc/ivshmem_ioctl.h>.  BAR2 gets
  * struct pages where the kernel allows it, so that process-shared futexes
- * work in it (see ivs_map_pages()).  Each MSI-X vector
+ * work in it (see ivs_map_pages()), and is then mapped 2 MiB at a time
+ * where a mapping allows (ivs_huge_fault()).  Each MSI-X vector
  * counts its interrupts; waiters compare that count with their file's
  * "seen" count, so no interrupt is lost between two waits.
  *
@@ -278,8 +279,56 @@ static vm_fault_t ivs_fault(struct vm_fault *vmf)
 	return ivs_insert(f->dev, vmf, vmf->pgoff);
 }
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Map the 2 MiB of BAR2 around the faulting address with one PMD, as
+ * device-dax does: a devmap PMD over struct pages, so get_user_pages()
+ * (futex keys) still finds each 4 KiB page with its ->mapping and
+ * ->index.  The core asks for it only in DAX mappings (ivs_map_pages()
+ * marks the device's inode S_DAX) and ivs_fops aligns mappings to 2 MiB;
+ * anything that does not cover a whole aligned 2 MiB of the mapping and of
+ * BAR2 falls back to ivs_fault()'s 4 KiB pages, as does every other size.
+ */
+static vm_fault_t ivs_huge_fault(struct vm_fault *vmf, kipc_fault_size_t size)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ivs_file *f = vma->vm_file->private_data;
+	struct ivs_dev *d = f->dev;
+	unsigned long addr = vmf->address & PMD_MASK;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	phys_addr_t phys;
+	pgoff_t pgoff;
+	int idx;
+
+	if (!kipc_fault_is_pmd(size) || addr < vma->vm_start ||
+	    addr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (!IS_ALIGNED(pgoff, PMD_SIZE >> PAGE_SHIFT))
+		return VM_FAULT_FALLBACK;
+	idx = srcu_read_lock(&d->srcu);
+	if (READ_ONCE(d->dead)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	/* BAR2 is 2 MiB-aligned whenever it has struct pages */
+	if (!d->pgmap ||
+	    pgoff + (PMD_SIZE >> PAGE_SHIFT) > d->size >> PAGE_SHIFT)
+		goto out;
+	phys = d->phys + ((phys_addr_t)pgoff << PAGE_SHIFT);
+	ret = vmf_insert_pfn_pmd(vmf, phys_to_pfn_t(phys, PFN_DEV | PFN_MAP),
+				 vmf->flags & FAULT_FLAG_WRITE);
+out:
+	srcu_read_unlock(&d->srcu, idx);
+	return ret;
+}
+#endif
+
 static const struct vm_operations_struct ivs_vm_ops = {
 	.fault = ivs_fault,
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	.huge_fault = ivs_huge_fault,
+#endif
 };
 
 static int ivs_mmap(struct file *file, struct vm_area_struct *vma)
@@ -723,6 +772,8 @@ static const struct file_operations ivs_fops = {
 	.open = ivs_open,
 	.release = ivs_release,
 	.mmap = ivs_mmap,
+	/* 2 MiB-aligned mappings of 2 MiB or more: PMDs (ivs_huge_fault()) */
+	.get_unmapped_area = kipc_thp_get_unmapped_area,
 	.llseek = ivs_llseek,
 	.read = ivs_read,
 	.write = ivs_write,
@@ -902,8 +953,9 @@ static void ivs_unmap_pages(void *data)
 
 /*
  * Give BAR2 struct pages, as device-dax does for its memory: a
- * MEMORY_DEVICE_GENERIC page map (memremap_pages() also maps it
- * write-back in the kernel's direct map and reserves that memory type),
+ * MEMORY_DEVICE_GENERIC page map (memremap_pages() also maps it in the
+ * kernel's direct map and reserves that memory type: write-back, unless
+ * the guest's MTRRs make the range uncachable, then PAT gives UC-),
  * user mappings of devmap PTEs (ivs_fault()), and every page's ->mapping
  * and ->index set to this device's inode and page offset.  That is what
  * the futex code needs to key a shared futex: get_user_pages() must find
@@ -953,6 +1005,16 @@ static int ivs_map_pages(struct ivs_dev *d)
 		page[i].mapping = d->inode->i_mapping;
 		page[i].index = i;
 	}
+	/*
+	 * A DAX inode, like device-dax's: the fault path then offers PMD
+	 * faults to ivs_huge_fault() (on 6.1 only for DAX mappings, whatever
+	 * the THP sysfs setting).  A character-device mode, also like
+	 * device-dax's, so that it is not taken for fsdax, whose mappings
+	 * refuse long-term pins (io_uring's registered buffers).  No effect
+	 * without CONFIG_FS_DAX (S_DAX is 0): 4 KiB pages only.
+	 */
+	d->inode->i_flags |= S_DAX;
+	d->inode->i_mode = S_IFCHR | 0600;
 	d->mem = mem;
 	return devm_add_action_or_reset(dev, ivs_unmap_pages, d);
 }
