@@ -182,19 +182,24 @@ static void inproc_start(struct lib *l, void (*serve)(struct lib *peer))
 	close(ip.ready[1]);
 }
 
-/* Close the measuring end (and stop and join an inproc thread). */
+/*
+ * Close the measuring end (and stop and join an inproc thread).  An ipc://
+ * socket file outlives a serving process that was killed: remove it.
+ */
 static void lib_close(struct lib *l)
 {
 	if (l->which == LIB_NNG_IPC) {
 		nng_close(l->nsock);
-		return;
+	} else {
+		zmq_close(l->zsock);
+		if (l->which == LIB_ZMQ_INPROC) {
+			zmq_ctx_shutdown(l->zctx);
+			pthread_join(l->thread, NULL);
+		}
+		zmq_ctx_term(l->zctx);
 	}
-	zmq_close(l->zsock);
-	if (l->which == LIB_ZMQ_INPROC) {
-		zmq_ctx_shutdown(l->zctx);
-		pthread_join(l->thread, NULL);
-	}
-	zmq_ctx_term(l->zctx);
+	if (!strncmp(l->url, "ipc://", 6))
+		unlink(l->url + 6);
 }
 
 /* After a group: nng's threads must not be inherited by the next fork(). */
