@@ -130,7 +130,8 @@ struct kc_rec {
 	au64 pidns;	/* its pid namespace (inode of /proc/PID/ns/pid) */
 	au32 ivs_peer;	/* REC_IVS: ivshmem peer id of its VM or host program */
 	au32 ivs_vector; /* REC_IVS: the doorbell vector it sleeps on */
-	au64 reserved;
+	au32 cpu;	/* hint: 1 + the CPU of its last operation; 0 unknown */
+	au32 reserved;
 };
 
 struct kc_hdr {
@@ -829,6 +830,7 @@ static int claim_rec(struct kipc_chan *ch)
 		ST(&r->ivs_peer, ch->map->ivs ? ch->map->ivs_id : 0, relaxed);
 		ST(&r->ivs_vector, ch->vec, relaxed);
 		ST(&r->lost, 0, relaxed);
+		ST(&r->cpu, 0, relaxed);	/* no operation yet */
 		/* docs/chan.md "Heartbeats": a fresh value per claim. */
 		ch->hb_last = ch->seen ? (uint64_t)now_ns() ^ ch->nonce ^
 					 ((uint64_t)ch->pid << 40) ^ i : 0;
@@ -1696,8 +1698,58 @@ typedef int (*kc_ready_fn)(struct kipc_chan *ch);
 static int reap_dead(struct kipc_chan *ch);
 
 /*
- * Wait until READY says so, at most TIMEOUT_MS: spin up to spin_ns, then
- * sleep on W's bell announcing WANT.  0 or -errno.
+ * The CPU hint (docs/chan.md "Wake-ups"): each operation that may wait
+ * notes in its own record the CPU it runs on, so that the other side can
+ * tell whether spinning could help.  sched_getcpu() reads the rseq area
+ * (glibc 2.35 and later), or the vDSO: no system call.  Stored only when
+ * it changed, so the record's line stays in this CPU's cache.
+ */
+static inline void note_cpu(struct kipc_chan *ch)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu >= 0 && ch->self &&
+	    LD(&ch->self->cpu, relaxed) != (uint32_t)cpu + 1)
+		ST(&ch->self->cpu, (uint32_t)cpu + 1, relaxed);
+}
+
+/*
+ * May a peer we wait for be running beside us?  Spinning only helps while
+ * it is: one that last ran on this very CPU cannot run until we yield it,
+ * and a spin there burns the time it needs.  True if some open record of
+ * the other side last ran on another CPU, said nothing (0: an older
+ * implementation, or no operation yet), or lives under another kernel (an
+ * ivshmem peer in another VM or on the host: its CPU numbers are not
+ * ours).  The hint is read from shared memory and only ever decides
+ * whether to spin.
+ */
+static bool peer_beside(const struct kipc_chan *ch)
+{
+	bool senders = ch->role == KIPC_CHAN_RECV;
+	uint32_t n = senders ? ch->l.n_tx : ch->l.n_rx;
+	int me = sched_getcpu();
+
+	if (me < 0)
+		return true;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct kc_rec *r = senders ? tx_rec(ch, i) : rx_rec(ch, i);
+
+		if (LD(&r->state, relaxed) != REC_OPEN)
+			continue;
+		if (LD(&r->cpu, relaxed) != (uint32_t)me + 1)
+			return true;
+		if (ch->map->ivs != IVS_NONE &&
+		    (LD(&r->flags, relaxed) & REC_IVS) &&
+		    LD(&r->ivs_peer, relaxed) != ch->map->ivs_id)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Wait until READY says so, at most TIMEOUT_MS: spin up to spin_ns (while
+ * a peer may run beside us), then sleep on W's bell announcing WANT.
+ * 0 or -errno.
  */
 static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		   kc_ready_fn ready, int timeout_ms)
@@ -1735,7 +1787,7 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 	 */
 	if (timeout_ms > 0)
 		deadline = now_ns() + timeout_ms * 1000000LL;
-	if (ch->spin_ns) {
+	if (ch->spin_ns < 0 || (ch->spin_ns && peer_beside(ch))) {
 		int64_t spin_end = 0;
 
 		for (unsigned int i = 1;; i++) {
@@ -1957,6 +2009,7 @@ int kipc_chan_loan(struct kipc_chan *ch, void **buf, int timeout_ms)
 	r = rx_gone(ch);
 	if (r)
 		return fail(r);
+	note_cpu(ch);
 	switch (ch->l.shape) {
 	case KIPC_CHAN_SPSC:
 		r = kc_wait(ch, &ch->h->txw, ch->pos - ch->l.count + 1,
@@ -2149,6 +2202,7 @@ static int rx_next(struct kipc_chan *ch, int timeout_ms, uint32_t *len)
 		return -EBADF;
 	if (ch->peeked)
 		return -EBUSY;
+	note_cpu(ch);
 	for (;;) {
 		r = kc_wait(ch, &ch->h->rxw, ch->pos,
 			    ch->l.shape == KIPC_CHAN_SPMC ? ready_rx_spmc :

@@ -259,7 +259,8 @@ int kipc_chan_pollfd(struct kipc_chan *ch);
 /*
  * kipc_chan_set_spin - spin up to NS nanoseconds before sleeping (0: sleep
  * at once; -1: never sleep, busy-poll).  The default is 20000 when this
- * process may run on two CPUs or more, else 0.  Errors: EINVAL.
+ * process may run on two CPUs or more, else 0.  A bounded spin is skipped
+ * when every peer last ran on the waiter's own CPU.  Errors: EINVAL.
  */
 int kipc_chan_set_spin(struct kipc_chan *ch, long ns);
 

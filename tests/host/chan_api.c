@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -636,6 +637,94 @@ static void pubsub_drop(void **state)
 	kipc_chan_close(tx);
 }
 
+/*
+ * docs/chan.md "Wake-ups": a waiter spins only while its peer may run
+ * beside it.  The receiver (spin 5 s) waits for a message sent 100 ms
+ * late.  Sender and receiver on one CPU: it sleeps at once instead of
+ * burning the CPU the sender needs (waits >= 1).  On two CPUs: it spins,
+ * and the message arrives during the spin (waits == 0).
+ */
+struct late {
+	struct kipc_chan *tx;
+	int cpu;
+};
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *late_sender(void *arg)
+{
+	struct late *l = arg;
+
+	if (pin_to(l->cpu))
+		return (void *)1;
+	if (kipc_chan_send(l->tx, "a", 1, -1) < 0)
+		return (void *)2;
+	usleep(100 * 1000);
+	if (kipc_chan_send(l->tx, "b", 1, -1) < 0)
+		return (void *)3;
+	return NULL;
+}
+
+static uint64_t waits_for_late(int rx_cpu, int tx_cpu)
+{
+	struct kipc_chan_attr a = attr_of(KIPC_CHAN_SPSC, 32, 4);
+	struct kipc_chan *tx = kipc_chan_create("anon", &a, KIPC_CHAN_SEND);
+	struct kipc_chan *rx = kipc_chan_peer(tx, KIPC_CHAN_RECV);
+	struct late l = { tx, tx_cpu };
+	struct kipc_chan_stat st;
+	cpu_set_t all;
+	pthread_t t;
+	void *ret;
+	char c;
+
+	assert_non_null(rx);
+	assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof(all),
+						&all), 0);
+	assert_int_equal(pin_to(rx_cpu), 0);
+	assert_int_equal(kipc_chan_set_spin(rx, 5000000000L), 0);
+	assert_int_equal(pthread_create(&t, NULL, late_sender, &l), 0);
+	assert_int_equal(kipc_chan_recv(rx, &c, 1, 10000), 1);
+	assert_int_equal(c, 'a');
+	kipc_chan_stat(rx, &st);
+	uint64_t before = st.waits;
+
+	assert_int_equal(kipc_chan_recv(rx, &c, 1, 10000), 1);
+	assert_int_equal(c, 'b');
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_null(ret);
+	kipc_chan_stat(rx, &st);
+	assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(all),
+						&all), 0);
+	kipc_chan_close(tx);
+	kipc_chan_close(rx);
+	return st.waits - before;
+}
+
+static void spin_only_beside(void **state)
+{
+	cpu_set_t set;
+	int cpus[2], n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[n++] = i;
+	if (n < 1)
+		skip();
+	assert_true(waits_for_late(cpus[0], cpus[0]) >= 1);
+	if (n < 2)
+		return;		/* one CPU: the other half cannot be shown */
+	assert_int_equal(waits_for_late(cpus[0], cpus[1]), 0);
+}
+
 static void stat_counts(void **state)
 {
 	struct kipc_chan_attr a = attr_of(KIPC_CHAN_SPSC, 16, 8);
@@ -675,6 +764,7 @@ int main(void)
 		cmocka_unit_test(pubsub_block),
 		cmocka_unit_test(pubsub_drop),
 		cmocka_unit_test(stat_counts),
+		cmocka_unit_test(spin_only_beside),
 	};
 
 	snprintf(shm_name, sizeof(shm_name), "/kipc-chan-test-%d", getpid());
