@@ -1606,14 +1606,17 @@ static int kc_sleep(struct kipc_chan *ch, struct kc_wait *w, uint32_t bell,
 {
 	int ms = (int)((left_ns + 999999) / 1000000);
 	uint64_t v;
+	int r;
 
 	if (ch->map->ivs == IVS_GUEST) {
 		struct kipc_ivshmem_wait wt = { .vector = ch->vec,
 						.timeout_ms = ms };
 
-		if (ioctl(ch->wfd, KIPC_IVSHMEM_WAIT, &wt) < 0 &&
-		    (errno == EINTR || errno == ENODEV))
-			return -errno;
+		if (ioctl(ch->wfd, KIPC_IVSHMEM_WAIT, &wt) < 0) {
+			if (errno == EINTR || errno == ENODEV)
+				return -errno;
+			return errno == ETIMEDOUT;
+		}
 		return 0;
 	}
 	if (ch->map->ivs == IVS_HOST) {
@@ -1622,8 +1625,9 @@ static int kc_sleep(struct kipc_chan *ch, struct kc_wait *w, uint32_t bell,
 			.events = POLLIN,
 		};
 
-		if (poll(&p, 1, ms) < 0)
-			return errno == EINTR ? -EINTR : 0;
+		r = poll(&p, 1, ms);
+		if (r <= 0)
+			return r < 0 && errno == EINTR ? -EINTR : r == 0;
 		/* Consume it (EAGAIN: a sibling on this connection did). */
 		if ((p.revents & POLLIN) && read(p.fd, &v, sizeof(v)) < 0)
 			return 0;
@@ -1634,8 +1638,8 @@ static int kc_sleep(struct kipc_chan *ch, struct kc_wait *w, uint32_t bell,
 		.tv_nsec = left_ns % 1000000000LL,
 	};
 
-	if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0 && errno == EINTR)
-		return -EINTR;
+	if (futex(&w->bell, FUTEX_WAIT, bell, &ts) < 0)
+		return errno == EINTR ? -EINTR : errno == ETIMEDOUT;
 	return 0;
 }
 
@@ -1754,7 +1758,7 @@ static bool peer_beside(const struct kipc_chan *ch)
 static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		   kc_ready_fn ready, int timeout_ms)
 {
-	int64_t deadline = 0, left, checked;
+	int64_t deadline = 0, left, checked = 0;
 	int r;
 
 	r = ready(ch);
@@ -1807,8 +1811,13 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 				break;
 		}
 	}
-	checked = now_ns();
-	for (;;) {
+	/*
+	 * Asleep without progress for a slice: is the other side alive?  A
+	 * sleep that timed out tells so without a clock read (a system call
+	 * in guests, above); the clock is read only after a wake-up that did
+	 * not let us proceed (another sleeper's, on a shared line).
+	 */
+	for (bool slept = false, timed_out = false;;) {
 		uint32_t bell = LD(&w->bell, acquire);
 
 		ST(&w->want, want, relaxed);
@@ -1817,6 +1826,18 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		r = ready(ch);
 		if (r)
 			return r < 0 ? r : 0;
+		if (slept) {
+			int64_t t = timed_out ? 0 : now_ns();
+
+			if (!timed_out && !checked)
+				checked = t;
+			if (timed_out || t - checked >= slice_ns()) {
+				r = reap_dead(ch);
+				if (r)
+					return r;
+				checked = timed_out ? 0 : t;
+			}
+		}
 		left = slice_ns();
 		if (deadline) {
 			int64_t rest = deadline - now_ns();
@@ -1830,15 +1851,10 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 			return -ECONNRESET;	/* a peer judged us dead */
 		ch->waits++;
 		r = kc_sleep(ch, w, bell, left);
-		if (r)
+		if (r < 0)
 			return r;
-		/* A slice asleep without progress: is the other side alive? */
-		if (now_ns() - checked >= slice_ns()) {
-			r = reap_dead(ch);
-			if (r)
-				return r;
-			checked = now_ns();
-		}
+		slept = true;
+		timed_out = r > 0;
 	}
 }
 
