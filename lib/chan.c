@@ -1826,16 +1826,21 @@ static int kc_wait(struct kipc_chan *ch, struct kc_wait *w, uint32_t want,
 		r = ready(ch);
 		if (r)
 			return r < 0 ? r : 0;
-		if (slept) {
-			int64_t t = timed_out ? 0 : now_ns();
+		if (timed_out) {
+			r = reap_dead(ch);
+			if (r)
+				return r;
+			checked = 0;
+		} else if (slept) {
+			int64_t t = now_ns();
 
-			if (!timed_out && !checked)
+			if (!checked) {
 				checked = t;
-			if (timed_out || t - checked >= slice_ns()) {
+			} else if (t - checked >= slice_ns()) {
 				r = reap_dead(ch);
 				if (r)
 					return r;
-				checked = timed_out ? 0 : t;
+				checked = t;
 			}
 		}
 		left = slice_ns();
